@@ -1,0 +1,49 @@
+# Planrom: `make run` serves the demo on SQLite; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export PLANROM_TEST_PG ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+export PLANROM_TEST_REDIS ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test install web node-test-deps browser check clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+web: web/node_modules/.package-lock.json
+	cd web && npm run --silent build
+
+# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "could not install Debian's chromium"; exit 1; }; }
+
+run: install web
+	mkdir -p var
+	PLANROM_DEMO=1 PLANROM_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/planrom migrate
+	PLANROM_DEMO=1 PLANROM_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/planrom demo
+	PLANROM_DEMO=1 PLANROM_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/planrom serve --host $(HOST) --port $(PORT)
+
+test: install web browser
+	$(PY) -m pytest -q -p no:cacheprovider
+
+check: install
+	$(VENV)/bin/ruff check collab server tests bench
+	$(VENV)/bin/ruff format --check collab server tests bench
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) var web/node_modules web/dist

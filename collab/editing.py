@@ -1,0 +1,112 @@
+"""Changes the server makes itself (demo content, meeting decisions), as Yjs updates.
+
+An edit runs on a private copy of the document under a fresh clientID that the caller
+binds to the person on whose behalf it is made; the result is an ordinary update that
+goes through the same store-then-broadcast path as a client's, so every piece of text
+stays attributable. The shapes follow PROTOCOL.md ("Documents").
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pycrdt import Array, Doc, Map, Text
+
+MAX_CLIENT_ID = 2**53 - 1
+
+
+def new_client_id() -> int:
+    # Yjs' own clientIDs are 32-bit; the server's live in the upper range so they never meet.
+    return (1 << 32) + secrets.randbelow(MAX_CLIENT_ID - (1 << 32))
+
+
+def make_edit(state: bytes | None, client_id: int, edit: Callable[[Doc], None]) -> bytes:
+    """The update that ``edit`` makes to a document whose current state is ``state``."""
+    doc = Doc(client_id=client_id)
+    if state:
+        doc.apply_update(state)
+    before = doc.get_state()
+    with doc.transaction():
+        edit(doc)
+    return doc.get_update(before)
+
+
+@dataclass(frozen=True)
+class GoalSeed:
+    id: str
+    kind: str  # "main" | "sub"
+    text: str
+    parent: str | None = None
+    target: str | None = None
+    status: str = "active"
+
+
+def section_root(doc: Doc) -> tuple[Text, Text, Array[Map[object]], Array[str]]:
+    return (
+        doc.get("situation", type=Text),
+        doc.get("resources", type=Text),
+        doc.get("goals", type=Array),
+        doc.get("measures", type=Array),
+    )
+
+
+def fill_section(
+    situation: str = "",
+    resources: str = "",
+    goals: Sequence[GoalSeed] = (),
+    measures: Sequence[str] = (),
+) -> Callable[[Doc], None]:
+    def edit(doc: Doc) -> None:
+        situation_text, resources_text, goal_array, measure_array = section_root(doc)
+        if situation:
+            situation_text += situation
+        if resources:
+            resources_text += resources
+        for goal in goals:
+            goal_array.append(
+                Map(
+                    {
+                        "id": goal.id,
+                        "kind": goal.kind,
+                        "parent": goal.parent,
+                        "text": Text(goal.text),
+                        "target": goal.target,
+                        "status": goal.status,
+                    }
+                )
+            )
+        for measure in measures:
+            measure_array.append(measure)
+
+    return edit
+
+
+def append_measure_id(measure: str) -> Callable[[Doc], None]:
+    def edit(doc: Doc) -> None:
+        ids = doc.get("measures", type=Array)
+        if measure not in list(ids):
+            ids.append(measure)
+
+    return edit
+
+
+def fill_measure(description: str = "", progress: Sequence[tuple[str, str]] = ()) -> Callable[
+    [Doc], None
+]:
+    def edit(doc: Doc) -> None:
+        text = doc.get("description", type=Text)
+        if description:
+            text += description
+        log = doc.get("progress", type=Array)
+        for at, entry in progress:
+            log.append(Map({"at": at, "text": Text(entry)}))
+
+    return edit
+
+
+def read_text(state: bytes, field: str) -> str:
+    doc = Doc()
+    doc.apply_update(state)
+    return str(doc.get(field, type=Text))

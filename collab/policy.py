@@ -1,0 +1,294 @@
+"""The one place that decides who may read or write what.
+
+Every HTTP route and Socket.IO event asks these functions; nothing else decides access.
+Each answer is a :class:`Decision` with a reason, so refusals can be explained and logged.
+
+Rules (PRODUCT.md, PROTOCOL.md):
+- The owner and a guardian may read and write everything in the plan.
+- Everyone else, the coordinator included, has exactly what the consent version in force
+  grants them, per section: ``none`` < ``own`` < ``read`` < ``edit``.
+- ``own`` shows only the measures the participant is responsible for.
+- A removed participant, or a person who is not a participant, has nothing.
+- Expired, not yet valid or withdrawn consent grants nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from collab.consent import ALWAYS_FULL_ACCESS, ConsentVersion
+from collab.model import Level, Measure, Participant, Plan, PlanStatus, Role, Section
+
+RefusalCode = Literal["forbidden", "not-found", "conflict"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated person, however they signed in."""
+
+    person: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    code: RefusalCode | None = None
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _allow(reason: str) -> Decision:
+    return Decision(True, reason)
+
+
+def _deny(reason: str, code: RefusalCode = "forbidden") -> Decision:
+    return Decision(False, reason, code)
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What policy needs to know about one plan at one moment."""
+
+    plan: Plan
+    consent: ConsentVersion | None
+    sections: Mapping[str, Section]
+    now: datetime
+
+    def actor(self, principal: Principal) -> Participant | None:
+        return self.plan.participant_for_person(principal.person)
+
+
+def section_level(ctx: PlanContext, principal: Principal, section: str) -> tuple[Level, str]:
+    """The level a person has on a section now, and why."""
+    who = ctx.actor(principal)
+    if who is None:
+        return Level.NONE, "not a participant in this plan"
+    if section not in ctx.sections:
+        return Level.NONE, "no such section"
+    if who.role in ALWAYS_FULL_ACCESS:
+        return Level.EDIT, f"{who.role.value} of the plan"
+    if ctx.consent is None:
+        return Level.NONE, "no consent has been signed"
+    if not ctx.consent.in_force(ctx.now):
+        return Level.NONE, "consent is not in force (expired or not yet valid)"
+    level = ctx.consent.level(who.id, section, ctx.now)
+    return level, f"consent version {ctx.consent.version} grants {level.value}"
+
+
+def _is_full(ctx: PlanContext, principal: Principal) -> Participant | None:
+    who = ctx.actor(principal)
+    return who if who is not None and who.role in ALWAYS_FULL_ACCESS else None
+
+
+def _writable(ctx: PlanContext, section: Section | None = None) -> Decision | None:
+    if ctx.plan.status is not PlanStatus.ACTIVE:
+        return _deny("the plan is closed", "conflict")
+    if section is not None and section.archived:
+        return _deny("the section is archived", "conflict")
+    return None
+
+
+# --- plans -------------------------------------------------------------------------
+
+
+def check_see_plan(ctx: PlanContext, principal: Principal) -> Decision:
+    """May the person know the plan exists (its title, their own role)?"""
+    who = ctx.actor(principal)
+    if who is None:
+        return _deny("not a participant in this plan", "not-found")
+    return _allow(f"participant as {who.role.value}")
+
+
+def check_manage_plan(ctx: PlanContext, principal: Principal) -> Decision:
+    """Plan period, evaluation cadence, sections and participants (structure, not content)."""
+    seen = check_see_plan(ctx, principal)
+    if not seen:
+        return seen
+    who = ctx.actor(principal)
+    assert who is not None
+    if who.role in ALWAYS_FULL_ACCESS or who.role is Role.COORDINATOR:
+        return _writable(ctx) or _allow(f"{who.role.value} manages the plan")
+    return _deny("only the owner, a guardian or the coordinator manage the plan")
+
+
+def check_see_participants(ctx: PlanContext, principal: Principal) -> Decision:
+    """The whole responsibility group with contact details (part of Koordinering)."""
+    who = ctx.actor(principal)
+    if who is None:
+        return _deny("not a participant in this plan", "not-found")
+    if who.role in ALWAYS_FULL_ACCESS or who.role is Role.COORDINATOR:
+        return _allow(f"{who.role.value} sees the group")
+    for section in ctx.sections.values():
+        if section.key == "koordinering":
+            level, why = section_level(ctx, principal, section.id)
+            if level.rank >= Level.READ.rank:
+                return _allow(why)
+    return _deny("no consent to read the coordination section")
+
+
+# --- sections ----------------------------------------------------------------------
+
+
+def check_see_section(ctx: PlanContext, principal: Principal, section: str) -> Decision:
+    """May the person know the section exists (its title)? ``own`` or more."""
+    level, why = section_level(ctx, principal, section)
+    if level.rank >= Level.OWN.rank:
+        return _allow(why)
+    return _deny(why, "not-found")
+
+
+def check_read_section(ctx: PlanContext, principal: Principal, section: str) -> Decision:
+    """May the person read the section's text (its document)? ``read`` or more."""
+    level, why = section_level(ctx, principal, section)
+    if level.rank >= Level.READ.rank:
+        return _allow(why)
+    return _deny(why, "not-found" if level is Level.NONE else "forbidden")
+
+
+def check_write_section(ctx: PlanContext, principal: Principal, section: str) -> Decision:
+    """May the person write the section's text? ``edit``."""
+    readable = check_read_section(ctx, principal, section)
+    if not readable:
+        return readable
+    level, why = section_level(ctx, principal, section)
+    if level is not Level.EDIT:
+        return _deny(why)
+    return _writable(ctx, ctx.sections[section]) or _allow(why)
+
+
+def check_rename_section(ctx: PlanContext, principal: Principal, section: str) -> Decision:
+    managed = check_manage_plan(ctx, principal)
+    if not managed:
+        return managed
+    return check_write_section(ctx, principal, section)
+
+
+# --- measures ----------------------------------------------------------------------
+
+
+def _responsible(ctx: PlanContext, principal: Principal, measure: Measure) -> bool:
+    who = ctx.actor(principal)
+    return who is not None and measure.responsible == who.id
+
+
+def check_read_measure(ctx: PlanContext, principal: Principal, measure: Measure) -> Decision:
+    level, why = section_level(ctx, principal, measure.section)
+    if level.rank >= Level.READ.rank:
+        return _allow(why)
+    if level is Level.OWN and _responsible(ctx, principal, measure):
+        return _allow("responsible for this measure, with 'own' consent")
+    return _deny(why if level is Level.NONE else "not responsible for this measure", "not-found")
+
+
+def check_update_measure(ctx: PlanContext, principal: Principal, measure: Measure) -> Decision:
+    """Progress, status and the measure's text: edit on the section, or the responsible
+    participant with any grant on it."""
+    readable = check_read_measure(ctx, principal, measure)
+    if not readable:
+        return readable
+    level, why = section_level(ctx, principal, measure.section)
+    section = ctx.sections[measure.section]
+    if level is Level.EDIT:
+        return _writable(ctx, section) or _allow(why)
+    if _responsible(ctx, principal, measure) and level.rank >= Level.OWN.rank:
+        return _writable(ctx, section) or _allow("responsible for this measure")
+    return _deny("may read but not update this measure")
+
+
+def check_shape_measure(ctx: PlanContext, principal: Principal, section: str) -> Decision:
+    """Create a measure or change its section, title, responsible or dates: ``edit``."""
+    return check_write_section(ctx, principal, section)
+
+
+def check_responsible(ctx: PlanContext, participant: Participant, section: str) -> Decision:
+    """May this participant be made responsible for a measure in ``section``?
+
+    They must be able to see it: the owner or a guardian, or someone with consent
+    of at least ``own`` for the section.
+    """
+    if not participant.active:
+        return _deny(f"{participant.name} is no longer a participant", "conflict")
+    if participant.role in ALWAYS_FULL_ACCESS:
+        return _allow("owner or guardian")
+    if ctx.consent is None or not ctx.consent.in_force(ctx.now):
+        return _deny(f"{participant.name} has no consent in force", "conflict")
+    level = ctx.consent.level(participant.id, section, ctx.now)
+    if level.rank >= Level.OWN.rank:
+        return _allow(f"consent grants {level.value}")
+    return _deny(f"{participant.name} has no consent for this section", "conflict")
+
+
+# --- consent and the access log ----------------------------------------------------
+
+
+def check_read_consent(ctx: PlanContext, principal: Principal) -> Decision:
+    """The whole consent list; others see only their own grants."""
+    who = ctx.actor(principal)
+    if who is None:
+        return _deny("not a participant in this plan", "not-found")
+    if who.role in ALWAYS_FULL_ACCESS or who.role is Role.COORDINATOR:
+        return _allow(f"{who.role.value} sees the consent list")
+    return _deny("sees only their own grants")
+
+
+def check_sign_consent(ctx: PlanContext, principal: Principal, signer: str) -> Decision:
+    """Sign a new version: the owner or a guardian themselves, or the coordinator
+    recording the owner's or guardian's signature."""
+    who = ctx.actor(principal)
+    if who is None:
+        return _deny("not a participant in this plan", "not-found")
+    signing = ctx.plan.participant(signer)
+    if signing is None or not signing.active or signing.role not in ALWAYS_FULL_ACCESS:
+        return _deny("consent is signed by the owner or a guardian")
+    if ctx.plan.status is not PlanStatus.ACTIVE:
+        return _deny("the plan is closed", "conflict")
+    if who.role in ALWAYS_FULL_ACCESS:
+        if signing.id != who.id:
+            return _deny("you sign in your own name")
+        return _allow(f"signed by the {who.role.value}")
+    if who.role is Role.COORDINATOR:
+        return _allow(f"coordinator records the signature of the {signing.role.value}")
+    return _deny("only the owner, a guardian or the coordinator record consent")
+
+
+def check_withdraw_consent(ctx: PlanContext, principal: Principal) -> Decision:
+    who = _is_full(ctx, principal)
+    if who is None:
+        if ctx.actor(principal) is None:
+            return _deny("not a participant in this plan", "not-found")
+        return _deny("only the owner or a guardian withdraw consent")
+    return _allow(f"{who.role.value} withdraws consent")
+
+
+def check_read_access_log(ctx: PlanContext, principal: Principal) -> Decision:
+    who = ctx.actor(principal)
+    if who is None:
+        return _deny("not a participant in this plan", "not-found")
+    if who.role in ALWAYS_FULL_ACCESS or who.role is Role.COORDINATOR:
+        return _allow(f"{who.role.value} reads the access log")
+    return _deny("only the owner, a guardian or the coordinator read the access log")
+
+
+# --- documents ---------------------------------------------------------------------
+
+
+def check_read_section_doc(ctx: PlanContext, principal: Principal, section: str) -> Decision:
+    return check_read_section(ctx, principal, section)
+
+
+def check_write_section_doc(ctx: PlanContext, principal: Principal, section: str) -> Decision:
+    return check_write_section(ctx, principal, section)
+
+
+def check_read_measure_doc(ctx: PlanContext, principal: Principal, measure: Measure) -> Decision:
+    return check_read_measure(ctx, principal, measure)
+
+
+def check_write_measure_doc(ctx: PlanContext, principal: Principal, measure: Measure) -> Decision:
+    return check_update_measure(ctx, principal, measure)

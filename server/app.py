@@ -1,0 +1,122 @@
+"""The application factory: Starlette (HTTP) inside python-socketio's ASGI app."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import socketio
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from server.db.engine import make_engine, make_sessionmaker
+from server.http import common, openapi
+from server.http.headers import SecurityHeaders
+from server.realtime.hub import Hub
+from server.runtime import Services
+from server.settings import Settings
+
+log = logging.getLogger("planrom")
+
+
+async def healthz(request: Request) -> Response:
+    services: Services = request.app.state.services
+    try:
+        async with services.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # the database did not answer: say so, do not crash
+        log.warning("health check failed: %s", exc)
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+async def metrics(request: Request) -> Response:
+    services: Services = request.app.state.services
+    return PlainTextResponse(services.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+async def openapi_json(request: Request) -> Response:
+    services: Services = request.app.state.services
+    return JSONResponse(openapi.document(services.settings.base_url))
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return common.error_response("not-found", "Fant ikke siden (no such address).")
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    return common.error_response("malformed", "Method not allowed here.", 405)
+
+
+def _index(dist: Path) -> Route:
+    async def index(request: Request) -> Response:
+        if request.url.path.startswith(("/api/", "/auth/")):
+            return common.error_response("not-found", "Fant ikke siden (no such address).")
+        page = dist / "index.html"
+        if not page.exists():
+            return PlainTextResponse(
+                "Planrom: the web client is not built (run `make run`).", status_code=503
+            )
+        return FileResponse(page, headers={"cache-control": "no-cache"})
+
+    return Route("/{path:path}", index, methods=["GET"])
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> Any:
+    """An ASGI app serving the API, Socket.IO and the web client."""
+    if services is None:
+        engine = make_engine(settings.database_url)
+        services = Services(settings=settings, engine=engine,
+                            sessionmaker=make_sessionmaker(engine))
+    if settings.redis_url:
+        manager: socketio.AsyncManager = socketio.AsyncRedisManager(settings.redis_url)
+    else:
+        manager = socketio.AsyncManager()
+    sio = socketio.AsyncServer(
+        async_mode="asgi",
+        client_manager=manager,
+        cors_allowed_origins=[],
+        max_http_buffer_size=settings.max_doc_message_bytes,
+        http_compression=False,
+        compression_threshold=1 << 30,
+        ping_interval=10,
+        ping_timeout=10,
+    )
+    hub = Hub(sio, services)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.demo:
+            log.warning("DEMO MODE IS ON: demo tokens and sign-in links are accepted.")
+        async with hub.running():
+            yield
+        await services.engine.dispose()
+
+    routes: list[Route | Mount] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/api/openapi.json", openapi_json, methods=["GET"]),
+        *common.routes(),
+    ]
+    dist = settings.web_dist
+    routes.append(Mount("/static", StaticFiles(directory=dist, check_dir=False), name="static"))
+    routes.append(_index(dist))
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders, hsts=settings.secure_cookies)],
+        exception_handlers={404: not_found, 405: method_not_allowed},
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.hub = hub
+    asgi = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
+    asgi.state = app.state  # type: ignore[attr-defined]
+    return asgi

@@ -1,0 +1,150 @@
+"""The access log (innsynslogg): append-only, one hash chain per plan.
+
+Each entry's hash covers its own fields and the previous entry's hash, so an edited,
+inserted or deleted row breaks the chain at that point; ``verify`` names the first one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import AccessLogRow, PlanRow
+
+GENESIS = "0" * 64
+
+
+def entry_hash(
+    *,
+    prev_hash: str,
+    plan_id: str,
+    seq: int,
+    at: datetime,
+    person_id: str | None,
+    actor: str,
+    action: str,
+    target: str,
+    detail: str,
+) -> str:
+    body = json.dumps(
+        [prev_hash, plan_id, seq, at.isoformat(), person_id, actor, action, target, detail],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+async def append(
+    session: AsyncSession,
+    *,
+    plan_id: str,
+    at: datetime,
+    person_id: str | None,
+    actor: str,
+    action: str,
+    target: str,
+    detail: str = "",
+) -> AccessLogRow:
+    """Append one entry in the caller's transaction.
+
+    The plan row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite transactions are
+    already exclusive), so two writers never fork the chain.
+    """
+    await session.execute(
+        update(PlanRow).where(PlanRow.id == plan_id).values(id=PlanRow.id)
+    )
+    last = (
+        await session.execute(
+            select(AccessLogRow.seq, AccessLogRow.hash)
+            .where(AccessLogRow.plan_id == plan_id)
+            .order_by(AccessLogRow.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    row = AccessLogRow(
+        plan_id=plan_id,
+        seq=seq,
+        at=at,
+        person_id=person_id,
+        actor=actor[:200],
+        action=action,
+        target=target[:200],
+        detail=detail,
+        prev_hash=prev,
+        hash=entry_hash(
+            prev_hash=prev,
+            plan_id=plan_id,
+            seq=seq,
+            at=at,
+            person_id=person_id,
+            actor=actor[:200],
+            action=action,
+            target=target[:200],
+            detail=detail,
+        ),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class Break:
+    plan_id: str
+    seq: int
+    row_id: int
+    reason: str
+
+
+def check_chain(rows: Sequence[AccessLogRow]) -> Break | None:
+    """The first broken entry of one plan's chain (rows in ``seq`` order), if any."""
+    prev = GENESIS
+    expected_seq = 1
+    for row in rows:
+        if row.seq != expected_seq:
+            return Break(row.plan_id, row.seq, row.id, f"expected entry {expected_seq}")
+        if row.prev_hash != prev:
+            return Break(row.plan_id, row.seq, row.id, "does not follow the previous entry")
+        recomputed = entry_hash(
+            prev_hash=row.prev_hash,
+            plan_id=row.plan_id,
+            seq=row.seq,
+            at=row.at,
+            person_id=row.person_id,
+            actor=row.actor,
+            action=row.action,
+            target=row.target,
+            detail=row.detail,
+        )
+        if recomputed != row.hash:
+            return Break(row.plan_id, row.seq, row.id, "content was changed after it was written")
+        prev = row.hash
+        expected_seq += 1
+    return None
+
+
+async def verify(session: AsyncSession) -> tuple[int, list[Break]]:
+    """Check every plan's chain; returns the number of entries read and the breaks."""
+    plan_ids = (await session.execute(select(AccessLogRow.plan_id).distinct())).scalars().all()
+    breaks: list[Break] = []
+    count = 0
+    for plan_id in sorted(plan_ids):
+        rows = (
+            await session.execute(
+                select(AccessLogRow)
+                .where(AccessLogRow.plan_id == plan_id)
+                .order_by(AccessLogRow.seq)
+            )
+        ).scalars().all()
+        count += len(rows)
+        broken = check_chain(rows)
+        if broken is not None:
+            breaks.append(broken)
+    return count, breaks

@@ -1,0 +1,182 @@
+"""The document store on SQL: an append-only update log with group commit, snapshots,
+and the Yjs clientID bindings.
+
+Appends from every room are queued and written by one task in batches: one transaction
+and one disk sync for many updates, each acknowledged only after its batch committed.
+On PostgreSQL an append holds a shared advisory lock on its document and compaction an
+exclusive one, so a snapshot never skips an update that was still being written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from pycrdt import Doc
+from sqlalchemy import select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from collab.store import StoredDoc
+from server.db.models import DocSnapshot, DocUpdate, YClient
+from server.runtime import utcnow
+
+MAX_BATCH = 256
+
+
+def _lock_key(doc: str) -> int:
+    """A stable signed 64-bit key for PostgreSQL advisory locks."""
+    return zlib.crc32(doc.encode()) - (1 << 31)
+
+
+@dataclass
+class _Pending:
+    doc: str
+    update: bytes
+    person: str | None
+    origin: str
+    at: datetime
+    done: asyncio.Future[int]
+
+
+class SqlDocStore:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.appended = 0
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[SqlDocStore]:
+        async with asyncio.TaskGroup() as tasks:
+            self._writer = tasks.create_task(self._write_loop())
+            try:
+                yield self
+            finally:
+                self._writer.cancel()
+                self._writer = None
+                while not self._queue.empty():
+                    pending = self._queue.get_nowait()
+                    if not pending.done.done():
+                        pending.done.set_exception(RuntimeError("server is shutting down"))
+
+    def _is_pg(self, session: AsyncSession) -> bool:
+        return session.bind.dialect.name == "postgresql"
+
+    async def load(self, doc: str) -> StoredDoc:
+        async with self.sessionmaker() as session, session.begin():
+            snap = await session.get(DocSnapshot, doc)
+            upto = snap.upto if snap is not None else 0
+            rows = await session.execute(
+                select(DocUpdate.id, DocUpdate.data)
+                .where(DocUpdate.doc == doc, DocUpdate.id > upto)
+                .order_by(DocUpdate.id)
+            )
+            updates = [(int(i), bytes(d)) for i, d in rows.all()]
+        return StoredDoc(snap.data if snap is not None else None, updates)
+
+    async def append(self, doc: str, update: bytes, *, person: str | None, origin: str) -> int:
+        if self._writer is None:
+            return await self._write_now(doc, update, person, origin)
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(doc, update, person, origin, utcnow(), done))
+        return await done
+
+    async def _write_now(self, doc: str, update: bytes, person: str | None, origin: str) -> int:
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        await self._write_batch([_Pending(doc, update, person, origin, utcnow(), done)])
+        return await done
+
+    async def _write_loop(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._write_batch(batch)
+
+    async def _write_batch(self, batch: list[_Pending]) -> None:
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                if self._is_pg(session):
+                    for doc in sorted({p.doc for p in batch}):
+                        await session.execute(
+                            text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": _lock_key(doc)}
+                        )
+                rows = [
+                    DocUpdate(doc=p.doc, data=p.update, person_id=p.person, origin=p.origin,
+                              at=p.at)
+                    for p in batch
+                ]
+                session.add_all(rows)
+                await session.flush()
+                ids = [row.id for row in rows]
+        except Exception as exc:
+            for p in batch:
+                if not p.done.done():
+                    p.done.set_exception(exc)
+            return
+        self.batches += 1
+        self.appended += len(batch)
+        for p, row_id in zip(batch, ids, strict=True):
+            if not p.done.done():
+                p.done.set_result(int(row_id))
+
+    async def compact(self, doc: str) -> int:
+        async with self.sessionmaker() as session, session.begin():
+            if self._is_pg(session):
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(doc)}
+                )
+            snap = await session.get(DocSnapshot, doc)
+            upto = snap.upto if snap is not None else 0
+            rows = (
+                await session.execute(
+                    select(DocUpdate.id, DocUpdate.data)
+                    .where(DocUpdate.doc == doc, DocUpdate.id > upto)
+                    .order_by(DocUpdate.id)
+                )
+            ).all()
+            if not rows:
+                return 0
+            ydoc = Doc()
+            if snap is not None:
+                ydoc.apply_update(snap.data)
+            for _, data in rows:
+                ydoc.apply_update(bytes(data))
+            state = ydoc.get_update()
+            last = int(rows[-1][0])
+            if snap is None:
+                session.add(DocSnapshot(doc=doc, upto=last, data=state, at=utcnow()))
+            else:
+                snap.upto, snap.data, snap.at = last, state, utcnow()
+            return len(rows)
+
+    async def bind_client(self, client_id: int, person: str) -> str:
+        async with self.sessionmaker() as session, session.begin():
+            dialect = postgresql if self._is_pg(session) else sqlite
+            await session.execute(
+                dialect.insert(YClient)
+                .values(client_id=client_id, person_id=person, bound_at=utcnow())
+                .on_conflict_do_nothing(index_elements=["client_id"])
+            )
+            owner = await session.scalar(
+                select(YClient.person_id).where(YClient.client_id == client_id)
+            )
+        assert owner is not None
+        return str(owner)
+
+    async def owners_of(self, client_ids: set[int]) -> dict[int, str]:
+        if not client_ids:
+            return {}
+        async with self.sessionmaker() as session:
+            rows = await session.execute(
+                select(YClient.client_id, YClient.person_id).where(
+                    YClient.client_id.in_(sorted(client_ids))
+                )
+            )
+            return {int(c): str(p) for c, p in rows.all()}

@@ -1,0 +1,251 @@
+"""SQLAlchemy tables. Portable between SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), date: Date(), dict[str, Any]: JSON()}
+
+
+class Attributed:
+    """Every plan record carries its version and who changed it last, and when."""
+
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(32))
+
+
+class Person(Base):
+    __tablename__ = "persons"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    created_at: Mapped[datetime]
+
+
+class Identity(Base):
+    """A sign-in identity (issuer + subject) bound to a person."""
+
+    __tablename__ = "identities"
+    issuer: Mapped[str] = mapped_column(String(300), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(300), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class AuthToken(Base):
+    """Bearer tokens, stored only as their SHA-256."""
+
+    __tablename__ = "auth_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "demo" | "api"
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class WebSession(Base):
+    """Server-side browser sessions; the cookie carries only a signed random id."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(16))  # "demo" | "oidc"
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+
+class PlanRow(Attributed, Base):
+    __tablename__ = "plans"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    period_from: Mapped[date]
+    period_to: Mapped[date | None] = mapped_column(default=None)
+    evaluation_months: Mapped[int] = mapped_column(Integer)
+    next_evaluation: Mapped[date]
+    created_at: Mapped[datetime]
+
+
+class SectionRow(Attributed, Base):
+    __tablename__ = "sections"
+    __table_args__ = (UniqueConstraint("plan_id", "key"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ParticipantRow(Attributed, Base):
+    __tablename__ = "participants"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    service: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class MeasureRow(Attributed, Base):
+    __tablename__ = "measures"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    section_id: Mapped[str] = mapped_column(ForeignKey("sections.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    responsible_id: Mapped[str | None] = mapped_column(ForeignKey("participants.id"))
+    goal_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    frequency: Mapped[str] = mapped_column(String(300), default="")
+    starts: Mapped[date | None] = mapped_column(default=None)
+    ends: Mapped[date | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(16))
+    evaluate_by: Mapped[date | None] = mapped_column(default=None)
+
+
+class ConsentRow(Base):
+    """Consent versions are immutable: a change is a new row."""
+
+    __tablename__ = "consent_versions"
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    signed_by: Mapped[str] = mapped_column(String(32))
+    recorded_by: Mapped[str] = mapped_column(String(32))
+    signed_at: Mapped[datetime]
+    purpose: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[datetime]
+    valid_to: Mapped[datetime | None] = mapped_column(default=None)
+    grants: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    recorded_by_person: Mapped[str] = mapped_column(String(32))
+
+
+class RecordVersion(Base):
+    """Every version of every plan record: who changed what, when (Historikk)."""
+
+    __tablename__ = "record_versions"
+    __table_args__ = (
+        UniqueConstraint("entity", "entity_id", "version"),
+        Index("ix_record_versions_plan", "plan_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    change: Mapped[str] = mapped_column(String(16))  # create | update | archive | remove
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed_by: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime]
+
+
+class AccessLogRow(Base):
+    """The owner-visible access log (innsynslogg). Append-only; a hash chain per plan."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (UniqueConstraint("plan_id", "seq"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    person_id: Mapped[str | None] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(16))  # open | change | denied | revoked | sign
+    target: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class YClient(Base):
+    """A Yjs clientID bound to the person who first used it."""
+
+    __tablename__ = "yclients"
+    client_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    bound_at: Mapped[datetime]
+
+
+class DocUpdate(Base):
+    """The append-only update log of every Yjs document."""
+
+    __tablename__ = "doc_updates"
+    __table_args__ = (Index("ix_doc_updates_doc_id", "doc", "id"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    doc: Mapped[str] = mapped_column(String(120))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    person_id: Mapped[str | None] = mapped_column(String(32))
+    origin: Mapped[str] = mapped_column(String(16))  # client | server
+    at: Mapped[datetime]
+
+
+class DocSnapshot(Base):
+    """A compacted state of a document up to and including update ``upto``."""
+
+    __tablename__ = "doc_snapshots"
+    doc: Mapped[str] = mapped_column(String(120), primary_key=True)
+    upto: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    at: Mapped[datetime]

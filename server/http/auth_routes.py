@@ -1,0 +1,76 @@
+"""Signing in and out with what exists today: demo links, bearer tokens, sessions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from server.auth.identity import (
+    SESSION_COOKIE,
+    end_web_session,
+    resolve_token,
+    start_web_session,
+)
+from server.db import repo
+from server.http.common import ApiError, Call, api
+
+
+def set_session_cookie(response: Response, call: Call, cookie: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=call.services.settings.session_absolute_seconds,
+        httponly=True,
+        secure=call.services.settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+
+
+@api("GET", "/auth/demo/{token}", summary="Sign in with a demo link (demo mode only)",
+     auth=False, tag="auth", responses=(303,))
+async def demo_login(call: Call) -> Any:
+    if not call.services.settings.demo:
+        raise ApiError("forbidden", "Demomodus er av (demo mode is off).")
+    token = call.params["token"]
+    found = await resolve_token(call.db, token, now=call.now, settings=call.services.settings)
+    if found is None:
+        raise ApiError("unauthenticated", "Lenken er ugyldig eller utløpt.")
+    cookie, _csrf = await start_web_session(
+        call.db, found.principal.person, via="demo", now=call.now,
+        settings=call.services.settings, user_agent=call.request.headers.get("user-agent", ""),
+    )
+    response = RedirectResponse("/", status_code=303)
+    set_session_cookie(response, call, cookie)
+    return response
+
+
+@api("GET", "/api/session", summary="Who I am, my plans and my CSRF token", tag="auth")
+async def whoami(call: Call) -> Any:
+    me = call.principal
+    plans = await repo.plans_of_person(call.db, me.person)
+    return {
+        "person": me.person,
+        "name": me.name,
+        "via": call.auth.via if call.auth else None,
+        "csrf": call.auth.csrf if call.auth else None,
+        "plans": plans,
+        "demo": call.services.settings.demo,
+    }
+
+
+@api("POST", "/api/session/logout", summary="End this browser session", tag="auth",
+     body={"type": "object", "maxProperties": 0})
+async def logout(call: Call) -> Any:
+    auth = call.auth
+    if auth is None or auth.session_hash is None:
+        raise ApiError("malformed", "Only a browser session can be signed out here.")
+    await end_web_session(call.db, auth.session_hash, call.now)
+    response = JSONResponse({"ok": True})
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+DEMO_TTL = timedelta(hours=24)

@@ -1,0 +1,295 @@
+"""What every API route shares: the route table, JSON in and out, errors, auth, the DB.
+
+A route is an ``async def handler(call) -> Reply`` registered with :func:`api`. The
+wrapper authenticates, checks CSRF for cookie sessions, reads and validates the body
+against the route's JSON Schema, runs the handler in one database transaction and
+renders ``{"error": {"code", "message"}}`` for every refusal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from collab.model import is_id
+from collab.policy import Decision, PlanContext, Principal
+from server.auth.identity import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    Authenticated,
+    resolve_token,
+    resolve_web_session,
+)
+from server.db import audit, repo
+from server.runtime import Services
+
+log = logging.getLogger("planrom.http")
+
+STATUS_OF = {
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not-found": 404,
+    "malformed": 400,
+    "conflict": 409,
+    "too-large": 413,
+    "unsupported-media-type": 415,
+    "rate-limited": 429,
+    "unavailable": 503,
+}
+
+
+class ApiError(Exception):
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status or STATUS_OF.get(code, 400)
+
+
+def error_response(code: str, message: str, status: int | None = None) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status or STATUS_OF[code]
+    )
+
+
+@dataclass
+class _LogEntry:
+    plan_id: str
+    action: str
+    target: str
+    detail: str
+    keep_on_error: bool
+
+
+@dataclass
+class Call:
+    request: Request
+    db: AsyncSession
+    services: Services
+    now: datetime
+    auth: Authenticated | None
+    body: Any
+    params: Mapping[str, str]
+    _log: list[_LogEntry] = field(default_factory=list)
+    _after: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run ``action`` once the transaction has committed (e.g. tell live sessions)."""
+        self._after.append(action)
+
+    @property
+    def principal(self) -> Principal:
+        if self.auth is None:
+            raise ApiError("unauthenticated", "Du må logge inn (sign in required).")
+        return self.auth.principal
+
+    def param_id(self, name: str) -> str:
+        value = self.params[name]
+        if not is_id(value):
+            raise ApiError("not-found", f"Fant ikke {name} «{value[:40]}».")
+        return value
+
+    def query(self, name: str, default: str | None = None) -> str | None:
+        value = self.request.query_params.get(name, default)
+        if value is not None and len(value) > 200:
+            raise ApiError("malformed", f"Query parameter {name} is too long.")
+        return value
+
+    async def plan(self, plan_id: str) -> PlanContext:
+        ctx = await repo.load_context(self.db, plan_id, self.now)
+        if ctx is None:
+            raise ApiError("not-found", "Fant ikke planen (plan not found).")
+        return ctx
+
+    def log(
+        self, plan_id: str, action: str, target: str, detail: str = "", *, keep: bool = False
+    ) -> None:
+        """Record an access-log entry; ``keep`` keeps it even if the request fails."""
+        self._log.append(_LogEntry(plan_id, action, target, detail, keep))
+
+    def require(self, decision: Decision, plan_id: str, target: str) -> None:
+        """Raise the decision's refusal (and log it for the owner) unless it allows."""
+        if decision.allowed:
+            return
+        self.log(plan_id, "denied", target, decision.reason, keep=True)
+        code = decision.code or "forbidden"
+        message = {
+            "not-found": "Fant ikke dette, eller du har ikke samtykke til å se det.",
+            "forbidden": "Du har ikke tilgang til dette",
+            "conflict": "Dette kan ikke endres nå",
+        }[code]
+        raise ApiError(code, f"{message} ({decision.reason}).")
+
+    async def flush_log(self, *, failed: bool) -> None:
+        actor = self.auth.principal if self.auth else None
+        for entry in self._log:
+            if failed and not entry.keep_on_error:
+                continue
+            await audit.append(
+                self.db,
+                plan_id=entry.plan_id,
+                at=self.now,
+                person_id=actor.person if actor else None,
+                actor=actor.name if actor else "ukjent",
+                action=entry.action,
+                target=entry.target,
+                detail=entry.detail,
+            )
+
+
+Reply = Mapping[str, Any] | list[Any] | Response
+Handler = Callable[[Call], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: Mapping[str, Any] | None
+    status: int
+    auth: bool
+    tag: str
+    responses: tuple[int, ...]
+
+
+ENDPOINTS: list[Endpoint] = []
+
+
+def api(
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    body: Mapping[str, Any] | None = None,
+    status: int = 200,
+    auth: bool = True,
+    tag: str = "plans",
+    responses: tuple[int, ...] = (),
+) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        if body is not None:
+            Draft202012Validator.check_schema(body)
+        ENDPOINTS.append(
+            Endpoint(method, path, handler, summary, body, status, auth, tag, responses)
+        )
+        return handler
+
+    return register
+
+
+async def authenticate(
+    request: Request, db: AsyncSession, services: Services, now: datetime
+) -> Authenticated | None:
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer":
+            raise ApiError("unauthenticated", "Bruk «Authorization: Bearer <token>».")
+        found = await resolve_token(db, raw.strip(), now=now, settings=services.settings)
+        if found is None:
+            raise ApiError("unauthenticated", "Ugyldig eller utløpt token.")
+        return found
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return await resolve_web_session(db, cookie, now=now, settings=services.settings)
+    return None
+
+
+async def read_body(request: Request, services: Services, schema: Mapping[str, Any]) -> Any:
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise ApiError("unsupported-media-type", "Send JSON (Content-Type: application/json).")
+    limit = services.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise ApiError("too-large", f"Body larger than {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError("too-large", f"Body larger than {limit} bytes.")
+        chunks.append(chunk)
+    try:
+        data = json.loads(b"".join(chunks) or b"null")
+    except (ValueError, RecursionError) as exc:
+        raise ApiError("malformed", f"Not valid JSON: {str(exc)[:120]}") from None
+    validator = Draft202012Validator(schema)
+    try:
+        error = next(iter(sorted(validator.iter_errors(data), key=lambda e: list(e.path))), None)
+    except RecursionError:
+        raise ApiError("malformed", "Body is nested too deeply.") from None
+    if error is not None:
+        raise ApiError("malformed", _describe(error))
+    return data
+
+
+def _describe(error: ValidationError) -> str:
+    where = "/".join(str(p) for p in error.absolute_path) or "body"
+    return f"{where}: {error.message[:200]}"
+
+
+def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    async def run(request: Request) -> Response:
+        services = cast(Services, request.app.state.services)
+        now = services.clock()
+        services.metrics.count_request(endpoint.path, endpoint.method)
+        async with services.sessionmaker() as db:
+            call: Call | None = None
+            try:
+                async with db.begin():
+                    auth = await authenticate(request, db, services, now)
+                    if endpoint.auth and auth is None:
+                        raise ApiError("unauthenticated", "Du må logge inn (sign in required).")
+                    if (
+                        auth is not None
+                        and auth.via == "cookie"
+                        and endpoint.method != "GET"
+                        and request.headers.get(CSRF_HEADER) != auth.csrf
+                    ):
+                        raise ApiError("forbidden", "Mangler CSRF-token (missing CSRF token).")
+                    body = (
+                        await read_body(request, services, endpoint.body)
+                        if endpoint.body is not None
+                        else None
+                    )
+                    call = Call(request, db, services, now, auth, body, request.path_params)
+                    reply = await endpoint.handler(call)
+                    await call.flush_log(failed=False)
+            except ApiError as exc:
+                if call is not None and any(e.keep_on_error for e in call._log):
+                    async with db.begin():
+                        await call.flush_log(failed=True)
+                services.metrics.count_error(exc.code)
+                return error_response(exc.code, exc.message, exc.status)
+            assert call is not None
+            for action in call._after:
+                await action()
+        if isinstance(reply, Response):
+            return reply
+        return JSONResponse(reply, status_code=endpoint.status)
+
+    return run
+
+
+def routes() -> list[Route]:
+    # Importing the route modules registers their endpoints.
+    from server.http import auth_routes, consent_routes, plan_routes  # noqa: F401
+
+    return [
+        Route(e.path, _endpoint_app(e), methods=[e.method], name=e.handler.__name__)
+        for e in ENDPOINTS
+    ]

@@ -1,0 +1,526 @@
+"""Plans, sections, participants and measures over HTTP: parse → policy → repo → render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from collab import policy
+from collab.model import (
+    DEFAULT_EVALUATION_MONTHS,
+    Level,
+    MeasureStatus,
+    PlanStatus,
+    Role,
+    SectionKind,
+    new_id,
+    next_evaluation,
+)
+from collab.policy import PlanContext
+from server.db import repo
+from server.db.models import MeasureRow, ParticipantRow, PlanRow, SectionRow
+from server.http.common import ApiError, Call, api
+from server.http.render import (
+    DATE_SCHEMA,
+    ID_SCHEMA,
+    measure_json,
+    parse_date,
+    participant_json,
+    plan_summary,
+    section_json,
+    text,
+)
+
+CONTACT = {
+    "name": text(200, 1),
+    "organisation": text(200),
+    "service": text(200),
+    "title": text(200),
+    "phone": text(40),
+    "email": text(320),
+}
+
+# --- plans ----------------------------------------------------------------------------
+
+
+@api("GET", "/api/plans", summary="The plans I take part in, with my role in each")
+async def list_plans(call: Call) -> Any:
+    out = []
+    for plan_id in await repo.plans_of_person(call.db, call.principal.person):
+        ctx = await call.plan(plan_id)
+        me = ctx.actor(call.principal)
+        assert me is not None
+        out.append(plan_summary(ctx.plan) | {"role": me.role.value, "participant": me.id})
+    return {"plans": out}
+
+
+CREATE_PLAN = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["title", "as"],
+    "properties": {
+        "title": text(200, 1),
+        "as": {"enum": ["owner", "coordinator"]},
+        "owner_name": text(200, 1),
+        "coordinator": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name"],
+            "properties": CONTACT,
+        },
+        "period_from": DATE_SCHEMA,
+        "evaluation_months": {"type": "integer", "minimum": 1, "maximum": 24},
+    },
+}
+
+
+@api("POST", "/api/plans", summary="Start a new plan", body=CREATE_PLAN, status=201)
+async def create_plan(call: Call) -> Any:
+    body = call.body
+    me = call.principal
+    if body["as"] == "owner":
+        owner_name, owner_person = me.name, me.person
+        coordinator = body.get("coordinator")
+        coordinator_person = None
+    else:
+        if "owner_name" not in body:
+            raise ApiError("malformed", "owner_name: who is the plan for?")
+        owner_name, owner_person = body["owner_name"], None
+        coordinator = {"name": me.name} | body.get("coordinator", {})
+        coordinator_person = me.person
+    plan = await repo.create_plan(
+        call.db,
+        title=body["title"],
+        owner_name=owner_name,
+        owner_person=owner_person,
+        coordinator=coordinator,
+        coordinator_person=coordinator_person,
+        period_from=parse_date(body.get("period_from"), "period_from") or call.now.date(),
+        evaluation_months=body.get("evaluation_months", DEFAULT_EVALUATION_MONTHS),
+        by=me.person,
+        at=call.now,
+    )
+    call.log(plan.id, "change", "plan", "created the plan")
+    return await _plan_detail(call, await call.plan(plan.id))
+
+
+async def _plan_detail(call: Call, ctx: PlanContext) -> dict[str, Any]:
+    me = ctx.actor(call.principal)
+    assert me is not None
+    sections = []
+    for section in ctx.sections.values():
+        level, _ = policy.section_level(ctx, call.principal, section.id)
+        if level.rank >= Level.OWN.rank:
+            sections.append(section_json(section, level))
+    return plan_summary(ctx.plan) | {
+        "me": {"participant": me.id, "role": me.role.value, "name": me.name},
+        "sections": sections,
+        "measures": await _visible_measures(call, ctx),
+        "participants": _visible_participants(call, ctx),
+    }
+
+
+def _visible_participants(call: Call, ctx: PlanContext) -> list[dict[str, Any]]:
+    if policy.check_see_participants(ctx, call.principal):
+        return [participant_json(p, contact=True) for p in ctx.plan.participants if p.active]
+    me = ctx.actor(call.principal)
+    # Without the coordination section, one still knows oneself, the owner and the
+    # coordinator (whom one works with), but not the rest of the group.
+    keep = {Role.OWNER, Role.COORDINATOR}
+    return [
+        participant_json(p, contact=p.role is Role.COORDINATOR)
+        for p in ctx.plan.participants
+        if p.active and (p.role in keep or (me is not None and p.id == me.id))
+    ]
+
+
+async def _visible_measures(call: Call, ctx: PlanContext) -> list[dict[str, Any]]:
+    out = []
+    for row in await repo.measures_of_plan(call.db, ctx.plan.id):
+        measure = repo.to_measure(row)
+        if policy.check_read_measure(ctx, call.principal, measure):
+            writable = bool(policy.check_update_measure(ctx, call.principal, measure))
+            out.append(measure_json(measure, writable=writable))
+    return out
+
+
+@api("GET", "/api/plans/{plan}", summary="A plan: the sections, measures and people I may see")
+async def get_plan(call: Call) -> Any:
+    plan_id = call.param_id("plan")
+    ctx = await call.plan(plan_id)
+    call.require(policy.check_see_plan(ctx, call.principal), plan_id, "plan")
+    call.log(plan_id, "open", "plan")
+    return await _plan_detail(call, ctx)
+
+
+UPDATE_PLAN = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        "title": text(200, 1),
+        "status": {"enum": [s.value for s in PlanStatus]},
+        "period_from": DATE_SCHEMA,
+        "period_to": {"anyOf": [DATE_SCHEMA, {"type": "null"}]},
+        "evaluation_months": {"type": "integer", "minimum": 1, "maximum": 24},
+        "next_evaluation": DATE_SCHEMA,
+    },
+}
+
+
+@api("PATCH", "/api/plans/{plan}", summary="Change the plan's title, period or cadence",
+     body=UPDATE_PLAN)
+async def update_plan(call: Call) -> Any:
+    plan_id = call.param_id("plan")
+    ctx = await call.plan(plan_id)
+    body = call.body
+    if body.get("status") == PlanStatus.ACTIVE.value and ctx.plan.status is PlanStatus.CLOSED:
+        decision = policy.check_see_plan(ctx, call.principal)
+        me = ctx.actor(call.principal)
+        if decision and me is not None and me.role not in {
+            Role.OWNER, Role.GUARDIAN, Role.COORDINATOR
+        }:
+            decision = policy.Decision(False, "only the owner or coordinator reopen a plan")
+        call.require(decision, plan_id, "plan")
+    else:
+        call.require(policy.check_manage_plan(ctx, call.principal), plan_id, "plan")
+    row = await call.db.get(PlanRow, plan_id)
+    assert row is not None
+    if "title" in body:
+        row.title = body["title"]
+    if "status" in body:
+        row.status = body["status"]
+    if "period_from" in body:
+        row.period_from = parse_date(body["period_from"], "period_from") or row.period_from
+    if "period_to" in body:
+        row.period_to = parse_date(body["period_to"], "period_to")
+    if row.period_to is not None and row.period_to < row.period_from:
+        raise ApiError("malformed", "period_to: the plan period cannot end before it starts.")
+    if "evaluation_months" in body:
+        row.evaluation_months = body["evaluation_months"]
+    if "next_evaluation" in body:
+        chosen = parse_date(body["next_evaluation"], "next_evaluation")
+        assert chosen is not None
+        row.next_evaluation = chosen
+    elif {"period_from", "evaluation_months"} & body.keys():
+        row.next_evaluation = next_evaluation(
+            row.period_from, call.now.date(), row.evaluation_months
+        )
+    await repo.record(call.db, row, plan_id=plan_id, change="update", by=call.principal.person,
+                      at=call.now)
+    call.log(plan_id, "change", "plan", ", ".join(sorted(body)))
+    return await _plan_detail(call, await call.plan(plan_id))
+
+
+# --- sections -------------------------------------------------------------------------
+
+
+@api("GET", "/api/plans/{plan}/sections", summary="The sections I may see, in order")
+async def list_sections(call: Call) -> Any:
+    plan_id = call.param_id("plan")
+    ctx = await call.plan(plan_id)
+    call.require(policy.check_see_plan(ctx, call.principal), plan_id, "sections")
+    return {"sections": (await _plan_detail(call, ctx))["sections"]}
+
+
+CREATE_SECTION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["title"],
+    "properties": {"title": text(200, 1), "kind": {"enum": ["life_area", "custom"]}},
+}
+
+
+@api("POST", "/api/plans/{plan}/sections", summary="Add a section (e.g. a life area)",
+     body=CREATE_SECTION, status=201)
+async def create_section(call: Call) -> Any:
+    plan_id = call.param_id("plan")
+    ctx = await call.plan(plan_id)
+    call.require(policy.check_manage_plan(ctx, call.principal), plan_id, "sections")
+    position = max((s.position for s in ctx.sections.values()), default=-1) + 1
+    row = SectionRow(
+        id=new_id(), plan_id=plan_id, key=f"egen-{new_id(6)}",
+        kind=call.body.get("kind", SectionKind.CUSTOM.value), title=call.body["title"],
+        position=position, archived=False,
+    )
+    await repo.record(call.db, row, plan_id=plan_id, change="create", by=call.principal.person,
+                      at=call.now)
+    call.log(plan_id, "change", f"section:{row.id}", "added")
+    # The new section has no grants yet: only the owner and guardians see it until the
+    # owner signs a consent version that includes it.
+    level, _ = policy.section_level(await call.plan(plan_id), call.principal, row.id)
+    return section_json(repo.to_section(row), level)
+
+
+UPDATE_SECTION = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        "title": text(200, 1),
+        "position": {"type": "integer", "minimum": 0, "maximum": 1000},
+        "archived": {"type": "boolean"},
+    },
+}
+
+
+@api("PATCH", "/api/plans/{plan}/sections/{section}",
+     summary="Rename, move or archive a section", body=UPDATE_SECTION)
+async def update_section(call: Call) -> Any:
+    plan_id, section_id = call.param_id("plan"), call.param_id("section")
+    ctx = await call.plan(plan_id)
+    target = f"section:{section_id}"
+    call.require(policy.check_see_section(ctx, call.principal, section_id), plan_id, target)
+    call.require(policy.check_manage_plan(ctx, call.principal), plan_id, target)
+    me = ctx.actor(call.principal)
+    assert me is not None
+    if "archived" in call.body and me.role not in {Role.OWNER, Role.GUARDIAN}:
+        call.require(
+            policy.Decision(False, "only the owner or a guardian archive sections"),
+            plan_id, target,
+        )
+    if "title" in call.body:
+        call.require(policy.check_rename_section(ctx, call.principal, section_id), plan_id,
+                     target)
+    rows = (
+        await call.db.execute(
+            select(SectionRow).where(SectionRow.plan_id == plan_id).order_by(SectionRow.position)
+        )
+    ).scalars().all()
+    row = next(r for r in rows if r.id == section_id)
+    if "title" in call.body:
+        row.title = call.body["title"]
+    if "archived" in call.body:
+        row.archived = call.body["archived"]
+    if "position" in call.body:
+        ordered = [r for r in rows if r.id != section_id]
+        ordered.insert(min(call.body["position"], len(ordered)), row)
+        for index, other in enumerate(ordered):
+            if other.position != index and other is not row:
+                other.position = index
+                await repo.record(call.db, other, plan_id=plan_id, change="update",
+                                  by=call.principal.person, at=call.now)
+        row.position = ordered.index(row)
+    await repo.record(call.db, row, plan_id=plan_id, change="update", by=call.principal.person,
+                      at=call.now)
+    call.log(plan_id, "change", target, ", ".join(sorted(call.body)))
+    level, _ = policy.section_level(ctx, call.principal, section_id)
+    return section_json(repo.to_section(row), level)
+
+
+# --- participants ---------------------------------------------------------------------
+
+
+@api("GET", "/api/plans/{plan}/participants", summary="The responsibility group")
+async def list_participants(call: Call) -> Any:
+    plan_id = call.param_id("plan")
+    ctx = await call.plan(plan_id)
+    call.require(policy.check_see_plan(ctx, call.principal), plan_id, "participants")
+    return {"participants": _visible_participants(call, ctx)}
+
+
+ADD_PARTICIPANT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["role", "name"],
+    "properties": {"role": {"enum": ["guardian", "relative", "coordinator", "service"]}}
+    | CONTACT,
+}
+
+
+@api("POST", "/api/plans/{plan}/participants", summary="Add someone to the group",
+     body=ADD_PARTICIPANT, status=201)
+async def add_participant(call: Call) -> Any:
+    plan_id = call.param_id("plan")
+    ctx = await call.plan(plan_id)
+    call.require(policy.check_manage_plan(ctx, call.principal), plan_id, "participants")
+    body = call.body
+    me = ctx.actor(call.principal)
+    assert me is not None
+    if body["role"] == Role.GUARDIAN.value and me.role not in {Role.OWNER, Role.GUARDIAN}:
+        call.require(policy.Decision(False, "a guardian is added by the owner or a guardian"),
+                     plan_id, "participants")
+    row = ParticipantRow(id=new_id(), plan_id=plan_id, person_id=None, active=True, **body)
+    await repo.record(call.db, row, plan_id=plan_id, change="create", by=call.principal.person,
+                      at=call.now)
+    call.log(plan_id, "change", f"participant:{row.id}", f"added {row.name} ({row.role})")
+    # Consent is not implied: the new participant sees nothing until the owner signs.
+    return participant_json(repo.to_participant(row), contact=True)
+
+
+UPDATE_PARTICIPANT = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": CONTACT | {"active": {"const": False}},
+}
+
+
+@api("PATCH", "/api/plans/{plan}/participants/{participant}",
+     summary="Change contact details, or remove someone (active: false)",
+     body=UPDATE_PARTICIPANT)
+async def update_participant(call: Call) -> Any:
+    plan_id, pid = call.param_id("plan"), call.param_id("participant")
+    ctx = await call.plan(plan_id)
+    target = f"participant:{pid}"
+    call.require(policy.check_manage_plan(ctx, call.principal), plan_id, target)
+    row = await call.db.get(ParticipantRow, pid)
+    if row is None or row.plan_id != plan_id or not row.active:
+        raise ApiError("not-found", "Fant ikke deltakeren.")
+    if row.role == Role.OWNER.value and "active" in call.body:
+        raise ApiError("conflict", "Planeieren kan ikke fjernes fra sin egen plan.")
+    for key, value in call.body.items():
+        setattr(row, key, value)
+    removed = call.body.get("active") is False
+    await repo.record(call.db, row, plan_id=plan_id, change="remove" if removed else "update",
+                      by=call.principal.person, at=call.now)
+    call.log(plan_id, "change", target, "removed" if removed else ", ".join(sorted(call.body)))
+    if removed:
+        call.after_commit(lambda: call.services.access_changed(plan_id))
+    return participant_json(repo.to_participant(row), contact=True)
+
+
+# --- measures -------------------------------------------------------------------------
+
+MEASURE_FIELDS = {
+    "section": ID_SCHEMA,
+    "title": text(300, 1),
+    "responsible": {"anyOf": [ID_SCHEMA, {"type": "null"}]},
+    "goal_ids": {"type": "array", "maxItems": 20, "items": text(64, 1)},
+    "frequency": text(300),
+    "starts": {"anyOf": [DATE_SCHEMA, {"type": "null"}]},
+    "ends": {"anyOf": [DATE_SCHEMA, {"type": "null"}]},
+    "evaluate_by": {"anyOf": [DATE_SCHEMA, {"type": "null"}]},
+    "status": {"enum": [s.value for s in MeasureStatus]},
+}
+CREATE_MEASURE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["section", "title"],
+    "properties": MEASURE_FIELDS,
+}
+UPDATE_MEASURE = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": MEASURE_FIELDS,
+}
+# Fields the responsible service may change on its own measure; the rest shape the
+# measure and need 'edit' on the section.
+PROGRESS_FIELDS = {"status"}
+
+
+def _apply_measure_fields(call: Call, ctx: PlanContext, row: MeasureRow, body: Any) -> None:
+    if "section" in body:
+        if body["section"] not in ctx.sections:
+            raise ApiError("not-found", "Fant ikke den delen av planen.")
+        row.section_id = body["section"]
+    for key in ("title", "frequency", "status"):
+        if key in body:
+            setattr(row, key, body[key])
+    if "goal_ids" in body:
+        row.goal_ids = list(body["goal_ids"])
+    for key in ("starts", "ends", "evaluate_by"):
+        if key in body:
+            setattr(row, key, parse_date(body[key], key))
+    if row.starts and row.ends and row.ends < row.starts:
+        raise ApiError("malformed", "ends: a measure cannot end before it starts.")
+    if "responsible" in body:
+        row.responsible_id = body["responsible"]
+    if row.responsible_id is not None:
+        who = ctx.plan.participant(row.responsible_id)
+        if who is None:
+            raise ApiError("not-found", "Fant ikke den ansvarlige deltakeren.")
+        call.require(policy.check_responsible(ctx, who, row.section_id), ctx.plan.id,
+                     f"measure:{row.id}")
+
+
+@api("GET", "/api/plans/{plan}/measures", summary="The measures I may see")
+async def list_measures(call: Call) -> Any:
+    plan_id = call.param_id("plan")
+    ctx = await call.plan(plan_id)
+    call.require(policy.check_see_plan(ctx, call.principal), plan_id, "measures")
+    return {"measures": await _visible_measures(call, ctx)}
+
+
+@api("POST", "/api/plans/{plan}/measures", summary="Add a measure (tiltak)",
+     body=CREATE_MEASURE, status=201)
+async def create_measure(call: Call) -> Any:
+    plan_id = call.param_id("plan")
+    ctx = await call.plan(plan_id)
+    section = call.body["section"]
+    call.require(policy.check_see_plan(ctx, call.principal), plan_id, "measures")
+    call.require(policy.check_shape_measure(ctx, call.principal, section), plan_id,
+                 f"section:{section}")
+    row = MeasureRow(id=new_id(), plan_id=plan_id, section_id=section, title="", goal_ids=[],
+                     frequency="", status=MeasureStatus.PLANNED.value, responsible_id=None)
+    _apply_measure_fields(call, ctx, row, call.body)
+    await repo.record(call.db, row, plan_id=plan_id, change="create", by=call.principal.person,
+                      at=call.now)
+    call.log(plan_id, "change", f"measure:{row.id}", "added")
+    return measure_json(repo.to_measure(row), writable=True)
+
+
+async def _measure(call: Call, ctx: PlanContext) -> MeasureRow:
+    row = await call.db.get(MeasureRow, call.param_id("measure"))
+    if row is None or row.plan_id != ctx.plan.id:
+        raise ApiError("not-found", "Fant ikke tiltaket.")
+    call.require(policy.check_read_measure(ctx, call.principal, repo.to_measure(row)),
+                 ctx.plan.id, f"measure:{row.id}")
+    return row
+
+
+@api("GET", "/api/plans/{plan}/measures/{measure}", summary="One measure")
+async def get_measure(call: Call) -> Any:
+    ctx = await call.plan(call.param_id("plan"))
+    row = await _measure(call, ctx)
+    measure = repo.to_measure(row)
+    call.log(ctx.plan.id, "open", f"measure:{row.id}")
+    return measure_json(measure,
+                        writable=bool(policy.check_update_measure(ctx, call.principal, measure)))
+
+
+@api("PATCH", "/api/plans/{plan}/measures/{measure}",
+     summary="Update a measure: status by its responsible service, the rest with edit",
+     body=UPDATE_MEASURE)
+async def update_measure(call: Call) -> Any:
+    ctx = await call.plan(call.param_id("plan"))
+    row = await _measure(call, ctx)
+    target = f"measure:{row.id}"
+    before = repo.to_measure(row)
+    if set(call.body) - PROGRESS_FIELDS:
+        call.require(policy.check_shape_measure(ctx, call.principal, before.section),
+                     ctx.plan.id, target)
+        if "section" in call.body:
+            call.require(policy.check_shape_measure(ctx, call.principal, call.body["section"]),
+                         ctx.plan.id, target)
+    else:
+        call.require(policy.check_update_measure(ctx, call.principal, before), ctx.plan.id,
+                     target)
+    _apply_measure_fields(call, ctx, row, call.body)
+    await repo.record(call.db, row, plan_id=ctx.plan.id, change="update",
+                      by=call.principal.person, at=call.now)
+    call.log(ctx.plan.id, "change", target, ", ".join(sorted(call.body)))
+    if {"section", "responsible"} & call.body.keys():
+        call.after_commit(lambda: call.services.access_changed(ctx.plan.id))
+    return measure_json(repo.to_measure(row), writable=True)
+
+
+@api("GET", "/api/plans/{plan}/history", summary="Who changed which record, when")
+async def plan_history(call: Call) -> Any:
+    plan_id = call.param_id("plan")
+    ctx = await call.plan(plan_id)
+    call.require(policy.check_read_access_log(ctx, call.principal), plan_id, "history")
+    out = []
+    for v in await repo.history(call.db, plan_id):
+        if v.entity == "sections" and not policy.check_see_section(ctx, call.principal,
+                                                                   v.entity_id):
+            continue
+        if v.entity == "measures":
+            section = str(v.data.get("section_id", ""))
+            if not policy.check_read_section(ctx, call.principal, section):
+                continue
+        out.append({"entity": v.entity, "id": v.entity_id, "version": v.version,
+                    "change": v.change, "by": v.changed_by, "at": v.changed_at.isoformat()})
+    return {"history": out}

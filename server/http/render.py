@@ -1,0 +1,119 @@
+"""Domain objects to JSON, and JSON values to domain values (with clear errors)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from collab.consent import ConsentVersion
+from collab.docs import MeasureDoc, SectionDoc
+from collab.model import Level, Measure, Participant, Plan, Section
+from server.http.common import ApiError
+
+_ID = {"type": "string", "pattern": "^[a-z0-9]{4,32}$"}
+ID_SCHEMA: dict[str, Any] = dict(_ID)
+DATE_SCHEMA: dict[str, Any] = {"type": "string", "maxLength": 10, "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+DATETIME_SCHEMA: dict[str, Any] = {"type": "string", "maxLength": 40}
+
+
+def text(max_length: int, min_length: int = 0) -> dict[str, Any]:
+    return {"type": "string", "minLength": min_length, "maxLength": max_length}
+
+
+def parse_date(value: str | None, field: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ApiError("malformed", f"{field}: «{value}» is not a date (YYYY-MM-DD).") from None
+
+
+def parse_datetime(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ApiError("malformed", f"{field}: «{value[:40]}» is not a date and time.") from None
+    if parsed.tzinfo is None:
+        raise ApiError("malformed", f"{field}: give a time zone (e.g. 2026-01-01T00:00:00Z).")
+    return parsed
+
+
+def iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def participant_json(p: Participant, *, contact: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": p.id,
+        "name": p.name,
+        "role": p.role.value,
+        "organisation": p.organisation,
+        "service": p.service,
+        "active": p.active,
+    }
+    if contact:
+        data |= {"title": p.title, "phone": p.phone, "email": p.email}
+    return data
+
+
+def section_json(s: Section, level: Level) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "key": s.key,
+        "kind": s.kind.value,
+        "title": s.title,
+        "position": s.position,
+        "archived": s.archived,
+        "access": level.value,
+        "doc": SectionDoc(s.plan, s.id).name if level.rank >= Level.READ.rank else None,
+    }
+
+
+def measure_json(m: Measure, *, writable: bool) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "section": m.section,
+        "title": m.title,
+        "responsible": m.responsible,
+        "goal_ids": list(m.goal_ids),
+        "frequency": m.frequency,
+        "starts": iso(m.starts),
+        "ends": iso(m.ends),
+        "status": m.status.value,
+        "evaluate_by": iso(m.evaluate_by),
+        "doc": MeasureDoc(m.plan, m.id).name,
+        "access": "write" if writable else "read",
+    }
+
+
+def plan_summary(plan: Plan) -> dict[str, Any]:
+    return {
+        "id": plan.id,
+        "title": plan.title,
+        "status": plan.status.value,
+        "period_from": iso(plan.period_from),
+        "period_to": iso(plan.period_to),
+        "evaluation_months": plan.evaluation_months,
+        "next_evaluation": iso(plan.next_evaluation),
+    }
+
+
+def consent_json(c: ConsentVersion, *, only: str | None = None) -> dict[str, Any]:
+    return {
+        "version": c.version,
+        "kind": c.kind.value,
+        "signed_by": c.signed_by,
+        "recorded_by": c.recorded_by,
+        "signed_at": iso(c.signed_at),
+        "purpose": c.purpose,
+        "valid_from": iso(c.valid_from),
+        "valid_to": iso(c.valid_to),
+        "grants": [
+            {"participant": g.participant, "section": g.section, "level": g.level.value}
+            for g in c.grants
+            if only is None or g.participant == only
+        ],
+    }

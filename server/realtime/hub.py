@@ -1,0 +1,458 @@
+"""Socket.IO transport: authenticated connections, document sync, live revocation.
+
+Owns the connection registry of this process and the bridge between processes (Redis).
+Every event is treated as hostile: shapes are checked, sizes and rates bounded, and
+access comes from ``server.realtime.access`` (which asks ``collab.policy``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+import socketio
+from sqlalchemy import func, select
+
+from collab.docs import DocRef, parse_doc_name
+from collab.policy import Principal
+from collab.rooms import DocRoom, Rooms, RoomSettings, StoreUnavailable, clients_in_update
+from collab.yproto import (
+    EMPTY_UPDATE,
+    AwarenessMessage,
+    AwarenessState,
+    Malformed,
+    SyncMessage,
+    SyncStep,
+    decode,
+    encode_awareness,
+    encode_sync,
+)
+from server.auth.identity import (
+    SESSION_COOKIE,
+    Authenticated,
+    is_session_live,
+    resolve_token,
+    resolve_web_session,
+)
+from server.db import audit
+from server.db.docstore import SqlDocStore
+from server.db.models import ConsentRow, MeasureRow, ParticipantRow
+from server.realtime.access import Access, resolve
+from server.realtime.bridge import RedisBridge
+from server.runtime import Services
+
+log = logging.getLogger("planrom.realtime")
+
+MAX_CLIENT_ID = 2**53 - 1
+RATE_PER_SECOND = 100.0
+RATE_BURST = 400.0
+
+
+def ok(**extra: Any) -> dict[str, Any]:
+    return {"ok": True, **extra}
+
+
+def refuse(code: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+@dataclass
+class Joined:
+    ref: DocRef
+    plan: str | None
+    access: Access
+
+
+@dataclass
+class Conn:
+    sid: str
+    principal: Principal
+    session_hash: str | None
+    docs: dict[str, Joined] = field(default_factory=dict)
+    clients: set[int] = field(default_factory=set)  # Yjs clientIDs bound to this person
+    awareness: dict[str, set[int]] = field(default_factory=dict)  # doc → clientIDs shown
+    tokens: float = RATE_BURST
+    refilled: float = field(default_factory=time.monotonic)
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(RATE_BURST, self.tokens + (now - self.refilled) * RATE_PER_SECOND)
+        self.refilled = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class Hub:
+    def __init__(self, sio: socketio.AsyncServer, services: Services) -> None:
+        self.sio = sio
+        self.services = services
+        settings = services.settings
+        self.store = SqlDocStore(services.sessionmaker)
+        self.rooms = Rooms(
+            self.store,
+            RoomSettings(
+                idle_unload_seconds=settings.doc_idle_unload_seconds,
+                compact_after_updates=settings.snapshot_after_updates,
+            ),
+        )
+        self.rooms.on_unload = self._forget_awareness
+        self.conns: dict[str, Conn] = {}
+        # doc → clientID → (clock, state): the awareness this process has seen.
+        self.awareness: dict[str, dict[int, tuple[int, dict[str, Any]]]] = {}
+        self.process_id = secrets.token_hex(8)
+        self.bridge: RedisBridge | None = None
+        self._fingerprints: dict[str, tuple[Any, ...]] = {}
+        self.extra_handlers: list[Callable[[Hub], None]] = []
+        services.on_access_changed = self.recheck_plan
+        self._register()
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Hub]:
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(self.store.running())
+            await stack.enter_async_context(self.rooms.running())
+            if self.services.settings.redis_url:
+                self.bridge = RedisBridge(self.services.settings.redis_url, self.process_id,
+                                          self._remote_update)
+                await stack.enter_async_context(self.bridge.running())
+            tasks = await stack.enter_async_context(asyncio.TaskGroup())
+            poller = tasks.create_task(self._poll_access())
+            try:
+                yield self
+            finally:
+                poller.cancel()
+
+    def _register(self) -> None:
+        sio = self.sio
+        sio.on("connect", self.on_connect)
+        sio.on("disconnect", self.on_disconnect)
+        sio.on("doc:join", self._guard(self.on_doc_join))
+        sio.on("doc:msg", self._guard(self.on_doc_msg))
+        sio.on("doc:leave", self._guard(self.on_doc_leave))
+        sio.on("*", self.on_unknown)
+
+    def _guard(
+        self, handler: Callable[..., Awaitable[dict[str, Any]]]
+    ) -> Callable[..., Awaitable[dict[str, Any]]]:
+        """Authenticated, rate-limited, and never an unhandled exception to the client."""
+
+        async def run(sid: str, *args: Any) -> dict[str, Any]:
+            conn = self.conns.get(sid)
+            if conn is None:
+                return refuse("unauthenticated", "Not signed in.")
+            if not conn.take():
+                self.services.metrics.count_error("rate-limited")
+                return refuse("rate-limited", "Too many messages; slow down.")
+            try:
+                return await handler(conn, *args)
+            except Malformed as exc:
+                return refuse("malformed", str(exc))
+            except StoreUnavailable:
+                return refuse("unavailable", "Could not save right now; try again.")
+            except Exception:
+                log.exception("event from %s failed", sid)
+                return refuse("unavailable", "Something went wrong on the server.")
+
+        return run
+
+    async def on_unknown(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
+        return refuse("malformed", "Unknown event.")
+
+    # --- connections ------------------------------------------------------------------
+
+    async def _authenticate(self, environ: dict[str, Any], auth: Any) -> Authenticated | None:
+        services = self.services
+        now = services.clock()
+        async with services.sessionmaker() as session, session.begin():
+            if isinstance(auth, dict) and auth.get("token") is not None:
+                token = auth["token"]
+                if not isinstance(token, str):
+                    return None
+                return await resolve_token(session, token, now=now, settings=services.settings)
+            raw_cookie = environ.get("HTTP_COOKIE", "")
+            if not raw_cookie or len(raw_cookie) > 8192:
+                return None
+            try:
+                jar = SimpleCookie(raw_cookie)
+            except CookieError:
+                return None
+            morsel = jar.get(SESSION_COOKIE)
+            if morsel is None:
+                return None
+            return await resolve_web_session(session, morsel.value, now=now,
+                                             settings=services.settings)
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        found = await self._authenticate(environ, auth)
+        if found is None:
+            raise socketio.exceptions.ConnectionRefusedError(
+                "unauthenticated", {"code": "unauthenticated"}
+            )
+        self.conns[sid] = Conn(sid, found.principal, found.session_hash)
+        self.services.metrics.set_gauge("realtime_connections", len(self.conns))
+
+    async def on_disconnect(self, sid: str, *args: Any) -> None:
+        conn = self.conns.pop(sid, None)
+        if conn is None:
+            return
+        for name in list(conn.docs):
+            await self._leave(conn, name)
+        self.services.metrics.set_gauge("realtime_connections", len(self.conns))
+
+    # --- documents --------------------------------------------------------------------
+
+    async def _log(self, plan: str | None, conn: Conn, action: str, target: str,
+                   detail: str = "") -> None:
+        if plan is None:
+            return
+        async with self.services.sessionmaker() as session, session.begin():
+            await audit.append(
+                session, plan_id=plan, at=self.services.clock(),
+                person_id=conn.principal.person, actor=conn.principal.name, action=action,
+                target=target, detail=detail,
+            )
+
+    async def on_doc_join(self, conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            return refuse("malformed", "doc:join takes {doc, client_id}.")
+        name, client_id = data.get("doc"), data.get("client_id")
+        ref = parse_doc_name(name)
+        if ref is None:
+            return refuse("malformed", "Not a document name.")
+        assert isinstance(name, str)
+        if (
+            not isinstance(client_id, int)
+            or isinstance(client_id, bool)
+            or not 0 <= client_id <= MAX_CLIENT_ID
+        ):
+            return refuse("malformed", "client_id must be a Yjs clientID (a whole number).")
+        async with self.services.sessionmaker() as session, session.begin():
+            found = await resolve(session, conn.principal, ref, self.services.clock())
+        if found.access is None:
+            await self._log(found.plan, conn, "denied", f"doc:{name}", found.decision.reason)
+            code = found.decision.code or "forbidden"
+            return refuse("not-found" if code == "conflict" else code,
+                          "No such document, or no consent to see it.")
+        if client_id not in conn.clients:
+            owner = await self.store.bind_client(client_id, conn.principal.person)
+            if owner != conn.principal.person:
+                await self._log(found.plan, conn, "denied", f"doc:{name}",
+                                "clientID bound to someone else")
+                return refuse("foreign-client", "That clientID belongs to someone else.")
+            conn.clients.add(client_id)
+        room = await self.rooms.get(name)
+        if conn.sid not in self.conns:  # disconnected while loading
+            return refuse("unauthenticated", "Disconnected.")
+        self.rooms.join(room, conn.sid)
+        await self.sio.enter_room(conn.sid, f"doc:{name}")
+        first = name not in conn.docs
+        conn.docs[name] = Joined(ref, found.plan, found.access)
+        if first:
+            await self._log(found.plan, conn, "open", f"doc:{name}", found.access)
+        self.services.metrics.count_event("doc:join")
+        return ok(access=found.access)
+
+    async def on_doc_leave(self, conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
+        name = data.get("doc") if isinstance(data, dict) else None
+        if not isinstance(name, str) or name not in conn.docs:
+            return refuse("not-joined", "Not joined to that document.")
+        await self._leave(conn, name)
+        return ok()
+
+    async def _leave(self, conn: Conn, name: str) -> None:
+        conn.docs.pop(name, None)
+        self.rooms.leave(name, conn.sid)
+        with contextlib.suppress(Exception):
+            await self.sio.leave_room(conn.sid, f"doc:{name}")
+        gone = conn.awareness.pop(name, set())
+        if gone:
+            known = self.awareness.get(name, {})
+            states = []
+            for client in gone:
+                clock = known.pop(client, (0, {}))[0]
+                states.append(AwarenessState(client, clock + 1, None))
+            await self.sio.emit("doc:msg", (name, encode_awareness(tuple(states))),
+                                room=f"doc:{name}")
+
+    async def on_doc_msg(self, conn: Conn, name: Any = None, data: Any = None,
+                         *_: Any) -> dict[str, Any]:
+        if not isinstance(name, str) or not isinstance(data, bytes | bytearray):
+            return refuse("malformed", "doc:msg takes (doc, bytes).")
+        joined = conn.docs.get(name)
+        if joined is None:
+            return refuse("not-joined", "Join the document first.")
+        if len(data) > self.services.settings.max_doc_message_bytes:
+            return refuse("malformed", "Message too large.")
+        message = decode(bytes(data))
+        room = await self.rooms.get(name)
+        if isinstance(message, AwarenessMessage):
+            return await self._awareness(conn, room, message)
+        assert isinstance(message, SyncMessage)
+        if message.step is SyncStep.STEP1:
+            await self.sio.emit("doc:msg", (name, encode_sync(SyncStep.STEP2,
+                                room.diff(message.payload))), to=conn.sid)
+            await self.sio.emit("doc:msg", (name, encode_sync(SyncStep.STEP1,
+                                room.state_vector())), to=conn.sid)
+            known = self.awareness.get(name)
+            if known:
+                states = tuple(AwarenessState(c, clock, s) for c, (clock, s) in known.items())
+                await self.sio.emit("doc:msg", (name, encode_awareness(states)), to=conn.sid)
+            return ok()
+        return await self._update(conn, joined, room, message.payload)
+
+    async def _update(self, conn: Conn, joined: Joined, room: DocRoom,
+                      update: bytes) -> dict[str, Any]:
+        if update == EMPTY_UPDATE:
+            return ok()
+        if joined.access != "write":
+            self.services.metrics.count_error("forbidden")
+            return refuse("forbidden", "You may read this document but not change it.")
+        clients = clients_in_update(update)
+        unknown = clients - conn.clients
+        if unknown:
+            owners = await self.store.owners_of(unknown)
+            mine = {c for c in unknown if owners.get(c) == conn.principal.person}
+            if mine != unknown:
+                await self._log(joined.plan, conn, "denied", f"doc:{room.name}",
+                                "update carries another person's clientID")
+                return refuse("foreign-client", "The change contains someone else's edits.")
+            conn.clients |= mine
+        seq = await self.rooms.apply(room, update, person=conn.principal.person, origin="client")
+        await self.broadcast_update(room.name, update, seq, skip_sid=conn.sid)
+        self.services.metrics.count_event("doc:update")
+        return ok(seq=seq)
+
+    async def broadcast_update(self, name: str, update: bytes, seq: int,
+                               skip_sid: str | None = None) -> None:
+        await self.sio.emit("doc:msg", (name, encode_sync(SyncStep.UPDATE, update)),
+                            room=f"doc:{name}", skip_sid=skip_sid)
+        if self.bridge is not None:
+            await self.bridge.publish(name, seq, update)
+
+    def _remote_update(self, name: str, seq: int, update: bytes) -> None:
+        self.rooms.apply_remote(name, update, seq)
+
+    async def _awareness(self, conn: Conn, room: DocRoom,
+                         message: AwarenessMessage) -> dict[str, Any]:
+        stamped = []
+        known = self.awareness.setdefault(room.name, {})
+        for state in message.states:
+            if state.client not in conn.clients:
+                return refuse("foreign-client", "Awareness for someone else's clientID.")
+            if state.state is None:
+                known.pop(state.client, None)
+                conn.awareness.get(room.name, set()).discard(state.client)
+                stamped.append(state)
+                continue
+            verified = dict(state.state)
+            verified["user"] = {"id": conn.principal.person, "name": conn.principal.name}
+            known[state.client] = (state.clock, verified)
+            conn.awareness.setdefault(room.name, set()).add(state.client)
+            stamped.append(AwarenessState(state.client, state.clock, verified))
+        await self.sio.emit("doc:msg", (room.name, encode_awareness(tuple(stamped))),
+                            room=f"doc:{room.name}", skip_sid=conn.sid)
+        return ok()
+
+    def _forget_awareness(self, name: str) -> None:
+        self.awareness.pop(name, None)
+
+    # --- revocation ---------------------------------------------------------------------
+
+    async def recheck_plan(self, plan_id: str) -> None:
+        """Re-decide every live document of a plan; revoke what may no longer be read."""
+        for conn in list(self.conns.values()):
+            for name, joined in list(conn.docs.items()):
+                if joined.plan == plan_id:
+                    await self._recheck(conn, name, joined)
+
+    async def _recheck(self, conn: Conn, name: str, joined: Joined) -> None:
+        async with self.services.sessionmaker() as session, session.begin():
+            found = await resolve(session, conn.principal, joined.ref, self.services.clock())
+        if found.access is not None:
+            joined.access = found.access
+            return
+        await self.revoke(conn, name, found.decision.reason)
+
+    async def revoke(self, conn: Conn, name: str, reason: str) -> None:
+        joined = conn.docs.get(name)
+        if joined is None:
+            return
+        await self._leave(conn, name)
+        await self.sio.emit("doc:revoked", {"doc": name, "reason": reason}, to=conn.sid)
+        self.services.metrics.count_event("doc:revoked")
+        await self._log(joined.plan, conn, "revoked", f"doc:{name}", reason)
+
+    async def _fingerprint(self, plans: set[str]) -> dict[str, tuple[Any, ...]]:
+        now = self.services.clock()
+        out: dict[str, tuple[Any, ...]] = {p: () for p in plans}
+        async with self.services.sessionmaker() as session:
+            consent = await session.execute(
+                select(ConsentRow.plan_id, func.max(ConsentRow.version))
+                .where(ConsentRow.plan_id.in_(plans)).group_by(ConsentRow.plan_id)
+            )
+            latest = {p: v for p, v in consent.all()}
+            periods = await session.execute(
+                select(ConsentRow.plan_id, ConsentRow.version, ConsentRow.valid_from,
+                       ConsentRow.valid_to).where(ConsentRow.plan_id.in_(plans))
+            )
+            in_force = {
+                p: (vf <= now and (vt is None or now < vt))
+                for p, v, vf, vt in periods.all() if latest.get(p) == v
+            }
+            people = await session.execute(
+                select(ParticipantRow.plan_id, func.sum(ParticipantRow.version),
+                       func.count()).where(ParticipantRow.plan_id.in_(plans))
+                .group_by(ParticipantRow.plan_id)
+            )
+            people_fp = {p: (int(s or 0), int(c)) for p, s, c in people.all()}
+            measures = await session.execute(
+                select(MeasureRow.plan_id, func.sum(MeasureRow.version), func.count())
+                .where(MeasureRow.plan_id.in_(plans)).group_by(MeasureRow.plan_id)
+            )
+            measure_fp = {p: (int(s or 0), int(c)) for p, s, c in measures.all()}
+        for p in plans:
+            out[p] = (latest.get(p), in_force.get(p), people_fp.get(p), measure_fp.get(p))
+        return out
+
+    async def _poll_access(self) -> None:
+        """Catch what no request here told us: expiry, and changes made by other processes."""
+        interval = self.services.settings.consent_poll_seconds
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.poll_once()
+            except Exception:
+                log.exception("access poll failed")
+
+    async def poll_once(self) -> None:
+        plans = {j.plan for c in self.conns.values() for j in c.docs.values() if j.plan}
+        if plans:
+            current = await self._fingerprint(plans)
+            for plan, fp in current.items():
+                if self._fingerprints.get(plan) not in (None, fp):
+                    await self.recheck_plan(plan)
+                self._fingerprints[plan] = fp
+        await self._check_sessions()
+
+    async def _check_sessions(self) -> None:
+        now = self.services.clock()
+        cookie_conns = [c for c in self.conns.values() if c.session_hash is not None]
+        if not cookie_conns:
+            return
+        async with self.services.sessionmaker() as session:
+            for conn in cookie_conns:
+                assert conn.session_hash is not None
+                if not await is_session_live(session, conn.session_hash, now=now,
+                                             settings=self.services.settings):
+                    await self.sio.disconnect(conn.sid)

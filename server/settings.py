@@ -1,0 +1,84 @@
+"""Settings from the environment: the only module that reads ``os.environ``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def _bool(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class OIDCProvider:
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = field(default="", repr=False)
+    redis_url: str | None = None
+    demo: bool = False
+    # Sign-in providers (OpenID Connect); None until configured.
+    oidc_citizen: OIDCProvider | None = None
+    oidc_staff: OIDCProvider | None = None
+    # Limits and delays (tests shrink the delays).
+    max_body_bytes: int = 256 * 1024
+    max_doc_message_bytes: int = 512 * 1024
+    token_ttl_seconds: int = 24 * 3600
+    session_idle_seconds: int = 30 * 60
+    session_absolute_seconds: int = 12 * 3600
+    consent_poll_seconds: float = 0.25
+    doc_idle_unload_seconds: float = 30.0
+    snapshot_after_updates: int = 500
+    web_dist: Path = Path(__file__).resolve().parent.parent / "web" / "dist"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def default_database_url(root: Path | None = None) -> str:
+    var = (root or Path.cwd()) / "var"
+    return f"sqlite+aiosqlite:///{var / 'planrom.sqlite3'}"
+
+
+def _provider(env: Mapping[str, str], kind: str) -> OIDCProvider | None:
+    prefix = f"PLANROM_OIDC_{kind}_"
+    issuer = env.get(prefix + "ISSUER", "").strip()
+    if not issuer:
+        return None
+    return OIDCProvider(
+        issuer=issuer.rstrip("/"),
+        client_id=env.get(prefix + "CLIENT_ID", ""),
+        client_secret=env.get(prefix + "CLIENT_SECRET", ""),
+    )
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    secret = env.get("PLANROM_SECRET_KEY", "")
+    if not secret:
+        # A per-process key: sessions do not survive restarts, which is safe but
+        # inconvenient; production sets PLANROM_SECRET_KEY.
+        secret = secrets.token_urlsafe(32)
+    return Settings(
+        database_url=env.get("PLANROM_DATABASE_URL") or default_database_url(),
+        base_url=env.get("PLANROM_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        secret_key=secret,
+        redis_url=env.get("PLANROM_REDIS_URL") or None,
+        demo=_bool(env.get("PLANROM_DEMO")),
+        oidc_citizen=_provider(env, "CITIZEN"),
+        oidc_staff=_provider(env, "STAFF"),
+    )

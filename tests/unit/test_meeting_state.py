@@ -1,0 +1,457 @@
+"""The meeting state machine: one test per rule and refusal, then a stateful hypothesis run."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from collab.meeting import (
+    TABLE,
+    Actor,
+    AddItem,
+    AgendaChanged,
+    AgendaItem,
+    Approve,
+    Attendance,
+    AttendanceChanged,
+    Cancel,
+    ChairChanged,
+    Command,
+    DelegateChair,
+    End,
+    Finalize,
+    Goto,
+    ItemChanged,
+    Join,
+    Leave,
+    MeetingFinalised,
+    MeetingState,
+    MeetingStatus,
+    MoveItem,
+    Pen,
+    PenChanged,
+    PenHolder,
+    Refused,
+    RemoveItem,
+    SetMinuteTaker,
+    Stamp,
+    Start,
+    StateChanged,
+    apply,
+    from_dict,
+    may_write_item,
+    new_meeting,
+    to_dict,
+)
+
+NOW = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
+S, L, E = MeetingStatus.SCHEDULED, MeetingStatus.LIVE, MeetingStatus.ENDED
+A, F, C = MeetingStatus.APPROVED, MeetingStatus.FINAL, MeetingStatus.CANCELLED
+
+OWNER = Actor("per0", "owner")  # Per chairs his own meeting
+GUARDIAN = Actor("gina", "guardian")  # not invited, may still act for Per
+COORD = Actor("maria", "coordinator")  # invited
+NAV = Actor("siw0", "service")  # invited
+RELATIVE = Actor("olav", "relative")  # invited
+OUTSIDER = Actor("berit", "service")  # not invited
+IMPOSTOR = Actor("olav", "owner")  # claims the owner role under another participant id
+ACTORS = (OWNER, GUARDIAN, COORD, NAV, RELATIVE, OUTSIDER, IMPOSTOR)
+
+SAVING = AgendaItem("item1", "Automatisk sparing", "okonomi", "measure", "sparing1")
+HOLIDAY = AgendaItem("item2", "En ferie", "secgoal", "goal", "ferie1")
+NEXT = AgendaItem("item3", "Neste møte", "koordinering", "free")
+
+
+def scheduled(chair: str | None = None) -> MeetingState:
+    return new_meeting("meet1", "per0", ["maria", "siw0", "olav"], (SAVING, HOLIDAY, NEXT), chair)
+
+
+def run(state: MeetingState, *steps: tuple[Command, Actor]) -> MeetingState:
+    for cmd, actor in steps:
+        state, _ = apply(state, cmd, actor, NOW)
+    return state
+
+
+def refused(state: MeetingState, cmd: Command, actor: Actor) -> str:
+    before = to_dict(state)
+    with pytest.raises(Refused) as caught:
+        apply(state, cmd, actor, NOW)
+    assert to_dict(state) == before
+    return caught.value.code
+
+
+def live() -> MeetingState:
+    return run(scheduled(), (Start(), OWNER))
+
+
+def ended() -> MeetingState:
+    return run(live(), (End(), OWNER))
+
+
+def approved() -> MeetingState:
+    return run(ended(), (Approve(), OWNER))
+
+
+def final() -> MeetingState:
+    return run(approved(), (Finalize(), COORD))
+
+
+def test_status_values_are_the_wire_strings() -> None:
+    assert [s.value for s in MeetingStatus] == [
+        "scheduled", "live", "ended", "approved", "final", "cancelled",
+    ]  # fmt: skip
+
+
+def test_new_meeting_is_scheduled_with_the_owner_invited_and_in_the_chair() -> None:
+    state = new_meeting("meet1", "per0", ["siw0"])
+    assert (state.status, state.chair, state.invited) == (S, "per0", {"per0", "siw0"})
+    assert dict(state.attendance) == {"per0": "invited", "siw0": "invited"}
+    assert (state.pen, state.current_item, state.minute_taker) == (None, None, None)
+
+
+def test_new_meeting_refuses_an_uninvited_chair_and_malformed_input() -> None:
+    assert new_meeting("meet1", "per0", ["siw0"], chair="siw0").chair == "siw0"
+    with pytest.raises(Refused) as caught:
+        new_meeting("meet1", "per0", ["siw0"], chair="berit")
+    assert caught.value.code == "not-found"
+    for bad in (
+        lambda: new_meeting("meet:1", "per0", []),
+        lambda: new_meeting("meet1", "per0", [], (SAVING, SAVING)),
+        lambda: new_meeting("meet1", "per0", [], (AgendaItem("item9", " ", "secgoal", "free"),)),
+    ):
+        with pytest.raises(Refused) as caught:
+            bad()
+        assert caught.value.code == "malformed"
+
+
+def test_a_meeting_runs_from_scheduled_to_final_and_says_so() -> None:
+    state, changes = scheduled(), []
+    steps = ((Start(), OWNER), (End(), OWNER), (Approve(), OWNER), (Finalize(), COORD))
+    for cmd, actor in steps:
+        state, events = apply(state, cmd, actor, NOW)
+        assert isinstance(events[0], StateChanged)
+        changes.append((events[0].previous, events[0].status, events[0].by))
+    assert changes == [(S, L, "per0"), (L, E, "per0"), (E, A, "per0"), (A, F, "maria")]
+    assert events[-1] == MeetingFinalised("meet1", "maria", NOW)
+    assert [(s.status, s.by) for s in state.stamps] == [(L, "per0"), (E, "per0"), (A, "per0"), (F, "maria")]  # fmt: skip
+
+
+@pytest.mark.parametrize("actor", [NAV, RELATIVE, COORD, OUTSIDER, IMPOSTOR])
+def test_only_the_chair_may_run_the_meeting(actor: Actor) -> None:
+    assert refused(scheduled(), Start(), actor) == "forbidden"
+    assert refused(live(), Goto("item1"), actor) == "forbidden"
+    assert refused(live(), Pen("item1", "siw0"), actor) == "forbidden"
+    assert refused(live(), End(), actor) == "forbidden"
+    assert refused(live(), AddItem(AgendaItem("item4", "Bolig", "bolig", "free")), actor) == "forbidden"  # fmt: skip
+    assert refused(live(), SetMinuteTaker("siw0"), actor) == "forbidden"
+
+
+def test_a_delegated_chair_runs_the_meeting_while_owner_and_guardian_still_may() -> None:
+    state, events = apply(scheduled(), DelegateChair("maria"), OWNER, NOW)
+    assert (state.chair, events) == ("maria", (ChairChanged("meet1", "maria"),))
+    state = run(state, (Start(), COORD), (Goto("item2"), OWNER), (Pen("item2", "siw0"), GUARDIAN))
+    assert (state.status, state.current_item, state.pen) == (L, "item2", PenHolder("item2", "siw0"))
+    assert refused(state, Goto("item1"), NAV) == "forbidden"
+
+
+def test_only_owner_or_guardian_delegate_the_chair_and_only_to_invited() -> None:
+    delegated = run(scheduled(), (DelegateChair("maria"), GUARDIAN))
+    assert refused(delegated, DelegateChair("siw0"), COORD) == "forbidden"
+    assert refused(scheduled(), DelegateChair("berit"), OWNER) == "not-found"
+    assert refused(ended(), DelegateChair("maria"), OWNER) == "conflict"
+
+
+def test_goto_and_pen_need_an_agenda_item_and_an_invited_pen_holder() -> None:
+    assert refused(live(), Goto("item9"), OWNER) == "not-found"
+    assert refused(live(), Pen("item9", "siw0"), OWNER) == "not-found"
+    assert refused(live(), Pen("item1", "berit"), OWNER) == "not-found"
+    assert refused(scheduled(), Goto("item1"), OWNER) == "conflict"
+    at_item1 = run(live(), (Goto("item1"), OWNER))
+    assert apply(at_item1, Goto("item1"), OWNER, NOW) == (at_item1, ())  # repeats are quiet
+    state, events = apply(run(live(), (Pen("item1", "siw0"), OWNER)), Pen("item1", None), OWNER, NOW)
+    assert (state.pen, events) == (None, (PenChanged("meet1", None),))
+
+
+def test_refusals_are_checked_malformed_then_conflict_then_forbidden_then_not_found() -> None:
+    assert refused(scheduled(), Goto("item:9"), NAV) == "malformed"
+    assert refused(scheduled(), Goto("item9"), NAV) == "conflict"
+    assert refused(live(), Goto("item9"), NAV) == "forbidden"
+    assert refused(live(), Start(), Actor("per0", "admin")) == "malformed"
+
+
+def test_end_clears_the_pen_keeps_attendees_and_marks_the_never_joined_absent() -> None:
+    state = run(
+        scheduled(),
+        (Join("siw0"), NAV), (Join("olav"), RELATIVE), (Start(), OWNER),
+        (Leave("olav"), RELATIVE), (Pen("item1", "siw0"), OWNER),
+    )  # fmt: skip
+    state, events = apply(state, End(), OWNER, NOW)
+    assert state.pen is None and PenChanged("meet1", None) in events
+    assert dict(state.attendance) == {
+        "per0": "absent", "maria": "absent", "siw0": "present", "olav": "left",
+    }  # fmt: skip
+    assert AttendanceChanged("meet1", "maria", Attendance.ABSENT) in events
+
+
+def test_only_owner_or_guardian_approve_and_only_an_ended_meeting() -> None:
+    for actor in (COORD, NAV, RELATIVE, IMPOSTOR):
+        assert refused(ended(), Approve(), actor) == "forbidden"
+    assert refused(live(), Approve(), OWNER) == "conflict"
+    assert run(ended(), (Approve(), GUARDIAN)).status is A
+    delegated = run(scheduled(), (DelegateChair("siw0"), OWNER), (Start(), NAV), (End(), NAV))
+    assert refused(delegated, Approve(), NAV) == "forbidden"
+
+
+def test_only_a_coordinator_finalizes_and_only_an_approved_meeting() -> None:
+    for actor in (OWNER, GUARDIAN, NAV):
+        assert refused(approved(), Finalize(), actor) == "forbidden"
+    assert refused(ended(), Finalize(), COORD) == "conflict"
+    assert run(approved(), (Finalize(), COORD)).status is F
+
+
+@pytest.mark.parametrize("cmd", [Start(), Goto("item1"), Pen("item1", None), End(), Approve(),
+    Finalize(), Cancel(), DelegateChair("maria"), SetMinuteTaker(None), RemoveItem("item1"),
+    MoveItem("item1", 1), Join("per0"), Leave("per0")])  # fmt: skip
+def test_nothing_changes_a_final_meeting(cmd: Command) -> None:
+    for actor in ACTORS:
+        assert refused(final(), cmd, actor) == "conflict"
+
+
+def test_cancel_only_while_scheduled_by_chair_or_coordinator() -> None:
+    assert refused(scheduled(), Cancel(), NAV) == "forbidden"
+    assert refused(live(), Cancel(), OWNER) == "conflict"
+    state = run(scheduled(), (Cancel(), COORD))
+    assert state.status is C
+    assert refused(state, Start(), OWNER) == "conflict"
+
+
+def test_the_chair_edits_the_agenda_while_scheduled_or_live() -> None:
+    extra = AgendaItem("item4", "Bolig", "bolig", "free")
+    state, events = apply(scheduled(), AddItem(extra), OWNER, NOW)
+    assert [i.id for i in state.agenda] == ["item1", "item2", "item3", "item4"]
+    assert events == (AgendaChanged("meet1", state.agenda),)
+    state = run(state, (Start(), OWNER), (MoveItem("item4", 0), OWNER), (RemoveItem("item2"), OWNER))
+    assert [i.id for i in state.agenda] == ["item4", "item1", "item3"]
+    assert refused(state, AddItem(extra), OWNER) == "conflict"
+    assert refused(state, RemoveItem("item2"), OWNER) == "not-found"
+    assert refused(state, MoveItem("item1", 3), OWNER) == "malformed"
+    assert refused(run(state, (End(), OWNER)), RemoveItem("item1"), OWNER) == "conflict"
+
+
+@pytest.mark.parametrize("item", [
+    AgendaItem("item4", "Bolig", "bolig", "chat"),
+    AgendaItem("item4", "Bolig", "bolig", "free", "ref1"),
+    AgendaItem("item4", "Bolig", "bolig", "measure"),
+    AgendaItem("item:4", "Bolig", "bolig", "free"),
+    AgendaItem("item4", "x" * 201, "bolig", "free"),
+])  # fmt: skip
+def test_malformed_agenda_items_are_refused(item: AgendaItem) -> None:
+    assert refused(scheduled(), AddItem(item), OWNER) == "malformed"
+
+
+def test_removing_the_current_item_clears_it_and_its_pen() -> None:
+    state = run(live(), (Goto("item1"), OWNER), (Pen("item1", "siw0"), OWNER))
+    state, events = apply(state, RemoveItem("item1"), OWNER, NOW)
+    assert (state.current_item, state.pen) == (None, None)
+    assert ItemChanged("meet1", None) in events and PenChanged("meet1", None) in events
+
+
+def test_the_chair_names_an_invited_minute_taker() -> None:
+    state = run(scheduled(), (SetMinuteTaker("maria"), OWNER))
+    assert state.minute_taker == "maria"
+    assert refused(state, SetMinuteTaker("berit"), OWNER) == "not-found"
+    assert run(state, (SetMinuteTaker(None), OWNER)).minute_taker is None
+
+
+def test_invited_join_and_leave_and_repeats_are_quiet() -> None:
+    state, events = apply(scheduled(), Join("siw0"), NAV, NOW)
+    assert state.attendance["siw0"] is Attendance.PRESENT and len(events) == 1
+    assert apply(state, Join("siw0"), NAV, NOW) == (state, ())
+    state = run(state, (Leave("siw0"), NAV))
+    assert state.attendance["siw0"] is Attendance.LEFT
+    assert apply(state, Leave("siw0"), NAV, NOW) == (state, ())
+    assert run(state, (Join("siw0"), NAV)).attendance["siw0"] is Attendance.PRESENT
+
+
+def test_uninvited_join_only_as_guardian_or_coordinator() -> None:
+    state = new_meeting("meet1", "per0", ["siw0"], (SAVING,))
+    assert refused(state, Join("berit"), OUTSIDER) == "forbidden"
+    state = run(state, (Join("gina"), GUARDIAN), (Join("maria"), COORD), (Start(), OWNER))
+    assert state.attendance["gina"] is Attendance.PRESENT
+    assert state.attendance["maria"] is Attendance.PRESENT
+    assert refused(state, Pen("item1", "maria"), OWNER) == "not-found"  # present, not invited
+
+
+def test_the_chair_records_presence_of_invited_people_only() -> None:
+    assert run(scheduled(), (Join("olav"), OWNER)).attendance["olav"] is Attendance.PRESENT
+    assert refused(scheduled(), Join("berit"), OWNER) == "not-found"
+    assert refused(scheduled(), Join("olav"), NAV) == "forbidden"
+    assert refused(ended(), Join("siw0"), NAV) == "conflict"
+
+
+def test_minutes_are_written_by_chair_minute_taker_or_pen_holder_while_live() -> None:
+    state = run(live(), (SetMinuteTaker("maria"), OWNER), (Pen("item1", "siw0"), OWNER))
+    assert may_write_item(state, "item1", NAV) and not may_write_item(state, "item2", NAV)
+    assert all(may_write_item(state, i, a) for i in ("item1", "item2") for a in (OWNER, GUARDIAN, COORD))  # fmt: skip
+    assert not may_write_item(state, "item1", RELATIVE)
+    assert not may_write_item(state, "item1", IMPOSTOR)
+    assert not may_write_item(state, "item9", OWNER)
+
+
+def test_minutes_freeze_from_approval_and_are_closed_before_the_start() -> None:
+    assert may_write_item(ended(), "item1", OWNER)
+    for state in (scheduled(), approved(), final(), run(scheduled(), (Cancel(), OWNER))):
+        assert not any(may_write_item(state, "item1", a) for a in ACTORS)
+
+
+def test_storage_form_round_trips_through_json() -> None:
+    state = run(live(), (Join("siw0"), NAV), (Pen("item2", "siw0"), OWNER), (SetMinuteTaker("maria"), OWNER))  # fmt: skip
+    stored = json.loads(json.dumps(to_dict(state)))
+    assert stored["status"] == "live" and stored["pen"] == {"item": "item2", "participant": "siw0"}
+    assert from_dict(stored) == state
+    assert from_dict(json.loads(json.dumps(to_dict(final())))) == final()
+
+
+@pytest.mark.parametrize("change", [
+    {"pen": {"item": "item9", "participant": "siw0"}},
+    {"status": "paused"},
+    {"version": 2},
+    {"chair": "berit"},
+    {"invited": "per0"},
+    {"status": "ended"},  # the stamps say live
+])  # fmt: skip
+def test_inconsistent_storage_is_rejected(change: dict[str, object]) -> None:
+    stored = {**to_dict(run(live(), (Pen("item2", "siw0"), OWNER))), **change}
+    with pytest.raises(ValueError):
+        from_dict(stored)
+
+
+def test_a_stored_pen_outside_a_live_meeting_is_rejected() -> None:
+    stored = {**to_dict(ended()), "pen": {"item": "item2", "participant": "siw0"}}
+    with pytest.raises(ValueError):
+        from_dict(stored)
+
+
+EDGES = {(S, L), (L, E), (E, A), (A, F), (S, C)}
+
+
+def test_the_table_only_moves_forward_and_has_no_exit_from_final_or_cancelled() -> None:
+    moves = {(status, rule.then) for (status, _), rule in TABLE.items() if rule.then}
+    assert moves == EDGES
+    assert not [key for key in TABLE if key[0] in (F, C, E, A) and TABLE[key].then is None]
+
+
+# Stateful ---------------------------------------------------------------------------------
+
+PEOPLE = st.sampled_from(["per0", "gina", "maria", "siw0", "olav", "berit", "bad:id"])
+ITEMS = st.sampled_from(["item1", "item2", "item3", "item4", "item5", "bad:id"])
+NEW_ITEMS = st.builds(
+    AgendaItem, ITEMS, st.sampled_from(["Bolig", ""]), st.just("bolig"),
+    st.sampled_from(["free", "goal"]), st.sampled_from([None, "goal1"]),
+)  # fmt: skip
+COMMANDS: st.SearchStrategy[Command] = st.one_of(
+    st.sampled_from([Start(), End(), Approve(), Finalize(), Cancel()]),
+    st.builds(Goto, ITEMS), st.builds(Pen, ITEMS, st.none() | PEOPLE),
+    st.builds(DelegateChair, PEOPLE), st.builds(SetMinuteTaker, st.none() | PEOPLE),
+    st.builds(AddItem, NEW_ITEMS), st.builds(RemoveItem, ITEMS),
+    st.builds(MoveItem, ITEMS, st.integers(-1, 5)), st.builds(Join, PEOPLE), st.builds(Leave, PEOPLE),
+)  # fmt: skip
+CHAIR_COMMANDS = (Start, Goto, Pen, End, AddItem, RemoveItem, MoveItem, SetMinuteTaker)
+CODES = {"forbidden", "conflict", "not-found", "malformed"}
+HAPPY = {S: (Start(), OWNER), L: (End(), GUARDIAN), E: (Approve(), GUARDIAN), A: (Finalize(), COORD)}
+
+
+def acts_for_owner(state: MeetingState, actor: Actor) -> bool:
+    return actor.role == "guardian" or (actor.role == "owner" and actor.participant == state.owner)
+
+
+def may_write_oracle(state: MeetingState, item: str, actor: Actor) -> bool:
+    if state.status not in (L, E) or item not in [i.id for i in state.agenda]:
+        return False
+    chair = actor.participant in (state.chair, state.minute_taker) or acts_for_owner(state, actor)
+    return chair or state.pen == PenHolder(item, actor.participant)
+
+
+class MeetingMachine(RuleBasedStateMachine):
+    reached: set[MeetingStatus] = set()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = scheduled()
+
+    @rule(cmd=COMMANDS, actor=st.sampled_from(ACTORS))
+    def random_command(self, cmd: Command, actor: Actor) -> None:
+        self.issue(cmd, actor)
+
+    @rule()
+    def advance(self) -> None:
+        if self.state.status in HAPPY:
+            self.issue(*HAPPY[self.state.status])
+
+    def issue(self, cmd: Command, actor: Actor) -> None:
+        before, snapshot = self.state, to_dict(self.state)
+        try:
+            after, events = apply(before, cmd, actor, NOW)
+        except Refused as refusal:
+            assert refusal.code in CODES
+            assert to_dict(before) == snapshot
+            return
+        assert before.status not in (F, C), "a final or cancelled meeting changed"
+        assert (after != before) == bool(events)
+        if after.status is not before.status:
+            assert (before.status, after.status) in EDGES
+            assert events[0] == StateChanged("meet1", before.status, after.status, actor.participant, NOW)  # fmt: skip
+            assert after.stamps[-1] == Stamp(after.status, actor.participant, NOW)
+        if isinstance(cmd, Approve | DelegateChair):
+            assert acts_for_owner(before, actor)
+        if isinstance(cmd, Finalize):
+            assert actor.role == "coordinator" and isinstance(events[-1], MeetingFinalised)
+        if isinstance(cmd, CHAIR_COMMANDS):
+            assert actor.participant == before.chair or acts_for_owner(before, actor)
+        self.state = after
+        MeetingMachine.reached.add(after.status)
+
+    @invariant()
+    def pen_and_current_item_are_on_the_agenda(self) -> None:
+        ids = [i.id for i in self.state.agenda]
+        assert len(ids) == len(set(ids))
+        assert self.state.current_item in (None, *ids)
+        pen = self.state.pen
+        assert pen is None or (pen.item in ids and pen.participant in self.state.invited)
+        assert pen is None or self.state.status is L
+
+    @invariant()
+    def people_in_roles_are_invited(self) -> None:
+        s = self.state
+        assert {s.owner, s.chair} <= s.invited <= set(s.attendance)
+        assert s.minute_taker in (None, *s.invited)
+        if s.status in (E, A, F):
+            assert Attendance.INVITED not in s.attendance.values()
+
+    @invariant()
+    def minutes_follow_the_write_rule(self) -> None:
+        for item in ("item1", "item4", "item5"):
+            for actor in ACTORS:
+                expected = may_write_oracle(self.state, item, actor)
+                assert may_write_item(self.state, item, actor) == expected
+
+    @invariant()
+    def storage_round_trips(self) -> None:
+        assert from_dict(json.loads(json.dumps(to_dict(self.state)))) == self.state
+
+
+def test_random_command_sequences_keep_the_meeting_invariants() -> None:
+    MeetingMachine.reached = set()
+    run_state_machine_as_test(
+        MeetingMachine,
+        settings=settings(
+            max_examples=150, stateful_step_count=30, deadline=None, database=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )  # fmt: skip
+    assert {L, E, A, F, C} <= MeetingMachine.reached
