@@ -23,11 +23,11 @@ def alembic_config() -> Config:
 def _upgrade(connection: Connection) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")
 
 
-def _current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+def _current(connection: Connection) -> set[str]:
+    return set(MigrationContext.configure(connection).get_current_heads())
 
 
 async def upgrade(engine: AsyncEngine) -> None:
@@ -40,5 +40,5 @@ async def upgrade(engine: AsyncEngine) -> None:
 async def is_current(engine: AsyncEngine) -> bool:
     async with engine.connect() as conn:
         current = await conn.run_sync(_current)
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    return current == head
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return current == heads

@@ -20,7 +20,10 @@ from typing import Any
 import socketio
 from sqlalchemy import func, select
 
+from pycrdt import Doc
+
 from collab.docs import DocRef, parse_doc_name
+from collab.editing import make_edit, new_client_id
 from collab.policy import Principal
 from collab.rooms import DocRoom, Rooms, RoomSettings, StoreUnavailable, clients_in_update
 from collab.yproto import (
@@ -111,7 +114,6 @@ class Hub:
         self.process_id = secrets.token_hex(8)
         self.bridge: RedisBridge | None = None
         self._fingerprints: dict[str, tuple[Any, ...]] = {}
-        self.extra_handlers: list[Callable[[Hub], None]] = []
         services.on_access_changed = self.recheck_plan
         self._register()
 
@@ -137,12 +139,12 @@ class Hub:
         sio = self.sio
         sio.on("connect", self.on_connect)
         sio.on("disconnect", self.on_disconnect)
-        sio.on("doc:join", self._guard(self.on_doc_join))
-        sio.on("doc:msg", self._guard(self.on_doc_msg))
-        sio.on("doc:leave", self._guard(self.on_doc_leave))
+        sio.on("doc:join", self.guard(self.on_doc_join))
+        sio.on("doc:msg", self.guard(self.on_doc_msg))
+        sio.on("doc:leave", self.guard(self.on_doc_leave))
         sio.on("*", self.on_unknown)
 
-    def _guard(
+    def guard(
         self, handler: Callable[..., Awaitable[dict[str, Any]]]
     ) -> Callable[..., Awaitable[dict[str, Any]]]:
         """Authenticated, rate-limited, and never an unhandled exception to the client."""
@@ -339,6 +341,20 @@ class Hub:
                             room=f"doc:{name}", skip_sid=skip_sid)
         if self.bridge is not None:
             await self.bridge.publish(name, seq, update)
+
+    async def edit_as(self, person: str, name: str, edit: Callable[[Doc], None]) -> int:
+        """The server-side editing API: apply ``edit`` to document ``name`` on behalf of
+        ``person`` (already authorised by the caller), attributed to them, stored durably,
+        then sent to everyone joined. Returns the update's sequence number."""
+        room = await self.rooms.get(name)
+        client_id = new_client_id()
+        await self.store.bind_client(client_id, person)
+        update = make_edit(room.doc.get_update(), client_id, edit)
+        if update == EMPTY_UPDATE:
+            return room.last_seq
+        seq = await self.rooms.apply(room, update, person=person, origin="server")
+        await self.broadcast_update(name, update, seq)
+        return seq
 
     def _remote_update(self, name: str, seq: int, update: bytes) -> None:
         self.rooms.apply_remote(name, update, seq)
