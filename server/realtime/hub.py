@@ -198,9 +198,15 @@ class Hub:
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         found = await self._authenticate(environ, auth)
         if found is None:
-            raise socketio.exceptions.ConnectionRefusedError(
-                "unauthenticated", {"code": "unauthenticated"}
-            )
+            refused = socketio.exceptions.ConnectionRefusedError("unauthenticated")
+            # Socket.IO's connect_error carries {message, data}: browsers read err.data,
+            # Python clients the whole object; both find {"code": "unauthenticated"}.
+            refused.error_args = {
+                "message": "unauthenticated",
+                "code": "unauthenticated",
+                "data": {"code": "unauthenticated", "message": "Sign in first."},
+            }
+            raise refused
         self.conns[sid] = Conn(sid, found.principal, found.session_hash)
         self.services.metrics.set_gauge("realtime_connections", len(self.conns))
 
@@ -456,9 +462,13 @@ class Hub:
         if plans:
             current = await self._fingerprint(plans)
             for plan, fp in current.items():
-                if self._fingerprints.get(plan) not in (None, fp):
+                # A plan seen for the first time is re-checked too: its access may have
+                # changed between a join and this poll.
+                if self._fingerprints.get(plan) != fp:
+                    self._fingerprints[plan] = fp
                     await self.recheck_plan(plan)
-                self._fingerprints[plan] = fp
+            for plan in set(self._fingerprints) - plans:
+                del self._fingerprints[plan]
         await self._check_sessions()
 
     async def _check_sessions(self) -> None:
