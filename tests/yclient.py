@@ -4,6 +4,7 @@ PROTOCOL.md exactly as a browser would (join, sync handshake, updates, awareness
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +46,29 @@ class YClient:
 
     async def close(self) -> None:
         await self.sio.disconnect()
+
+    async def reconnect(self, attempts: int = 100) -> None:
+        """As a browser would after a lost connection: connect again, re-join every
+        document with the same clientID and run the sync handshake (which also delivers
+        anything typed while away)."""
+        with contextlib.suppress(Exception):
+            await self.sio.disconnect()
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on("doc:msg", self._on_msg)
+        self.sio.on("doc:revoked", self._on_revoked)
+        for attempt in range(attempts):
+            try:
+                await self.connect()
+                break
+            except socketio.exceptions.ConnectionError:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(0.1)
+        for name in list(self.docs):
+            self.synced[name] = asyncio.Event()
+            ack = await self.join(name)
+            if not ack.get("ok"):
+                raise RuntimeError(f"re-join of {name} refused: {ack}")
 
     def doc(self, name: str) -> Doc:
         if name not in self.docs:
