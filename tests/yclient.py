@@ -107,7 +107,7 @@ class YClient:
                      field: str = "situation") -> dict[str, Any]:
         def change(doc: Doc) -> None:
             text = doc.get(field, type=Text)
-            text.insert(min(index, len(text)), content)
+            text.insert(min(index, len(text)), content)  # index in UTF-8 bytes (pycrdt)
 
         return await self.edit(name, change)
 
