@@ -84,7 +84,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
         async_mode="asgi",
         client_manager=manager,
         cors_allowed_origins=[],
-        max_http_buffer_size=settings.max_doc_message_bytes,
+        # Engine.IO drops a connection past this; leave room so that an oversized
+        # document message gets the contract's error instead (see the hub).
+        max_http_buffer_size=2 * settings.max_doc_message_bytes + 4096,
         http_compression=False,
         compression_threshold=1 << 30,
         ping_interval=10,

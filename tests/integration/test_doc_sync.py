@@ -311,3 +311,49 @@ async def test_metrics_count_document_updates(live: LiveServer, demo: Demo) -> N
     async with httpx.AsyncClient(base_url=live.url) as http:
         text = (await http.get("/metrics")).text
     assert 'planrom_realtime_events_total{event="doc:update"} 1' in text
+
+
+async def test_an_oversized_message_is_refused_and_stored_nowhere(
+    live: LiveServer, demo: Demo
+) -> None:
+    plan = demo.per
+    doc = demo.section(plan, "om-meg")["doc"]
+    per = await connected(live, demo.token(plan, "per"))
+    try:
+        await per.join(doc)
+        await per.wait_synced(doc)
+        big = "x" * (live.settings.max_doc_message_bytes + 10)
+        ydoc = per.doc(doc)
+        before = ydoc.get_state()
+        ydoc.get("situation", type=Text).insert(0, big)
+        ack = await per.send(doc, encode_sync(SyncStep.UPDATE, ydoc.get_update(before)))
+        assert ack["ok"] is False and ack["error"]["code"] == "malformed"
+        async with live.services.sessionmaker() as session:
+            sizes = (await session.execute(
+                select(func.length(DocUpdate.data)).where(DocUpdate.doc == doc))).scalars().all()
+        assert max(sizes) < live.settings.max_doc_message_bytes
+    finally:
+        await per.close()
+
+
+async def test_a_flood_is_rate_limited_while_others_keep_working(
+    live: LiveServer, demo: Demo
+) -> None:
+    plan = demo.per
+    doc = demo.section(plan, "om-meg")["doc"]
+    flooder = await connected(live, demo.token(plan, "maria"))
+    per = await connected(live, demo.token(plan, "per"))
+    try:
+        await flooder.join(doc)
+        await per.join(doc)
+        await per.wait_synced(doc)
+        junk = encode_sync(SyncStep.STEP1, b"\x00")
+        acks = await asyncio.gather(*(flooder.send(doc, junk) for _ in range(900)))
+        codes = {a["error"]["code"] for a in acks if not a["ok"]}
+        assert codes == {"rate-limited"}
+        assert sum(1 for a in acks if not a["ok"]) > 100
+        ack = await per.insert(doc, 0, "Per skriver fortsatt. ")
+        assert ack["ok"] is True
+    finally:
+        await flooder.close()
+        await per.close()
