@@ -11,10 +11,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from pycrdt import Array, Doc, Map, Text
 
 MAX_CLIENT_ID = 2**53 - 1
+
+# A Yjs document (pycrdt's own annotations are not followed by mypy; see pyproject).
+YDoc: TypeAlias = Doc
 
 
 def new_client_id() -> int:
@@ -22,15 +26,15 @@ def new_client_id() -> int:
     return (1 << 32) + secrets.randbelow(MAX_CLIENT_ID - (1 << 32))
 
 
-def make_edit(state: bytes | None, client_id: int, edit: Callable[[Doc], None]) -> bytes:
+def make_edit(state: bytes | None, client_id: int, edit: Callable[[YDoc], None]) -> bytes:
     """The update that ``edit`` makes to a document whose current state is ``state``."""
-    doc = Doc(client_id=client_id)
+    doc: YDoc = Doc(client_id=client_id)
     if state:
         doc.apply_update(state)
     before = doc.get_state()
     with doc.transaction():
         edit(doc)
-    return doc.get_update(before)
+    return bytes(doc.get_update(before))
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class GoalSeed:
     status: str = "active"
 
 
-def section_root(doc: Doc) -> tuple[Text, Text, Array[Map[object]], Array[str]]:
+def section_root(doc: YDoc) -> tuple[Text, Text, Array[Map[object]], Array[str]]:
     return (
         doc.get("situation", type=Text),
         doc.get("resources", type=Text),
@@ -57,8 +61,8 @@ def fill_section(
     resources: str = "",
     goals: Sequence[GoalSeed] = (),
     measures: Sequence[str] = (),
-) -> Callable[[Doc], None]:
-    def edit(doc: Doc) -> None:
+) -> Callable[[YDoc], None]:
+    def edit(doc: YDoc) -> None:
         situation_text, resources_text, goal_array, measure_array = section_root(doc)
         if situation:
             situation_text += situation
@@ -83,8 +87,8 @@ def fill_section(
     return edit
 
 
-def append_measure_id(measure: str) -> Callable[[Doc], None]:
-    def edit(doc: Doc) -> None:
+def append_measure_id(measure: str) -> Callable[[YDoc], None]:
+    def edit(doc: YDoc) -> None:
         ids = doc.get("measures", type=Array)
         if measure not in list(ids):
             ids.append(measure)
@@ -92,10 +96,8 @@ def append_measure_id(measure: str) -> Callable[[Doc], None]:
     return edit
 
 
-def fill_measure(description: str = "", progress: Sequence[tuple[str, str]] = ()) -> Callable[
-    [Doc], None
-]:
-    def edit(doc: Doc) -> None:
+def fill_measure(description: str = "", progress: Sequence[tuple[str, str]] = ()) -> Callable[[YDoc], None]:
+    def edit(doc: YDoc) -> None:
         text = doc.get("description", type=Text)
         if description:
             text += description
@@ -107,6 +109,6 @@ def fill_measure(description: str = "", progress: Sequence[tuple[str, str]] = ()
 
 
 def read_text(state: bytes, field: str) -> str:
-    doc = Doc()
+    doc: YDoc = Doc()
     doc.apply_update(state)
     return str(doc.get(field, type=Text))

@@ -20,6 +20,8 @@ from datetime import datetime
 from typing import Literal
 
 from collab.consent import ALWAYS_FULL_ACCESS, ConsentVersion
+from collab.meeting import Actor as MeetingActor
+from collab.meeting import AgendaItem, MeetingState, may_write_item
 from collab.model import Level, Measure, Participant, Plan, PlanStatus, Role, Section
 
 RefusalCode = Literal["forbidden", "not-found", "conflict"]
@@ -86,12 +88,16 @@ def _is_full(ctx: PlanContext, principal: Principal) -> Participant | None:
     return who if who is not None and who.role in ALWAYS_FULL_ACCESS else None
 
 
-def _writable(ctx: PlanContext, section: Section | None = None) -> Decision | None:
+def _writable(ctx: PlanContext, allowed: Decision, section: Section | None = None) -> Decision:
+    """``allowed``, unless the plan is closed or the section archived (nobody writes then).
+
+    Decisions are falsy when refused, so this must not be written as ``refusal or allowed``.
+    """
     if ctx.plan.status is not PlanStatus.ACTIVE:
         return _deny("the plan is closed", "conflict")
     if section is not None and section.archived:
         return _deny("the section is archived", "conflict")
-    return None
+    return allowed
 
 
 # --- plans -------------------------------------------------------------------------
@@ -113,7 +119,7 @@ def check_manage_plan(ctx: PlanContext, principal: Principal) -> Decision:
     who = ctx.actor(principal)
     assert who is not None
     if who.role in ALWAYS_FULL_ACCESS or who.role is Role.COORDINATOR:
-        return _writable(ctx) or _allow(f"{who.role.value} manages the plan")
+        return _writable(ctx, _allow(f"{who.role.value} manages the plan"))
     return _deny("only the owner, a guardian or the coordinator manage the plan")
 
 
@@ -159,10 +165,14 @@ def check_write_section(ctx: PlanContext, principal: Principal, section: str) ->
     level, why = section_level(ctx, principal, section)
     if level is not Level.EDIT:
         return _deny(why)
-    return _writable(ctx, ctx.sections[section]) or _allow(why)
+    return _writable(ctx, _allow(why), ctx.sections[section])
 
 
 def check_rename_section(ctx: PlanContext, principal: Principal, section: str) -> Decision:
+    # A section one may not see is "not found", whatever one's role (never "forbidden").
+    visible = check_see_section(ctx, principal, section)
+    if not visible:
+        return visible
     managed = check_manage_plan(ctx, principal)
     if not managed:
         return managed
@@ -195,9 +205,9 @@ def check_update_measure(ctx: PlanContext, principal: Principal, measure: Measur
     level, why = section_level(ctx, principal, measure.section)
     section = ctx.sections[measure.section]
     if level is Level.EDIT:
-        return _writable(ctx, section) or _allow(why)
+        return _writable(ctx, _allow(why), section)
     if _responsible(ctx, principal, measure) and level.rank >= Level.OWN.rank:
-        return _writable(ctx, section) or _allow("responsible for this measure")
+        return _writable(ctx, _allow("responsible for this measure"), section)
     return _deny("may read but not update this measure")
 
 
@@ -292,3 +302,98 @@ def check_read_measure_doc(ctx: PlanContext, principal: Principal, measure: Meas
 
 def check_write_measure_doc(ctx: PlanContext, principal: Principal, measure: Measure) -> Decision:
     return check_update_measure(ctx, principal, measure)
+
+
+# --- meetings --------------------------------------------------------------------------
+
+
+def meeting_actor(ctx: PlanContext, principal: Principal) -> MeetingActor | None:
+    """The person as an actor in this plan's meetings (their participant and role)."""
+    who = ctx.actor(principal)
+    return MeetingActor(who.id, who.role.value) if who is not None else None
+
+
+def check_invitee(ctx: PlanContext, participant: Participant) -> Decision:
+    """May this participant be invited? Only with consent in force (or owner/guardian)."""
+    if not participant.active:
+        return _deny(f"{participant.name} is no longer a participant", "conflict")
+    if participant.role in ALWAYS_FULL_ACCESS:
+        return _allow(f"{participant.role.value} of the plan")
+    consent = ctx.consent
+    if consent is None or not consent.in_force(ctx.now):
+        return _deny(f"{participant.name} has no consent in force", "conflict")
+    if any(g.participant == participant.id and g.level is not Level.NONE for g in consent.grants):
+        return _allow(f"consent version {consent.version} names {participant.name}")
+    return _deny(f"{participant.name} has no consent for any part of the plan", "conflict")
+
+
+def check_see_meeting(ctx: PlanContext, principal: Principal, state: MeetingState) -> Decision:
+    """Invited participants, and the owner, guardians and the coordinator of the plan."""
+    who = ctx.actor(principal)
+    if who is None:
+        return _deny("not a participant in this plan", "not-found")
+    if who.role in ALWAYS_FULL_ACCESS or who.role is Role.COORDINATOR:
+        return _allow(f"{who.role.value} of the plan")
+    if who.id in state.invited:
+        return _allow("invited to the meeting")
+    return _deny("not invited to this meeting", "not-found")
+
+
+def check_schedule_meeting(ctx: PlanContext, principal: Principal) -> Decision:
+    """Schedule, reschedule or cancel: the owner, a guardian or the coordinator."""
+    return check_manage_plan(ctx, principal)
+
+
+def check_read_item(
+    ctx: PlanContext,
+    principal: Principal,
+    state: MeetingState,
+    item: AgendaItem,
+    measure: Measure | None = None,
+) -> Decision:
+    """An agenda item (its title, its minutes) is seen by whoever is in the meeting and may
+    read the item's section; a measure item also by its responsible service with ``own``."""
+    seen = check_see_meeting(ctx, principal, state)
+    if not seen:
+        return seen
+    if measure is not None and measure.id == item.ref:
+        readable = check_read_measure(ctx, principal, measure)
+        if readable:
+            return readable
+    return check_read_section(ctx, principal, item.section)
+
+
+def check_write_item(
+    ctx: PlanContext,
+    principal: Principal,
+    state: MeetingState,
+    item: AgendaItem,
+    measure: Measure | None = None,
+) -> Decision:
+    """The item's minutes: the chair, the minute-taker or the pen holder, while the
+    meeting is live or ended, and only with consent to read the item."""
+    readable = check_read_item(ctx, principal, state, item, measure)
+    if not readable:
+        return readable
+    actor = meeting_actor(ctx, principal)
+    if actor is None or not may_write_item(state, item.id, actor):
+        return _deny("only the chair, the minute-taker or the pen holder write the minutes")
+    return _allow("writes the minutes of this item")
+
+
+def check_record_decision(
+    ctx: PlanContext, principal: Principal, state: MeetingState, item: AgendaItem
+) -> Decision:
+    """Decisions are recorded by whoever may write the item's minutes, or the coordinator,
+    while the meeting is live or ended."""
+    readable = check_read_item(ctx, principal, state, item)
+    if not readable:
+        return readable
+    if state.status.value not in ("live", "ended"):
+        return _deny("decisions are recorded during the meeting", "conflict")
+    actor = meeting_actor(ctx, principal)
+    if actor is not None and (
+        actor.role == Role.COORDINATOR.value or may_write_item(state, item.id, actor)
+    ):
+        return _allow("records decisions in this meeting")
+    return _deny("only the chair, the minute-taker, the pen holder or the coordinator decide")

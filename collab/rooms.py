@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from pycrdt import Doc, get_state
 
+from collab.editing import YDoc
 from collab.store import DocStore
 from collab.yproto import EMPTY_UPDATE, Malformed, decode_state_vector
 
@@ -56,7 +57,7 @@ def check_update(update: bytes) -> None:
 @dataclass
 class DocRoom:
     name: str
-    doc: Doc
+    doc: YDoc
     last_seq: int
     members: set[str] = field(default_factory=set)
     since_compaction: int = 0
@@ -64,11 +65,11 @@ class DocRoom:
     idle_since: float = field(default_factory=time.monotonic)
 
     def state_vector(self) -> bytes:
-        return self.doc.get_state()
+        return bytes(self.doc.get_state())
 
     def diff(self, state_vector: bytes) -> bytes:
         try:
-            return self.doc.get_update(state_vector)
+            return bytes(self.doc.get_update(state_vector))
         except Exception:
             raise Malformed("not a state vector") from None
         except BaseException as exc:
@@ -125,7 +126,7 @@ class Rooms:
         self._loading[name] = future
         try:
             stored = await self.store.load(name)
-            doc = Doc()
+            doc: YDoc = Doc()
             if stored.snapshot:
                 doc.apply_update(stored.snapshot)
             for _, update in stored.updates:

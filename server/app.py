@@ -21,6 +21,7 @@ from server.db.engine import make_engine, make_sessionmaker
 from server.http import common, openapi
 from server.http.headers import SecurityHeaders
 from server.realtime.hub import Hub
+from server.realtime.meeting import MeetingEvents
 from server.runtime import Services
 from server.settings import Settings
 
@@ -93,6 +94,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
         ping_timeout=10,
     )
     hub = Hub(sio, services)
+    MeetingEvents(hub)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -120,5 +122,5 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
     app.state.services = services
     app.state.hub = hub
     asgi = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
-    asgi.state = app.state  # type: ignore[attr-defined]
+    asgi.state = app.state
     return asgi

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from collab.consent import ConsentVersion, Grant
 from collab.docs import MeasureDoc, SectionDoc
 from collab.editing import GoalSeed, fill_measure, fill_section, make_edit, new_client_id
-from collab.model import Level, MeasureStatus, Role, SectionKind, add_months, new_id
+from collab.model import DEFAULT_SECTIONS, Level, MeasureStatus, Role, SectionKind, add_months, new_id
 from server.auth.identity import issue_token
 from server.db import repo
 from server.db.docstore import SqlDocStore
@@ -88,24 +88,24 @@ def _per() -> _Story:
             "okonomi": ("Pengene tar slutt før måneden er over.", ""),
         },
         goals=[
-            GoalSeed("g-hyggelig", "main", "Jeg vil ha flere hyggelige ting å gjøre."),
-            GoalSeed("g-dagsenter", "sub", "Være på dagsenteret to faste dager i uka.",
-                     "g-hyggelig"),
-            GoalSeed("g-ferie", "main", "Jeg vil på ferie."),
-            GoalSeed("g-spare", "sub", "Spare 500 kroner i måneden til ferien.", "g-ferie"),
+            GoalSeed("ghyggelig", "main", "Jeg vil ha flere hyggelige ting å gjøre."),
+            GoalSeed("gdagsenter", "sub", "Være på dagsenteret to faste dager i uka.",
+                     "ghyggelig"),
+            GoalSeed("gferie", "main", "Jeg vil på ferie."),
+            GoalSeed("gspare", "sub", "Spare 500 kroner i måneden til ferien.", "gferie"),
         ],
         measures=[
             _Measure("dagsenter", "arbeid", "Dagsenter faste dager i liten gruppe", "ali",
                      "Tirsdag og torsdag", "Per er med i en liten gruppe på dagsenteret.",
-                     ("g-dagsenter",)),
+                     ("gdagsenter",)),
             _Measure("sms", "arbeid", "Leder på dagsenteret sender SMS om morgenen", "ali",
                      "Tirsdag og torsdag kl. 08", "En kort melding for å minne om dagen.",
-                     ("g-dagsenter",)),
+                     ("gdagsenter",)),
             _Measure("buss", "bolig", "Følge Per til bussen", "maria", "Dagsenterdagene",
-                     "Personalet i boligen følger Per til bussen.", ("g-dagsenter",)),
+                     "Personalet i boligen følger Per til bussen.", ("gdagsenter",)),
             _Measure("sparing", "okonomi", "Automatisk sparing 500 kr i måneden", "siw",
                      "Hver måned", "NAV setter opp fast trekk til sparekonto.",
-                     ("g-spare",), (("2026-09-01", "Sparekonto opprettet."),)),
+                     ("gspare",), (("2026-09-01", "Sparekonto opprettet."),)),
         ],
         grants={
             "siw": {"mal": Level.READ, "okonomi": Level.EDIT, "arbeid": Level.READ},
@@ -140,17 +140,17 @@ def _charlotte() -> _Story:
             "skolen": ("Plan for å ta opp igjen fag.", ""),
         },
         goals=[
-            GoalSeed("g-skole", "main", "Jeg vil fullføre videregående."),
-            GoalSeed("g-fag", "sub", "Ta opp ett fag til våren.", "g-skole"),
-            GoalSeed("g-sove", "main", "Jeg vil sove bedre."),
+            GoalSeed("gskole", "main", "Jeg vil fullføre videregående."),
+            GoalSeed("gfag", "sub", "Ta opp ett fag til våren.", "gskole"),
+            GoalSeed("gsove", "main", "Jeg vil sove bedre."),
         ],
         measures=[
             _Measure("samtaler", "terapi", "Samtaler hos DPS", "berit", "Annenhver uke",
                      "Samtaleterapi."),
             _Measure("fag", "skolen", "Tilrettelagt opplegg for ett fag", "skole",
-                     "Tre timer i uka", "Skolen lager et eget opplegg.", ("g-fag",)),
+                     "Tre timer i uka", "Skolen lager et eget opplegg.", ("gfag",)),
             _Measure("legetime", "fysisk-helse", "Fast legetime", "lege", "Hver måned",
-                     "Oppfølging av søvn og helse.", ("g-sove",)),
+                     "Oppfølging av søvn og helse.", ("gsove",)),
         ],
         grants={
             "lege": {"fysisk-helse": Level.EDIT, "kriseplan": Level.READ, "mal": Level.READ},
@@ -185,7 +185,7 @@ async def _load_story(
         owner = next(p for p in story.people if p.role is Role.OWNER)
         coordinator = next(p for p in story.people if p.role is Role.COORDINATOR)
         start = add_months(now.date(), -story.months_ago)
-        sections = [(t.key, t.kind, t.title) for t in repo.DEFAULT_SECTIONS]
+        sections = [(t.key, t.kind, t.title) for t in DEFAULT_SECTIONS]
         sections[-2:-2] = [(k, SectionKind.CUSTOM, t) for k, t in story.extra_sections]
         plan = await repo.create_plan(
             s, title=story.title, owner_name=owner.name, owner_person=persons[owner.key].id,
@@ -229,17 +229,17 @@ async def _load_story(
             ),
             recorded_by_person=persons[coordinator.key].id,
         )
-        measure_rows = {}
+        measure_rows: dict[str, MeasureRow] = {}
         for m in story.measures:
-            row = MeasureRow(
+            measure_row = MeasureRow(
                 id=new_id(), plan_id=plan.id, section_id=section_by_key[m.section].id,
                 title=m.title, responsible_id=participant_ids[m.responsible],
                 goal_ids=list(m.goals), frequency=m.frequency, starts=start, ends=None,
                 status=m.status.value, evaluate_by=add_months(start, 6),
             )
-            await repo.record(s, row, plan_id=plan.id, change="create",
+            await repo.record(s, measure_row, plan_id=plan.id, change="create",
                               by=persons[coordinator.key].id, at=now)
-            measure_rows[m.key] = row
+            measure_rows[m.key] = measure_row
         tokens = {p.key: await issue_token(s, persons[p.key].id, kind="demo", ttl=TOKEN_TTL,
                                            now=now) for p in story.people}
     # The co-edited text: written by the owner (their own words) and the services.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
+from collab.editing import YDoc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.metrics import Metrics
@@ -16,6 +18,34 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class Realtime(Protocol):
+    """What HTTP routes may ask of the live side (implemented by server.realtime.hub)."""
+
+    async def recheck_plan(self, plan_id: str) -> None:
+        """Re-decide every live document of a plan (consent or people changed)."""
+        ...
+
+    async def recheck_prefix(self, prefix: str) -> None:
+        """Re-decide live documents whose names start with ``prefix``."""
+        ...
+
+    async def meeting_changed(self, meeting_id: str) -> None:
+        """Send each person in the meeting room their own view of the meeting."""
+        ...
+
+    async def edit_as(self, person: str, name: str, edit: Callable[[YDoc], None]) -> int:
+        """A server-side edit of a document, attributed to ``person``."""
+        ...
+
+    async def document_state(self, name: str) -> bytes:
+        """The current full state of a document (as a Yjs update)."""
+        ...
+
+    async def close_documents(self, prefix: str, reason: str) -> None:
+        """Revoke every live session of documents whose name starts with ``prefix``."""
+        ...
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -23,10 +53,12 @@ class Services:
     sessionmaker: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime] = utcnow
     metrics: Metrics = field(default_factory=Metrics)
-    # Called after a plan's consent or participants changed, so that live sessions
-    # re-check their access at once (set by the realtime layer).
-    on_access_changed: Callable[[str], Awaitable[None]] | None = None
+    realtime: Realtime | None = None
 
     async def access_changed(self, plan_id: str) -> None:
-        if self.on_access_changed is not None:
-            await self.on_access_changed(plan_id)
+        if self.realtime is not None:
+            await self.realtime.recheck_plan(plan_id)
+
+    async def meeting_changed(self, meeting_id: str) -> None:
+        if self.realtime is not None:
+            await self.realtime.meeting_changed(meeting_id)

@@ -21,6 +21,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from collab.editing import YDoc
 from collab.store import StoredDoc
 from server.db.models import DocSnapshot, DocUpdate, YClient
 from server.runtime import utcnow
@@ -66,7 +67,7 @@ class SqlDocStore:
                         pending.done.set_exception(RuntimeError("server is shutting down"))
 
     def _is_pg(self, session: AsyncSession) -> bool:
-        return session.bind.dialect.name == "postgresql"
+        return session.get_bind().dialect.name == "postgresql"
 
     async def load(self, doc: str) -> StoredDoc:
         async with self.sessionmaker() as session, session.begin():
@@ -143,7 +144,7 @@ class SqlDocStore:
             ).all()
             if not rows:
                 return 0
-            ydoc = Doc()
+            ydoc: YDoc = Doc()
             if snap is not None:
                 ydoc.apply_update(snap.data)
             for _, data in rows:

@@ -34,6 +34,7 @@ from server.db.models import (
     Attributed,
     ConsentRow,
     MeasureRow,
+    MeetingRow,
     ParticipantRow,
     Person,
     PlanRow,
@@ -133,7 +134,7 @@ def _snapshot(row: Attributed) -> dict[str, Any]:
 
 async def record(
     session: AsyncSession,
-    row: PlanRow | SectionRow | ParticipantRow | MeasureRow,
+    row: PlanRow | SectionRow | ParticipantRow | MeasureRow | MeetingRow,
     *,
     plan_id: str,
     change: str,

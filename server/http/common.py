@@ -32,6 +32,7 @@ from server.auth.identity import (
     resolve_web_session,
 )
 from server.db import audit, repo
+from server.http import ratelimit
 from server.runtime import Services
 
 log = logging.getLogger("planrom.http")
@@ -247,6 +248,11 @@ def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]
         services = cast(Services, request.app.state.services)
         now = services.clock()
         services.metrics.count_request(endpoint.path, endpoint.method)
+        if endpoint.method != "GET" and not ratelimit.allow_write(
+            request, services.settings.rate_write
+        ):
+            services.metrics.count_error("rate-limited")
+            return error_response("rate-limited", "For mange forespørsler; vent litt.")
         async with services.sessionmaker() as db:
             call: Call | None = None
             try:
@@ -287,9 +293,20 @@ def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]
 
 def routes() -> list[Route]:
     # Importing the route modules registers their endpoints.
-    from server.http import auth_routes, consent_routes, plan_routes  # noqa: F401
+    from server.http import (  # noqa: F401
+        auth_routes,
+        consent_routes,
+        invite_routes,
+        oidc_routes,
+        plan_routes,
+        session_routes,
+    )
 
-    return [
-        Route(e.path, _endpoint_app(e), methods=[e.method], name=e.handler.__name__)
-        for e in ENDPOINTS
-    ]
+    return (
+        [
+            Route(e.path, _endpoint_app(e), methods=[e.method], name=e.handler.__name__)
+            for e in ENDPOINTS
+        ]
+        + oidc_routes.ROUTES
+        + invite_routes.ROUTES
+    )

@@ -15,15 +15,13 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import socketio
 from sqlalchemy import func, select
 
-from pycrdt import Doc
-
 from collab.docs import DocRef, parse_doc_name
-from collab.editing import make_edit, new_client_id
+from collab.editing import YDoc, make_edit, new_client_id
 from collab.policy import Principal
 from collab.rooms import DocRoom, Rooms, RoomSettings, StoreUnavailable, clients_in_update
 from collab.yproto import (
@@ -46,10 +44,13 @@ from server.auth.identity import (
 )
 from server.db import audit
 from server.db.docstore import SqlDocStore
-from server.db.models import ConsentRow, MeasureRow, ParticipantRow
+from server.db.models import ConsentRow, MeasureRow, MeetingRow, ParticipantRow
 from server.realtime.access import Access, resolve
 from server.realtime.bridge import RedisBridge
 from server.runtime import Services
+
+if TYPE_CHECKING:
+    from server.realtime.meeting import MeetingEvents
 
 log = logging.getLogger("planrom.realtime")
 
@@ -114,7 +115,8 @@ class Hub:
         self.process_id = secrets.token_hex(8)
         self.bridge: RedisBridge | None = None
         self._fingerprints: dict[str, tuple[Any, ...]] = {}
-        services.on_access_changed = self.recheck_plan
+        self.meetings: MeetingEvents | None = None
+        services.realtime = self
         self._register()
 
     # --- lifecycle ------------------------------------------------------------------
@@ -126,7 +128,7 @@ class Hub:
             await stack.enter_async_context(self.rooms.running())
             if self.services.settings.redis_url:
                 self.bridge = RedisBridge(self.services.settings.redis_url, self.process_id,
-                                          self._remote_update)
+                                          self._remote_update, self._remote_meeting)
                 await stack.enter_async_context(self.bridge.running())
             tasks = await stack.enter_async_context(asyncio.TaskGroup())
             poller = tasks.create_task(self._poll_access())
@@ -214,6 +216,8 @@ class Hub:
         conn = self.conns.pop(sid, None)
         if conn is None:
             return
+        if self.meetings is not None:
+            await self.meetings.disconnected(conn)
         for name in list(conn.docs):
             await self._leave(conn, name)
         self.services.metrics.set_gauge("realtime_connections", len(self.conns))
@@ -348,7 +352,7 @@ class Hub:
         if self.bridge is not None:
             await self.bridge.publish(name, seq, update)
 
-    async def edit_as(self, person: str, name: str, edit: Callable[[Doc], None]) -> int:
+    async def edit_as(self, person: str, name: str, edit: Callable[[YDoc], None]) -> int:
         """The server-side editing API: apply ``edit`` to document ``name`` on behalf of
         ``person`` (already authorised by the caller), attributed to them, stored durably,
         then sent to everyone joined. Returns the update's sequence number."""
@@ -362,8 +366,27 @@ class Hub:
         await self.broadcast_update(name, update, seq)
         return seq
 
+    async def document_state(self, name: str) -> bytes:
+        room = await self.rooms.get(name)
+        return bytes(room.doc.get_update())
+
+    async def close_documents(self, prefix: str, reason: str) -> None:
+        for conn in list(self.conns.values()):
+            for name in [n for n in conn.docs if n.startswith(prefix)]:
+                await self.revoke(conn, name, reason)
+
+    async def meeting_changed(self, meeting_id: str) -> None:
+        if self.meetings is not None:
+            await self.meetings.broadcast(meeting_id)
+
     def _remote_update(self, name: str, seq: int, update: bytes) -> None:
         self.rooms.apply_remote(name, update, seq)
+
+    async def _remote_meeting(self, meeting_id: str) -> None:
+        """Another process changed a meeting: tell our members, re-decide item documents."""
+        if self.meetings is not None:
+            await self.meetings.broadcast(meeting_id)
+        await self.recheck_prefix(f"meeting:{meeting_id}:")
 
     async def _awareness(self, conn: Conn, room: DocRoom,
                          message: AwarenessMessage) -> dict[str, Any]:
@@ -390,6 +413,13 @@ class Hub:
         self.awareness.pop(name, None)
 
     # --- revocation ---------------------------------------------------------------------
+
+    async def recheck_prefix(self, prefix: str) -> None:
+        """Re-decide every live document whose name starts with ``prefix``."""
+        for conn in list(self.conns.values()):
+            for name, joined in list(conn.docs.items()):
+                if name.startswith(prefix):
+                    await self._recheck(conn, name, joined)
 
     async def recheck_plan(self, plan_id: str) -> None:
         """Re-decide every live document of a plan; revoke what may no longer be read."""
@@ -443,8 +473,14 @@ class Hub:
                 .where(MeasureRow.plan_id.in_(plans)).group_by(MeasureRow.plan_id)
             )
             measure_fp = {p: (int(s or 0), int(c)) for p, s, c in measures.all()}
+            meetings = await session.execute(
+                select(MeetingRow.plan_id, func.sum(MeetingRow.version), func.count())
+                .where(MeetingRow.plan_id.in_(plans)).group_by(MeetingRow.plan_id)
+            )
+            meeting_fp = {p: (int(s or 0), int(c)) for p, s, c in meetings.all()}
         for p in plans:
-            out[p] = (latest.get(p), in_force.get(p), people_fp.get(p), measure_fp.get(p))
+            out[p] = (latest.get(p), in_force.get(p), people_fp.get(p), measure_fp.get(p),
+                      meeting_fp.get(p))
         return out
 
     async def _poll_access(self) -> None:

@@ -1,0 +1,209 @@
+"""Socket.IO meeting events (PROTOCOL.md "Meeting events"): join, chair commands, and a
+per-person ``meeting:state`` after every change (each sees only the items they may read).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from collab import meeting as sm
+from collab import policy
+from collab.docs import ItemDoc
+from collab.model import is_id
+from collab.policy import Decision, Principal
+from server import meeting_service
+from server.db import audit
+from server.realtime.access import DocAccess, register_item_resolver
+
+if TYPE_CHECKING:
+    from server.realtime.hub import Conn, Hub
+
+log = logging.getLogger("planrom.meeting")
+
+
+def _refuse(code: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+async def resolve_item(session: AsyncSession, principal: Principal, ref: ItemDoc,
+                       now: datetime) -> DocAccess:
+    """Who may read and write ``meeting:{m}:item:{i}`` (collab.policy decides)."""
+    missing = Decision(False, "no such document", "not-found")
+    loaded = await meeting_service.load(session, ref.meeting, now)
+    if loaded is None:
+        return DocAccess(None, None, missing)
+    item = loaded.state.item(ref.item)
+    if item is None:
+        return DocAccess(None, loaded.row.plan_id, missing)
+    measure = loaded.measure_of(item)
+    read = policy.check_read_item(loaded.ctx, principal, loaded.state, item, measure)
+    if not read:
+        return DocAccess(None, loaded.row.plan_id, read)
+    write = policy.check_write_item(loaded.ctx, principal, loaded.state, item, measure)
+    return DocAccess("write" if write else "read", loaded.row.plan_id, write if write else read)
+
+
+register_item_resolver(resolve_item)
+
+
+@dataclass
+class Member:
+    sid: str
+    principal: Principal
+
+
+class MeetingEvents:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.members: dict[str, dict[str, Member]] = {}  # meeting → sid → member
+        hub.meetings = self
+        sio = hub.sio
+        sio.on("meeting:join", hub.guard(self.on_join))
+        sio.on("meeting:leave", hub.guard(self.on_leave))
+        for event, make in (
+            ("meeting:start", lambda d: sm.Start()),
+            ("meeting:goto", lambda d: sm.Goto(_str(d, "item"))),
+            ("meeting:pen", lambda d: sm.Pen(_str(d, "item"), _opt_str(d, "participant"))),
+            ("meeting:end", lambda d: sm.End()),
+        ):
+            sio.on(event, hub.guard(self._chair_command(make)))
+
+    async def on_join(self, conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
+        meeting_id = data.get("meeting") if isinstance(data, dict) else None
+        if not is_id(meeting_id):
+            return _refuse("malformed", "meeting:join takes {meeting}.")
+        assert isinstance(meeting_id, str)
+        services = self.hub.services
+        now = services.clock()
+        async with services.sessionmaker() as session, session.begin():
+            loaded = await meeting_service.load(session, meeting_id, now, lock=True)
+            if loaded is None:
+                return _refuse("not-found", "No such meeting.")
+            seen = policy.check_see_meeting(loaded.ctx, conn.principal, loaded.state)
+            if not seen:
+                return _refuse("not-found", "No such meeting, or you are not invited.")
+            actor = meeting_service.actor_of(loaded, conn.principal)
+            if loaded.state.status in (sm.MeetingStatus.SCHEDULED, sm.MeetingStatus.LIVE) and (
+                loaded.state.attendance.get(actor.participant) != sm.Attendance.PRESENT
+            ):
+                try:
+                    await meeting_service.command(session, loaded, conn.principal,
+                                                  sm.Join(actor.participant), now)
+                except sm.Refused:
+                    pass  # may watch, but is not recorded as attending
+            await audit.append(session, plan_id=loaded.row.plan_id, at=now,
+                               person_id=conn.principal.person, actor=conn.principal.name,
+                               action="open", target=f"meeting:{meeting_id}")
+            state = meeting_service.wire_state(loaded, conn.principal)
+        self.members.setdefault(meeting_id, {})[conn.sid] = Member(conn.sid, conn.principal)
+        await self.hub.sio.enter_room(conn.sid, f"meeting:{meeting_id}")
+        await self.broadcast(meeting_id, skip=conn.sid)
+        return {"ok": True, "state": state}
+
+    async def on_leave(self, conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
+        meeting_id = data.get("meeting") if isinstance(data, dict) else None
+        if not isinstance(meeting_id, str) or conn.sid not in self.members.get(meeting_id, {}):
+            return _refuse("not-joined", "Not in that meeting.")
+        await self.leave(conn, meeting_id)
+        return {"ok": True}
+
+    async def leave(self, conn: Conn, meeting_id: str) -> None:
+        self.members.get(meeting_id, {}).pop(conn.sid, None)
+        await self.hub.sio.leave_room(conn.sid, f"meeting:{meeting_id}")
+        still_here = any(m.principal.person == conn.principal.person
+                         for m in self.members.get(meeting_id, {}).values())
+        if still_here:
+            return
+        services = self.hub.services
+        now = services.clock()
+        async with services.sessionmaker() as session, session.begin():
+            loaded = await meeting_service.load(session, meeting_id, now, lock=True)
+            if loaded is None or loaded.state.status not in (sm.MeetingStatus.SCHEDULED,
+                                                             sm.MeetingStatus.LIVE):
+                return
+            actor = policy.meeting_actor(loaded.ctx, conn.principal)
+            if actor is None or loaded.state.attendance.get(actor.participant) != \
+                    sm.Attendance.PRESENT:
+                return
+            try:
+                await meeting_service.command(session, loaded, conn.principal,
+                                              sm.Leave(actor.participant), now)
+            except sm.Refused:
+                return
+        await self.broadcast(meeting_id)
+
+    async def disconnected(self, conn: Conn) -> None:
+        for meeting_id in [m for m, sids in self.members.items() if conn.sid in sids]:
+            await self.leave(conn, meeting_id)
+
+    def _chair_command(self, make: Any) -> Any:
+        async def run(conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
+            if not isinstance(data, dict) or not is_id(data.get("meeting")):
+                return _refuse("malformed", "Give {meeting, …}.")
+            meeting_id = data["meeting"]
+            if conn.sid not in self.members.get(meeting_id, {}):
+                return _refuse("not-joined", "Join the meeting first.")
+            try:
+                command = make(data)
+            except ValueError as exc:
+                return _refuse("malformed", str(exc))
+            return await self.run_command(conn.principal, meeting_id, command)
+
+        return run
+
+    async def run_command(self, principal: Principal, meeting_id: str,
+                          command: sm.Command) -> dict[str, Any]:
+        services = self.hub.services
+        now = services.clock()
+        async with services.sessionmaker() as session, session.begin():
+            loaded = await meeting_service.load(session, meeting_id, now, lock=True)
+            if loaded is None:
+                return _refuse("not-found", "No such meeting.")
+            try:
+                await meeting_service.command(session, loaded, principal, command, now)
+            except sm.Refused as exc:
+                return _refuse(exc.code, exc.reason)
+            await audit.append(session, plan_id=loaded.row.plan_id, at=now,
+                               person_id=principal.person, actor=principal.name,
+                               action="change", target=f"meeting:{meeting_id}",
+                               detail=type(command).__name__.lower())
+            state = meeting_service.wire_state(loaded, principal)
+        await self.after_change(meeting_id)
+        return {"ok": True, "state": state}
+
+    async def after_change(self, meeting_id: str) -> None:
+        """Everyone's view, and the pen (write access to item documents), follow a change."""
+        await self.broadcast(meeting_id)
+        await self.hub.recheck_prefix(f"meeting:{meeting_id}:")
+        if self.hub.bridge is not None:
+            await self.hub.bridge.publish_meeting(meeting_id)
+
+    async def broadcast(self, meeting_id: str, skip: str | None = None) -> None:
+        members = [m for m in self.members.get(meeting_id, {}).values() if m.sid != skip]
+        if not members:
+            return
+        services = self.hub.services
+        async with services.sessionmaker() as session:
+            loaded = await meeting_service.load(session, meeting_id, services.clock())
+        if loaded is None:
+            return
+        for member in members:
+            state = meeting_service.wire_state(loaded, member.principal)
+            await self.hub.sio.emit("meeting:state", state, to=member.sid)
+
+
+def _str(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not is_id(value):
+        raise ValueError(f"{key} must be an id")
+    assert isinstance(value, str)
+    return value
+
+
+def _opt_str(data: dict[str, Any], key: str) -> str | None:
+    return None if data.get(key) is None else _str(data, key)
