@@ -18,6 +18,23 @@ class OIDCProvider:
     issuer: str
     client_id: str
     client_secret: str = field(repr=False)
+    scope: str = "openid profile"
+    # Citizen: the claim holding the national identity number (ID-porten: "pid").
+    identity_claim: str = ""
+    # Staff: the claim naming the person's organisation, and (optionally) the only
+    # organisations whose staff may sign in.
+    organisation_claim: str = ""
+    organisations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SMTP:
+    host: str
+    port: int = 587
+    username: str = ""
+    password: str = field(default="", repr=False)
+    sender: str = "planrom@localhost"
+    security: str = "starttls"  # "starttls" | "tls" | "none"
 
 
 @dataclass(frozen=True)
@@ -30,6 +47,16 @@ class Settings:
     # Sign-in providers (OpenID Connect); None until configured.
     oidc_citizen: OIDCProvider | None = None
     oidc_staff: OIDCProvider | None = None
+    oidc_login_ttl_seconds: int = 600
+    # Invitations: e-mailed through SMTP when configured, otherwise written to the outbox.
+    smtp: SMTP | None = None
+    outbox_dir: Path = Path("var") / "outbox"
+    invitation_ttl_seconds: int = 7 * 24 * 3600
+    # Rate limits: (requests, per seconds). Sign-in per client address; invitations per
+    # person; HTTP writes per credential (and five times that per address).
+    rate_sign_in: tuple[int, float] = (30, 60.0)
+    rate_invite: tuple[int, float] = (30, 3600.0)
+    rate_write: tuple[int, float] = (240, 60.0)
     # Limits and delays (tests shrink the delays).
     max_body_bytes: int = 256 * 1024
     max_doc_message_bytes: int = 512 * 1024
@@ -59,10 +86,34 @@ def _provider(env: Mapping[str, str], kind: str) -> OIDCProvider | None:
     issuer = env.get(prefix + "ISSUER", "").strip()
     if not issuer:
         return None
+    citizen = kind == "CITIZEN"
     return OIDCProvider(
         issuer=issuer.rstrip("/"),
         client_id=env.get(prefix + "CLIENT_ID", ""),
         client_secret=env.get(prefix + "CLIENT_SECRET", ""),
+        scope=env.get(prefix + "SCOPE", "").strip() or "openid profile",
+        identity_claim=env.get(prefix + "ID_CLAIM", "pid" if citizen else "").strip(),
+        organisation_claim=env.get(prefix + "ORG_CLAIM", "" if citizen else "org").strip(),
+        organisations=tuple(
+            o.strip() for o in env.get(prefix + "ORGANISATIONS", "").split(",") if o.strip()
+        ),
+    )
+
+
+def _smtp(env: Mapping[str, str]) -> SMTP | None:
+    host = env.get("PLANROM_SMTP_HOST", "").strip()
+    if not host:
+        return None
+    security = env.get("PLANROM_SMTP_SECURITY", "starttls").strip().lower()
+    if security not in {"starttls", "tls", "none"}:
+        raise ValueError("PLANROM_SMTP_SECURITY must be starttls, tls or none")
+    return SMTP(
+        host=host,
+        port=int(env.get("PLANROM_SMTP_PORT", "") or (465 if security == "tls" else 587)),
+        username=env.get("PLANROM_SMTP_USERNAME", ""),
+        password=env.get("PLANROM_SMTP_PASSWORD", ""),
+        sender=env.get("PLANROM_SMTP_FROM", "").strip() or "planrom@localhost",
+        security=security,
     )
 
 
@@ -81,4 +132,6 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         demo=_bool(env.get("PLANROM_DEMO")),
         oidc_citizen=_provider(env, "CITIZEN"),
         oidc_staff=_provider(env, "STAFF"),
+        smtp=_smtp(env),
+        outbox_dir=Path(env.get("PLANROM_OUTBOX_DIR", "") or Path.cwd() / "var" / "outbox"),
     )

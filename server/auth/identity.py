@@ -84,6 +84,12 @@ def unsign_session_id(settings: Settings, cookie: str) -> str | None:
         return None
 
 
+def session_hash_of(settings: Settings, cookie: str) -> str | None:
+    """The stored key of the session behind a cookie value (None if not ours)."""
+    raw = unsign_session_id(settings, cookie)
+    return _digest(raw) if raw is not None else None
+
+
 async def start_web_session(
     session: AsyncSession,
     person_id: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import server.db.auth_models  # noqa: F401  (registers the sign-in tables)
 from server.db.models import Base
 
 connection = context.config.attributes.get("connection")

@@ -1,0 +1,100 @@
+"""Rate limits for HTTP: token buckets per (bucket, key), in the memory of one process.
+
+Buckets: ``sign-in`` (per client address: sign-in, callback, invitation pages),
+``invite`` (per person: new invitations) and ``write`` (every state-changing API call,
+per credential and, five times larger, per address). The number of keys is bounded: the
+least recently used bucket is forgotten first, so hostile clients cannot grow it without
+limit. With several processes each keeps its own buckets (a client's effective limit is
+the limit times the number of processes it reaches).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from server.auth.identity import SESSION_COOKIE
+
+MAX_KEYS = 20_000
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+class RateLimiter:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, max_keys: int = MAX_KEYS
+    ) -> None:
+        self._clock = clock
+        self._max_keys = max_keys
+        self._buckets: OrderedDict[tuple[str, str], _Bucket] = OrderedDict()
+
+    def allow(self, bucket: str, key: str, limit: tuple[int, float]) -> bool:
+        """Take one token from ``bucket``/``key``: ``limit`` is (capacity, per seconds)."""
+        capacity, per = limit
+        if capacity <= 0:
+            return False
+        now = self._clock()
+        slot = (bucket, key)
+        found = self._buckets.get(slot)
+        if found is None:
+            found = _Bucket(float(capacity), now)
+            self._buckets[slot] = found
+            while len(self._buckets) > self._max_keys:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(slot)
+            found.tokens = min(float(capacity), found.tokens + (now - found.at) * capacity / per)
+            found.at = now
+        if found.tokens < 1:
+            return False
+        found.tokens -= 1
+        return True
+
+
+def limiter_of(state: Any) -> RateLimiter:
+    """The limiter of one app (kept on ``app.state``)."""
+    found = getattr(state, "rate_limiter", None)
+    if not isinstance(found, RateLimiter):
+        found = RateLimiter()
+        state.rate_limiter = found
+    return found
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+def credential_key(request: Request) -> str | None:
+    """A short digest of the caller's credential (bearer token or session cookie)."""
+    raw = request.headers.get("authorization") or request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    return hashlib.sha256(raw[:500].encode()).hexdigest()[:32]
+
+
+def allow_write(request: Request, limit: tuple[int, float]) -> bool:
+    """The ``write`` bucket: per credential when there is one, and per address."""
+    limiter = limiter_of(request.app.state)
+    capacity, per = limit
+    if not limiter.allow("write-address", client_address(request), (capacity * 5, per)):
+        return False
+    key = credential_key(request)
+    return key is None or limiter.allow("write", key, limit)
+
+
+def allow_sign_in(request: Request, limit: tuple[int, float]) -> bool:
+    return limiter_of(request.app.state).allow("sign-in", client_address(request), limit)
+
+
+def allow_invite(request: Request, person: str, limit: tuple[int, float]) -> bool:
+    return limiter_of(request.app.state).allow("invite", person, limit)
