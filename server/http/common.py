@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
+from jsonschema.validators import extend  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -48,6 +49,26 @@ STATUS_OF = {
     "rate-limited": 429,
     "unavailable": 503,
 }
+
+
+def _is_strict_integer(checker: object, instance: object) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+# JSON Schema counts 1.0 as an integer; the handlers need a real int (dates, list indexes).
+BodyValidator = extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_strict_integer),
+)
+
+
+def _no_constants(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+# One answer for "there is no such thing" and "you may not know it exists": a refusal must
+# not tell a participant that a section, measure or plan outside their consent exists.
+NOT_FOUND_MESSAGE = "Fant ikke dette, eller du har ikke samtykke til å se det."
 
 
 class ApiError(Exception):
@@ -110,7 +131,7 @@ class Call:
     async def plan(self, plan_id: str) -> PlanContext:
         ctx = await repo.load_context(self.db, plan_id, self.now)
         if ctx is None:
-            raise ApiError("not-found", "Fant ikke planen (plan not found).")
+            raise ApiError("not-found", NOT_FOUND_MESSAGE)
         return ctx
 
     def log(
@@ -125,8 +146,10 @@ class Call:
             return
         self.log(plan_id, "denied", target, decision.reason, keep=True)
         code = decision.code or "forbidden"
+        if code == "not-found":
+            # The reason stays in the access log: it would tell that the thing exists.
+            raise ApiError(code, NOT_FOUND_MESSAGE)
         message = {
-            "not-found": "Fant ikke dette, eller du har ikke samtykke til å se det.",
             "forbidden": "Du har ikke tilgang til dette",
             "conflict": "Dette kan ikke endres nå",
         }[code]
@@ -225,10 +248,10 @@ async def read_body(request: Request, services: Services, schema: Mapping[str, A
             raise ApiError("too-large", f"Body larger than {limit} bytes.")
         chunks.append(chunk)
     try:
-        data = json.loads(b"".join(chunks) or b"null")
+        data = json.loads(b"".join(chunks) or b"null", parse_constant=_no_constants)
     except (ValueError, RecursionError) as exc:
         raise ApiError("malformed", f"Not valid JSON: {str(exc)[:120]}") from None
-    validator = Draft202012Validator(schema)
+    validator = BodyValidator(schema)
     try:
         error = next(iter(sorted(validator.iter_errors(data), key=lambda e: list(e.path))), None)
     except RecursionError:

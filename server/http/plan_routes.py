@@ -20,7 +20,7 @@ from collab.model import (
 from collab.policy import PlanContext
 from server.db import repo
 from server.db.models import MeasureRow, ParticipantRow, PlanRow, SectionRow
-from server.http.common import ApiError, Call, api
+from server.http.common import NOT_FOUND_MESSAGE, ApiError, Call, api
 from server.http.render import (
     DATE_SCHEMA,
     ID_SCHEMA,
@@ -465,7 +465,7 @@ async def create_measure(call: Call) -> Any:
 async def _measure(call: Call, ctx: PlanContext) -> MeasureRow:
     row = await call.db.get(MeasureRow, call.param_id("measure"))
     if row is None or row.plan_id != ctx.plan.id:
-        raise ApiError("not-found", "Fant ikke tiltaket.")
+        raise ApiError("not-found", NOT_FOUND_MESSAGE)
     call.require(policy.check_read_measure(ctx, call.principal, repo.to_measure(row)),
                  ctx.plan.id, f"measure:{row.id}")
     return row

@@ -1,0 +1,700 @@
+"""collab.policy against a small reference model, over randomly generated plans.
+
+Every property draws a whole world: a plan with participants of every role (some removed),
+sections (some archived), measures with responsibles, an optional consent version with
+random grants and period, and a random moment. The reference model below is the rule of
+PRODUCT.md/PROTOCOL.md written as plainly as possible; policy must agree with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from collab import policy
+from collab.consent import ConsentKind, ConsentVersion, Grant
+from collab.model import (
+    Level,
+    Measure,
+    Participant,
+    Plan,
+    PlanStatus,
+    Role,
+    Section,
+    SectionKind,
+)
+from collab.policy import Decision, PlanContext, Principal
+
+BASE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+PLAN = "plan0001"
+FULL = {Role.OWNER, Role.GUARDIAN}
+OUTSIDER = Principal(person="outsider", name="Outsider")
+SECTION_KEYS = ["om-meg", "mal", "bolig", "psykisk-helse", "terapi", "skolen", "koordinering"]
+
+SectionCheck = Callable[[PlanContext, Principal, str], Decision]
+MeasureCheck = Callable[[PlanContext, Principal, Measure], Decision]
+
+SECTION_CHECKS: dict[str, SectionCheck] = {
+    "see_section": policy.check_see_section,
+    "read_section": policy.check_read_section,
+    "write_section": policy.check_write_section,
+    "rename_section": policy.check_rename_section,
+    "shape_measure": policy.check_shape_measure,
+    "read_section_doc": policy.check_read_section_doc,
+    "write_section_doc": policy.check_write_section_doc,
+}
+MEASURE_CHECKS: dict[str, MeasureCheck] = {
+    "read_measure": policy.check_read_measure,
+    "update_measure": policy.check_update_measure,
+    "read_measure_doc": policy.check_read_measure_doc,
+    "write_measure_doc": policy.check_write_measure_doc,
+}
+PLAN_CHECKS: dict[str, Callable[[PlanContext, Principal], Decision]] = {
+    "see_plan": policy.check_see_plan,
+    "manage_plan": policy.check_manage_plan,
+    "see_participants": policy.check_see_participants,
+    "read_consent": policy.check_read_consent,
+    "withdraw_consent": policy.check_withdraw_consent,
+    "read_access_log": policy.check_read_access_log,
+}
+
+
+# --- generated worlds ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class World:
+    ctx: PlanContext
+    measures: tuple[Measure, ...]
+
+    @property
+    def plan(self) -> Plan:
+        return self.ctx.plan
+
+    def principals(self) -> list[Principal]:
+        persons = {p.person for p in self.plan.participants if p.person is not None}
+        return [Principal(person) for person in sorted(persons)] + [OUTSIDER]
+
+    def with_consent(self, consent: ConsentVersion | None) -> World:
+        return replace(self, ctx=replace(self.ctx, consent=consent))
+
+
+def _in_force(consent: ConsentVersion | None, now: datetime) -> bool:
+    return (
+        consent is not None
+        and consent.valid_from <= now
+        and (consent.valid_to is None or now < consent.valid_to)
+    )
+
+
+def granted(ctx: PlanContext, participant: str, section: str) -> Level:
+    """The level the consent version grants a participant now (reference model)."""
+    if not _in_force(ctx.consent, ctx.now):
+        return Level.NONE
+    assert ctx.consent is not None
+    for g in ctx.consent.grants:
+        if g.participant == participant and g.section == section:
+            return g.level
+    return Level.NONE
+
+
+def acting(ctx: PlanContext, principal: Principal) -> Participant | None:
+    for p in ctx.plan.participants:
+        if p.person == principal.person and p.active:
+            return p
+    return None
+
+
+def effective(ctx: PlanContext, principal: Principal, section: str) -> Level:
+    who = acting(ctx, principal)
+    if who is None or section not in ctx.sections:
+        return Level.NONE
+    if who.role in FULL:
+        return Level.EDIT
+    return granted(ctx, who.id, section)
+
+
+def _writable(ctx: PlanContext, section: str) -> bool:
+    return ctx.plan.status is PlanStatus.ACTIVE and not ctx.sections[section].archived
+
+
+def expected_section(ctx: PlanContext, principal: Principal, check: str, section: str) -> bool:
+    level = effective(ctx, principal, section)
+    who = acting(ctx, principal)
+    if check == "see_section":
+        return level is not Level.NONE
+    if check in {"read_section", "read_section_doc"}:
+        return level in {Level.READ, Level.EDIT}
+    write = level is Level.EDIT and _writable(ctx, section)
+    if check == "rename_section":
+        manages = who is not None and (who.role in FULL or who.role is Role.COORDINATOR)
+        return write and manages
+    assert check in {"write_section", "write_section_doc", "shape_measure"}
+    return write
+
+
+def expected_measure(ctx: PlanContext, principal: Principal, check: str, m: Measure) -> bool:
+    level = effective(ctx, principal, m.section)
+    who = acting(ctx, principal)
+    responsible = who is not None and m.responsible == who.id
+    readable = level in {Level.READ, Level.EDIT} or (level is Level.OWN and responsible)
+    if check in {"read_measure", "read_measure_doc"}:
+        return readable
+    may = level is Level.EDIT or (responsible and level is not Level.NONE)
+    return readable and may and _writable(ctx, m.section)
+
+
+@st.composite
+def consents(
+    draw: st.DrawFn, participant_ids: list[str], section_ids: list[str]
+) -> ConsentVersion | None:
+    if draw(st.integers(0, 9)) == 0:
+        return None
+    starts = BASE + timedelta(days=draw(st.integers(-60, 60)))
+    ends = (
+        None
+        if draw(st.booleans())
+        else starts + timedelta(days=draw(st.integers(1, 120)), seconds=draw(st.integers(0, 59)))
+    )
+    pairs = draw(
+        st.lists(
+            st.tuples(st.sampled_from(participant_ids), st.sampled_from(section_ids)),
+            unique=True,
+            max_size=len(participant_ids) * len(section_ids),
+        )
+    )
+    grants = tuple(Grant(p, s, draw(st.sampled_from(list(Level)))) for p, s in pairs)
+    return ConsentVersion(
+        plan=PLAN,
+        version=draw(st.integers(1, 20)),
+        signed_by="part0000",
+        recorded_by="part0000",
+        signed_at=starts,
+        purpose="Samarbeid",
+        valid_from=starts,
+        valid_to=ends,
+        grants=grants,
+        kind=draw(st.sampled_from(list(ConsentKind))),
+    )
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> World:
+    keys = draw(st.lists(st.sampled_from(SECTION_KEYS), min_size=1, max_size=5, unique=True))
+    sections = {
+        f"sect{i:04d}": Section(
+            id=f"sect{i:04d}", plan=PLAN, key=key, kind=SectionKind.CUSTOM, title=f"Del {key}",
+            position=i, archived=draw(st.integers(0, 5)) == 0,
+        )
+        for i, key in enumerate(keys)
+    }
+    others = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from([Role.GUARDIAN, Role.RELATIVE, Role.COORDINATOR, Role.SERVICE]),
+                st.booleans() | st.just(True),  # active, mostly
+                st.booleans() | st.just(True),  # signed in (has a person), mostly
+            ),
+            max_size=6,
+        )
+    )
+    participants = [Participant("part0000", PLAN, Role.OWNER, "Eier", person="pers0000")]
+    for i, (role, active, signed_in) in enumerate(others, start=1):
+        participants.append(
+            Participant(f"part{i:04d}", PLAN, role, f"Deltaker {i}",
+                        person=f"pers{i:04d}" if signed_in else None, active=active)
+        )
+    # A removed participant whose person still exists: they must get nothing.
+    if draw(st.booleans()):
+        participants.append(
+            Participant("partgone", PLAN, draw(st.sampled_from(list(Role))), "Fjernet",
+                        person="persgone", active=False)
+        )
+    ids = [p.id for p in participants]
+    section_ids = list(sections)
+    # Grants may name the owner, removed participants, unknown ids and unknown sections:
+    # policy must still answer from the rules, never from the mere presence of a grant.
+    consent = draw(consents([*ids, "stranger"], [*section_ids, "sectghost"]))
+    measures = tuple(
+        Measure(
+            id=f"meas{i:04d}", plan=PLAN, section=draw(st.sampled_from(section_ids)),
+            title=f"Tiltak {i}", responsible=draw(st.none() | st.sampled_from(ids)),
+        )
+        for i in range(draw(st.integers(0, 5)))
+    )
+    plan = Plan(
+        id=PLAN, title="Plan", status=draw(st.sampled_from([PlanStatus.ACTIVE] * 4
+                                                          + [PlanStatus.CLOSED])),
+        period_from=BASE.date(), period_to=None, evaluation_months=6,
+        next_evaluation=BASE.date() + timedelta(days=180), participants=tuple(participants),
+    )
+    now = BASE + timedelta(days=draw(st.integers(-90, 200)), seconds=draw(st.integers(0, 86399)))
+    return World(PlanContext(plan=plan, consent=consent, sections=sections, now=now), measures)
+
+
+def _with_role(world: World, participant: str, role: Role) -> World:
+    plan = world.plan
+    changed = tuple(replace(p, role=role) if p.id == participant else p for p in plan.participants)
+    return replace(world, ctx=replace(world.ctx, plan=replace(plan, participants=changed)))
+
+
+EXAMPLES = settings(max_examples=200, deadline=None)
+
+
+# --- the model as a whole ----------------------------------------------------------------
+
+
+@EXAMPLES
+@given(worlds())
+def test_every_check_agrees_with_the_consent_model(world: World) -> None:
+    ctx = world.ctx
+    for principal in world.principals():
+        for section in ctx.sections:
+            for name, check in SECTION_CHECKS.items():
+                decision = check(ctx, principal, section)
+                assert decision.allowed == expected_section(ctx, principal, name, section), (
+                    name, principal, section, decision)
+        for measure in world.measures:
+            for mname, mcheck in MEASURE_CHECKS.items():
+                decision = mcheck(ctx, principal, measure)
+                assert decision.allowed == expected_measure(ctx, principal, mname, measure), (
+                    mname, principal, measure, decision)
+
+
+@EXAMPLES
+@given(worlds())
+def test_every_decision_explains_itself_and_refusals_carry_a_code(world: World) -> None:
+    ctx = world.ctx
+    for principal in world.principals():
+        decisions = [c(ctx, principal) for c in PLAN_CHECKS.values()]
+        decisions += [c(ctx, principal, s) for c in SECTION_CHECKS.values() for s in ctx.sections]
+        decisions += [c(ctx, principal, m) for c in MEASURE_CHECKS.values()
+                      for m in world.measures]
+        for decision in decisions:
+            assert decision.reason.strip()
+            assert bool(decision) is decision.allowed
+            if decision.allowed:
+                assert decision.code is None
+            else:
+                assert decision.code in {"forbidden", "not-found", "conflict"}
+
+
+# --- nobody without a grant --------------------------------------------------------------
+
+
+@EXAMPLES
+@given(worlds())
+def test_nobody_without_a_grant_reads_a_section_or_its_measures(world: World) -> None:
+    ctx = world.ctx
+    for principal in world.principals():
+        who = acting(ctx, principal)
+        if who is not None and who.role in FULL:
+            continue
+        for section in ctx.sections:
+            if who is not None and granted(ctx, who.id, section) is not Level.NONE:
+                continue
+            for check in SECTION_CHECKS.values():
+                assert not check(ctx, principal, section)
+            # Not even its existence: the refusal is "not found", as for a missing section.
+            assert policy.check_see_section(ctx, principal, section).code == "not-found"
+            assert policy.check_read_section(ctx, principal, section).code == "not-found"
+            for m in world.measures:
+                if m.section != section:
+                    continue
+                for mcheck in MEASURE_CHECKS.values():
+                    assert not mcheck(ctx, principal, m)
+                assert policy.check_read_measure(ctx, principal, m).code == "not-found"
+
+
+@EXAMPLES
+@given(worlds())
+def test_own_shows_only_the_measures_one_is_responsible_for_and_never_the_text(
+    world: World,
+) -> None:
+    ctx = world.ctx
+    for principal in world.principals():
+        who = acting(ctx, principal)
+        if who is None or who.role in FULL:
+            continue
+        for section in ctx.sections:
+            if granted(ctx, who.id, section) is not Level.OWN:
+                continue
+            assert policy.check_see_section(ctx, principal, section)
+            read = policy.check_read_section(ctx, principal, section)
+            assert not read and read.code == "forbidden"
+            assert not policy.check_read_section_doc(ctx, principal, section)
+            assert not policy.check_write_section(ctx, principal, section)
+            for m in (m for m in world.measures if m.section == section):
+                mine = m.responsible == who.id
+                assert bool(policy.check_read_measure(ctx, principal, m)) is mine
+                assert bool(policy.check_read_measure_doc(ctx, principal, m)) is mine
+                if not mine:
+                    assert not policy.check_update_measure(ctx, principal, m)
+
+
+@EXAMPLES
+@given(worlds(), st.data())
+def test_consent_outside_its_period_grants_nothing(world: World, data: st.DataObject) -> None:
+    consent = world.ctx.consent
+    if consent is None:
+        return
+    # Move "now" before the version starts, or to (or after) its end.
+    if consent.valid_to is not None and data.draw(st.booleans()):
+        now = consent.valid_to + timedelta(seconds=data.draw(st.integers(0, 10**7)))
+    else:
+        now = consent.valid_from - timedelta(seconds=data.draw(st.integers(1, 10**7)))
+    ctx = replace(world.ctx, now=now)
+    for principal in world.principals():
+        who = acting(ctx, principal)
+        if who is not None and who.role in FULL:
+            continue
+        for section in ctx.sections:
+            for check in SECTION_CHECKS.values():
+                assert not check(ctx, principal, section)
+        for m in world.measures:
+            for mcheck in MEASURE_CHECKS.values():
+                assert not mcheck(ctx, principal, m)
+
+
+@EXAMPLES
+@given(worlds(), st.data())
+def test_withdrawn_consent_grants_nothing(world: World, data: st.DataObject) -> None:
+    from collab.consent import withdrawal
+
+    consent = world.ctx.consent
+    if consent is None:
+        return
+    target = data.draw(st.none() | st.sampled_from([p.id for p in world.plan.participants]))
+    after = world.with_consent(
+        withdrawal(consent, participant=target, by="part0000", at=world.ctx.now)
+    ).ctx
+    for principal in world.principals():
+        who = acting(after, principal)
+        if who is None or who.role in FULL:
+            continue
+        if target is not None and who.id != target:
+            # Everyone else keeps exactly what they had.
+            for section in after.sections:
+                before_level = effective(world.ctx, principal, section)
+                assert policy.section_level(after, principal, section)[0] is before_level
+            continue
+        for section in after.sections:
+            for check in SECTION_CHECKS.values():
+                assert not check(after, principal, section)
+        for m in world.measures:
+            for mcheck in MEASURE_CHECKS.values():
+                assert not mcheck(after, principal, m)
+
+
+# --- owner and guardian ------------------------------------------------------------------
+
+
+@EXAMPLES
+@given(worlds())
+def test_owner_and_guardian_always_read_and_write_an_active_plan(world: World) -> None:
+    ctx = replace(world.ctx, plan=replace(world.plan, status=PlanStatus.ACTIVE))
+    for consent in (ctx.consent, None):
+        current = replace(ctx, consent=consent)
+        for p in current.plan.participants:
+            if p.role not in FULL or not p.active or p.person is None:
+                continue
+            me = Principal(p.person)
+            for check in PLAN_CHECKS.values():
+                assert check(current, me)
+            for section, s in current.sections.items():
+                assert policy.check_read_section(current, me, section)
+                assert policy.check_read_section_doc(current, me, section)
+                writes = [policy.check_write_section(current, me, section),
+                          policy.check_write_section_doc(current, me, section),
+                          policy.check_rename_section(current, me, section)]
+                for decision in writes:
+                    # Only an archived section is closed to writing, for everyone.
+                    assert decision.allowed is not s.archived
+                    if s.archived:
+                        assert decision.code == "conflict"
+            for m in world.measures:
+                assert policy.check_read_measure(current, me, m)
+                update = policy.check_update_measure(current, me, m)
+                assert update.allowed is not current.sections[m.section].archived
+
+
+@EXAMPLES
+@given(worlds())
+def test_nobody_writes_a_closed_plan_but_reading_follows_consent(world: World) -> None:
+    ctx = replace(world.ctx, plan=replace(world.plan, status=PlanStatus.CLOSED))
+    for principal in world.principals():
+        assert not policy.check_manage_plan(ctx, principal)
+        for section in ctx.sections:
+            for name in ("write_section", "write_section_doc", "rename_section",
+                         "shape_measure"):
+                assert not SECTION_CHECKS[name](ctx, principal, section)
+            level = effective(ctx, principal, section)
+            assert bool(policy.check_read_section(ctx, principal, section)) is (
+                level.rank >= Level.READ.rank)
+        for m in world.measures:
+            assert not policy.check_update_measure(ctx, principal, m)
+            assert not policy.check_write_measure_doc(ctx, principal, m)
+
+
+# --- the coordinator -------------------------------------------------------------------
+
+
+@EXAMPLES
+@given(worlds())
+def test_a_coordinator_never_exceeds_the_current_consent_version(world: World) -> None:
+    ctx = world.ctx
+    for p in ctx.plan.participants:
+        if p.role is not Role.COORDINATOR or not p.active or p.person is None:
+            continue
+        me = Principal(p.person)
+        # Against the grant itself ...
+        for section in ctx.sections:
+            level = granted(ctx, p.id, section)
+            writable = _writable(ctx, section)
+            assert bool(policy.check_see_section(ctx, me, section)) is (level is not Level.NONE)
+            assert bool(policy.check_read_section(ctx, me, section)) is (
+                level in {Level.READ, Level.EDIT})
+            assert bool(policy.check_write_section(ctx, me, section)) is (
+                level is Level.EDIT and writable)
+            assert bool(policy.check_rename_section(ctx, me, section)) is (
+                level is Level.EDIT and writable)
+        for m in world.measures:
+            level = granted(ctx, p.id, m.section)
+            mine = m.responsible == p.id
+            assert bool(policy.check_read_measure(ctx, me, m)) is (
+                level in {Level.READ, Level.EDIT} or (level is Level.OWN and mine))
+        # ... and exactly what a service with the same grants would get.
+        as_service = _with_role(world, p.id, Role.SERVICE).ctx
+        for name, check in SECTION_CHECKS.items():
+            if name == "rename_section":
+                continue  # renaming also needs the coordinator's role
+            for section in ctx.sections:
+                assert check(ctx, me, section).allowed == check(as_service, me, section).allowed
+        for mcheck in MEASURE_CHECKS.values():
+            for m in world.measures:
+                assert mcheck(ctx, me, m).allowed == mcheck(as_service, me, m).allowed
+
+
+@EXAMPLES
+@given(worlds())
+def test_a_coordinator_records_consent_only_in_the_owners_or_a_guardians_name(
+    world: World,
+) -> None:
+    ctx = replace(world.ctx, plan=replace(world.plan, status=PlanStatus.ACTIVE))
+    for p in ctx.plan.participants:
+        if p.person is None or not p.active:
+            continue
+        me = Principal(p.person)
+        for signer in ctx.plan.participants:
+            decision = policy.check_sign_consent(ctx, me, signer.id)
+            signer_ok = signer.active and signer.role in FULL
+            if p.role is Role.COORDINATOR:
+                assert decision.allowed is signer_ok
+            elif p.role in FULL:
+                assert decision.allowed is (signer_ok and signer.id == p.id)
+            else:
+                assert not decision
+        assert not policy.check_sign_consent(ctx, me, "stranger")
+
+
+# --- removed participants and strangers ------------------------------------------------
+
+
+@EXAMPLES
+@given(worlds())
+def test_a_removed_participant_gets_nothing(world: World) -> None:
+    ctx = world.ctx
+    active_persons = {p.person for p in ctx.plan.participants if p.active}
+    for p in ctx.plan.participants:
+        if p.active or p.person is None or p.person in active_persons:
+            continue
+        me = Principal(p.person)
+        for check in PLAN_CHECKS.values():
+            decision = check(ctx, me)
+            assert not decision and decision.code == "not-found"
+        for section in ctx.sections:
+            for scheck in SECTION_CHECKS.values():
+                assert not scheck(ctx, me, section)
+        for m in world.measures:
+            for mcheck in MEASURE_CHECKS.values():
+                assert not mcheck(ctx, me, m)
+        for signer in ctx.plan.participants:
+            assert not policy.check_sign_consent(ctx, me, signer.id)
+
+
+@EXAMPLES
+@given(worlds())
+def test_a_non_participant_gets_not_found_everywhere(world: World) -> None:
+    ctx = world.ctx
+    decisions = [c(ctx, OUTSIDER) for c in PLAN_CHECKS.values()]
+    decisions += [c(ctx, OUTSIDER, s) for c in SECTION_CHECKS.values() for s in ctx.sections]
+    decisions += [c(ctx, OUTSIDER, m) for c in MEASURE_CHECKS.values() for m in world.measures]
+    decisions += [policy.check_sign_consent(ctx, OUTSIDER, p.id) for p in ctx.plan.participants]
+    for decision in decisions:
+        assert not decision
+        assert decision.code == "not-found", decision
+
+
+@EXAMPLES
+@given(worlds())
+def test_unknown_sections_are_not_found_for_everyone(world: World) -> None:
+    for principal in world.principals():
+        for check in SECTION_CHECKS.values():
+            decision = check(world.ctx, principal, "sectghost")
+            assert not decision and decision.code == "not-found"
+
+
+@EXAMPLES
+@given(worlds())
+def test_more_access_is_monotone_write_implies_read(world: World) -> None:
+    ctx = world.ctx
+    for principal in world.principals():
+        for s in ctx.sections:
+            if policy.check_write_section(ctx, principal, s):
+                assert policy.check_read_section(ctx, principal, s)
+            if policy.check_read_section(ctx, principal, s):
+                assert policy.check_see_section(ctx, principal, s)
+        for m in world.measures:
+            if policy.check_update_measure(ctx, principal, m):
+                assert policy.check_read_measure(ctx, principal, m)
+
+
+@EXAMPLES
+@given(worlds())
+def test_a_responsible_participant_must_have_consent_for_the_section(world: World) -> None:
+    ctx = world.ctx
+    for p in ctx.plan.participants:
+        for section in ctx.sections:
+            decision = policy.check_responsible(ctx, p, section)
+            if not p.active:
+                expected = False
+            elif p.role in FULL:
+                expected = True
+            else:
+                expected = granted(ctx, p.id, section) is not Level.NONE
+            assert decision.allowed is expected
+            if not expected:
+                assert decision.code == "conflict"
+
+
+@EXAMPLES
+@given(worlds())
+def test_only_the_owner_guardian_and_coordinator_read_the_log_and_the_whole_consent_list(
+    world: World,
+) -> None:
+    ctx = world.ctx
+    for principal in world.principals():
+        who = acting(ctx, principal)
+        staff = who is not None and (who.role in FULL or who.role is Role.COORDINATOR)
+        assert bool(policy.check_read_access_log(ctx, principal)) is staff
+        assert bool(policy.check_read_consent(ctx, principal)) is staff
+        assert bool(policy.check_withdraw_consent(ctx, principal)) is (
+            who is not None and who.role in FULL)
+        assert bool(policy.check_manage_plan(ctx, principal)) is (
+            staff and ctx.plan.status is PlanStatus.ACTIVE)
+        assert bool(policy.check_see_plan(ctx, principal)) is (who is not None)
+
+
+# --- the stories -------------------------------------------------------------------------
+
+
+def _charlotte() -> tuple[PlanContext, dict[str, Principal], dict[str, str]]:
+    keys = ["om-meg", "mal", "psykisk-helse", "fysisk-helse", "terapi", "skolen", "kriseplan",
+            "koordinering"]
+    sections = {
+        f"s{k.replace('-', '')[:8]}01": Section(f"s{k.replace('-', '')[:8]}01", PLAN, k,
+                                                SectionKind.CUSTOM, k, i)
+        for i, k in enumerate(keys)
+    }
+    sid = {s.key: s.id for s in sections.values()}
+    people = [
+        ("charlotte", Role.OWNER), ("hilde", Role.COORDINATOR), ("lege", Role.SERVICE),
+        ("berit", Role.SERVICE), ("team", Role.SERVICE), ("skole", Role.SERVICE),
+    ]
+    participants = tuple(
+        Participant(f"p{name}", PLAN, role, name.title(), person=f"person{name}")
+        for name, role in people
+    )
+    levels = {
+        "lege": {"fysisk-helse": Level.EDIT, "kriseplan": Level.READ, "mal": Level.READ},
+        "berit": {"terapi": Level.EDIT, "psykisk-helse": Level.EDIT, "mal": Level.READ,
+                  "kriseplan": Level.READ},
+        "team": {"psykisk-helse": Level.READ, "kriseplan": Level.EDIT, "mal": Level.READ},
+        "skole": {"skolen": Level.EDIT, "mal": Level.READ, "om-meg": Level.READ},
+    }
+    grants = [Grant("philde", s, Level.EDIT) for s in sections]
+    grants += [Grant(f"p{who}", sid[k], level) for who, ls in levels.items()
+               for k, level in ls.items()]
+    consent = ConsentVersion(PLAN, 2, "pcharlotte", "philde", BASE, "Samarbeid", BASE, None,
+                             tuple(grants))
+    plan = Plan(PLAN, "Charlottes plan", PlanStatus.ACTIVE, BASE.date(), None, 6,
+                BASE.date() + timedelta(days=180), participants)
+    ctx = PlanContext(plan, consent, sections, BASE + timedelta(days=1))
+    return ctx, {name: Principal(f"person{name}") for name, _ in people}, sid
+
+
+def test_the_school_never_sees_charlottes_therapy_section() -> None:
+    ctx, who, sid = _charlotte()
+    therapy = Measure("mterapi1", PLAN, sid["terapi"], "Samtaler hos DPS", "pberit")
+    school = who["skole"]
+    for check in SECTION_CHECKS.values():
+        decision = check(ctx, school, sid["terapi"])
+        assert not decision and decision.code == "not-found"
+    for mcheck in MEASURE_CHECKS.values():
+        decision = mcheck(ctx, school, therapy)
+        assert not decision and decision.code == "not-found"
+    assert policy.check_write_section(ctx, school, sid["skolen"])
+
+
+def test_berit_never_sees_the_schools_section_but_edits_her_own() -> None:
+    ctx, who, sid = _charlotte()
+    school_measure = Measure("mskole01", PLAN, sid["skolen"], "Tilrettelagt fag", "pskole")
+    berit = who["berit"]
+    for check in SECTION_CHECKS.values():
+        assert not check(ctx, berit, sid["skolen"])
+    for mcheck in MEASURE_CHECKS.values():
+        assert not mcheck(ctx, berit, school_measure)
+    assert policy.check_write_section(ctx, berit, sid["terapi"])
+    assert not policy.check_see_participants(ctx, berit)
+
+
+def test_charlotte_reads_everything_and_hilde_only_what_she_was_granted() -> None:
+    ctx, who, sid = _charlotte()
+    for section in sid.values():
+        assert policy.check_write_section(ctx, who["charlotte"], section)
+        assert policy.check_write_section(ctx, who["hilde"], section)
+    # Charlotte narrows Hilde's grant on the therapy section to nothing.
+    assert ctx.consent is not None
+    narrower = replace(ctx.consent, version=3, grants=tuple(
+        g for g in ctx.consent.grants
+        if not (g.participant == "philde" and g.section == sid["terapi"])))
+    narrowed_ctx = replace(ctx, consent=narrower)
+    assert not policy.check_see_section(narrowed_ctx, who["hilde"], sid["terapi"])
+    assert policy.check_write_section(narrowed_ctx, who["charlotte"], sid["terapi"])
+    assert policy.check_read_section(narrowed_ctx, who["berit"], sid["terapi"])
+
+
+def test_the_day_centre_leader_with_own_sees_only_his_own_measures() -> None:
+    sections = {"sarbeid1": Section("sarbeid1", PLAN, "arbeid", SectionKind.LIFE_AREA,
+                                    "Arbeid", 0)}
+    ali = Participant("pali0001", PLAN, Role.SERVICE, "Ali", person="personali")
+    maria = Participant("pmaria01", PLAN, Role.COORDINATOR, "Maria", person="personmaria")
+    owner = Participant("pper0001", PLAN, Role.OWNER, "Per", person="personper")
+    plan = Plan(PLAN, "Pers plan", PlanStatus.ACTIVE, BASE.date(), None, 6, BASE.date(),
+                (owner, maria, ali))
+    consent = ConsentVersion(PLAN, 1, owner.id, maria.id, BASE, "Samarbeid", BASE, None,
+                             (Grant(ali.id, "sarbeid1", Level.OWN),))
+    ctx = PlanContext(plan, consent, sections, BASE)
+    his = Measure("mdag0001", PLAN, "sarbeid1", "Dagsenter", ali.id)
+    theirs = Measure("mbuss001", PLAN, "sarbeid1", "Buss", maria.id)
+    me = Principal("personali")
+    assert policy.check_read_measure(ctx, me, his)
+    assert policy.check_update_measure(ctx, me, his)
+    assert not policy.check_read_measure(ctx, me, theirs)
+    assert not policy.check_read_section(ctx, me, "sarbeid1")
+    # Maria has no grant at all in this version: the coordinator role gives her nothing.
+    assert not policy.check_read_measure(ctx, Principal("personmaria"), theirs)
