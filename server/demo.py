@@ -159,8 +159,9 @@ def _charlotte() -> _Story:
             "team": {"psykisk-helse": Level.READ, "kriseplan": Level.EDIT, "mal": Level.READ},
             "skole": {"skolen": Level.EDIT, "mal": Level.READ, "om-meg": Level.READ},
         },
-        purpose="Samarbeid om Charlottes plan. Skolen ser ikke behandlingen hos DPS, og DPS "
-                "ser ikke skolens notater.",
+        # Every participant reads the purpose, so it names no section: the school must not
+        # learn from it that there is a therapy section at all.
+        purpose="Samarbeid om Charlottes plan i ansvarsgruppen.",
     )
 
 

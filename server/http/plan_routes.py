@@ -370,6 +370,13 @@ async def update_participant(call: Call) -> Any:
         raise ApiError("not-found", "Fant ikke deltakeren.")
     if row.role == Role.OWNER.value and "active" in call.body:
         raise ApiError("conflict", "Planeieren kan ikke fjernes fra sin egen plan.")
+    me = ctx.actor(call.principal)
+    assert me is not None
+    if (row.role == Role.GUARDIAN.value and "active" in call.body
+            and me.role not in {Role.OWNER, Role.GUARDIAN}):
+        # As with adding one: a guardian acts for the owner, not for the services.
+        call.require(policy.Decision(False, "a guardian is removed by the owner or a guardian"),
+                     plan_id, target)
     for key, value in call.body.items():
         setattr(row, key, value)
     removed = call.body.get("active") is False
