@@ -7,8 +7,9 @@ import base64
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
+from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import pytest
@@ -307,22 +308,23 @@ async def test_sign_out_ends_the_session_and_the_providers(
         assert done.headers["location"].startswith(f"{oidc_live.url}/")
 
 
+class _LogoutForm(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.action = ""
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "form":
+            self.action = found.get("action") or ""
+        name = found.get("name")
+        if tag == "input" and name:
+            self.fields[name] = found.get("value") or ""
+
+
 def logout_form(page: str) -> tuple[str, dict[str, str]]:
-    from html.parser import HTMLParser
-
-    class Form(HTMLParser):
-        action = ""
-        fields: ClassVar[dict[str, str]] = {}
-
-        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            found = dict(attrs)
-            if tag == "form":
-                self.action = found.get("action") or ""
-            if tag == "input" and found.get("name"):
-                self.fields[str(found["name"])] = found.get("value") or ""
-
-    parser = Form()
-    parser.fields = {}
+    parser = _LogoutForm()
     parser.feed(page)
     return parser.action, parser.fields
 
@@ -382,7 +384,7 @@ def test_an_expired_id_token_is_refused(oidc_providers: Providers) -> None:
 
 def test_an_id_token_signed_with_another_key_is_refused(oidc_providers: Providers) -> None:
     provider = oidc_providers.citizen
-    stranger = RSAKey.generate_key(2048, parameters={"kid": provider.key.kid})
+    stranger = RSAKey.generate_key(2048, parameters={"kid": str(provider.key.kid)})
     token = _sign(_claims(provider), stranger, kid=provider.key.kid)
     with pytest.raises(oidc.SignInError) as refused:
         _check(provider, token)
