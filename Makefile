@@ -25,6 +25,11 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 web: web/node_modules/.package-lock.json
 	cd web && npm run --silent build
 
+tests/oidc/node_modules/.package-lock.json: tests/oidc/package.json tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+
+node-test-deps: tests/oidc/node_modules/.package-lock.json
+
 # Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -37,7 +42,7 @@ run: install web
 	PLANROM_DEMO=1 PLANROM_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/planrom demo
 	PLANROM_DEMO=1 PLANROM_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/planrom serve --host $(HOST) --port $(PORT)
 
-test: install web browser
+test: install web node-test-deps browser
 	$(PY) -m pytest -q -p no:cacheprovider
 
 check: install
