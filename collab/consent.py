@@ -82,7 +82,9 @@ def check_new_version(
     if not purpose.strip():
         raise ConsentError("Formålet med samtykket må fylles ut (purpose is required).")
     if valid_to is not None and valid_to <= valid_from:
-        raise ConsentError("Samtykket må slutte etter at det begynner (valid_to before valid_from).")
+        raise ConsentError(
+            "Samtykket må slutte etter at det begynner (valid_to before valid_from)."
+        )
     known_sections = set(sections)
     seen: set[tuple[str, str]] = set()
     kept: list[Grant] = []

@@ -17,11 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from collab.consent import ConsentVersion, Grant
 from collab.docs import MeasureDoc, SectionDoc
 from collab.editing import GoalSeed, fill_measure, fill_section, make_edit, new_client_id
-from collab.model import DEFAULT_SECTIONS, Level, MeasureStatus, Role, SectionKind, add_months, new_id
+from collab.model import (
+    DEFAULT_SECTIONS,
+    Level,
+    MeasureStatus,
+    Role,
+    SectionKind,
+    add_months,
+    new_id,
+)
 from server.auth.identity import issue_token
 from server.db import repo
 from server.db.docstore import SqlDocStore
-from server.db.models import MeasureRow, ParticipantRow, SectionRow
+from server.db.models import MeasureRow, ParticipantRow
 from server.settings import Settings
 
 TOKEN_TTL = timedelta(hours=24)

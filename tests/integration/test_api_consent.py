@@ -24,8 +24,11 @@ async def visible_keys(client: httpx.AsyncClient, plan: dict[str, Any]) -> set[s
 
 
 def without(consent: dict[str, Any], participant: str, section: str) -> list[dict[str, str]]:
-    return [g for g in consent["grants"]
-            if not (g["participant"] == participant and g["section"] == section)]
+    return [
+        g
+        for g in consent["grants"]
+        if not (g["participant"] == participant and g["section"] == section)
+    ]
 
 
 async def test_the_owner_reads_the_whole_consent_list_a_service_only_its_own_grants(
@@ -34,19 +37,28 @@ async def test_the_owner_reads_the_whole_consent_list_a_service_only_its_own_gra
     plan = demo.charlotte
     async with live.http(demo.token(plan, "charlotte")) as owner:
         whole = await current(owner, plan)
-    assert set(whole) >= {"version", "signed_by", "signed_at", "purpose", "valid_from",
-                          "valid_to", "grants"}
+    assert set(whole) >= {
+        "version",
+        "signed_by",
+        "signed_at",
+        "purpose",
+        "valid_from",
+        "valid_to",
+        "grants",
+    }
     assert whole["version"] == 2 and whole["signed_by"] == demo.person(plan, "charlotte")["id"]
     assert whole["valid_to"] is None
     assert {g["participant"] for g in whole["grants"]} == {
-        demo.person(plan, k)["id"] for k in ("hilde", "lege", "berit", "team", "skole")}
+        demo.person(plan, k)["id"] for k in ("hilde", "lege", "berit", "team", "skole")
+    }
     assert {g["level"] for g in whole["grants"]} <= {"own", "read", "edit"}
     school = demo.person(plan, "skole")["id"]
     async with live.http(demo.token(plan, "skole")) as client:
         own = await current(client, plan)
     assert own["version"] == 2 and {g["participant"] for g in own["grants"]} == {school}
     assert {g["section"] for g in own["grants"]} == {
-        demo.section(plan, k)["id"] for k in ("skolen", "mal", "om-meg")}
+        demo.section(plan, k)["id"] for k in ("skolen", "mal", "om-meg")
+    }
     # Nothing about the therapy section reaches the school, not even in the purpose.
     assert "behandling" not in str(own).lower() and "dps" not in str(own).lower()
     async with live.http(demo.token(demo.per, "siw")) as stranger:
@@ -57,19 +69,29 @@ async def test_narrowing_takes_effect_on_the_next_request(live: LiveServer, demo
     plan = demo.charlotte
     school = demo.person(plan, "skole")["id"]
     about = demo.section(plan, "om-meg")["id"]
-    async with live.http(demo.token(plan, "skole")) as client, \
-            live.http(demo.token(plan, "charlotte")) as owner:
+    async with (
+        live.http(demo.token(plan, "skole")) as client,
+        live.http(demo.token(plan, "charlotte")) as owner,
+    ):
         assert "om-meg" in await visible_keys(client, plan)
         before = await current(owner, plan)
-        response = await owner.post(f"/api/plans/{plan['id']}/consent", json={
-            "purpose": "Skolen trenger ikke Om meg", "grants": without(before, school, about)})
+        response = await owner.post(
+            f"/api/plans/{plan['id']}/consent",
+            json={
+                "purpose": "Skolen trenger ikke Om meg",
+                "grants": without(before, school, about),
+            },
+        )
         assert response.status_code == 201, response.text
         signed = response.json()
         assert signed["version"] == 3 and signed["purpose"] == "Skolen trenger ikke Om meg"
         assert signed["signed_by"] == demo.person(plan, "charlotte")["id"]
         assert await visible_keys(client, plan) == {"mal", "skolen"}
-        assert_error(await client.patch(f"/api/plans/{plan['id']}/sections/{about}",
-                                        json={"title": "x"}), 404, "not-found")
+        assert_error(
+            await client.patch(f"/api/plans/{plan['id']}/sections/{about}", json={"title": "x"}),
+            404,
+            "not-found",
+        )
         assert (await current(owner, plan))["version"] == 3
 
 
@@ -79,13 +101,17 @@ async def test_widening_needs_a_new_version_and_then_takes_effect(
     plan = demo.per
     ali = demo.person(plan, "ali")["id"]
     housing = demo.section(plan, "bolig")["id"]
-    async with live.http(demo.token(plan, "ali")) as client, \
-            live.http(demo.token(plan, "per")) as owner:
+    async with (
+        live.http(demo.token(plan, "ali")) as client,
+        live.http(demo.token(plan, "per")) as owner,
+    ):
         assert "bolig" not in await visible_keys(client, plan)
         before = await current(owner, plan)
         grants = [*before["grants"], {"participant": ali, "section": housing, "level": "read"}]
-        response = await owner.post(f"/api/plans/{plan['id']}/consent",
-                                    json={"purpose": "Ali ser boligdelen", "grants": grants})
+        response = await owner.post(
+            f"/api/plans/{plan['id']}/consent",
+            json={"purpose": "Ali ser boligdelen", "grants": grants},
+        )
         assert response.status_code == 201, response.text
         assert "bolig" in await visible_keys(client, plan)
         measures = (await client.get(f"/api/plans/{plan['id']}/measures")).json()["measures"]
@@ -100,20 +126,27 @@ async def test_the_coordinator_records_the_owners_signature_but_never_signs_as_h
     path = f"/api/plans/{plan['id']}/consent"
     async with live.http(demo.token(plan, "hilde")) as coordinator:
         grants = (await current(coordinator, plan))["grants"]
-        refused = await coordinator.post(path, json={"purpose": "x", "grants": grants,
-                                                     "signed_by": hilde})
+        refused = await coordinator.post(
+            path, json={"purpose": "x", "grants": grants, "signed_by": hilde}
+        )
         assert_error(refused, 403, "forbidden")
         service = demo.person(plan, "berit")["id"]
-        assert_error(await coordinator.post(path, json={"purpose": "x", "grants": grants,
-                                                        "signed_by": service}),
-                     403, "forbidden")
+        assert_error(
+            await coordinator.post(
+                path, json={"purpose": "x", "grants": grants, "signed_by": service}
+            ),
+            403,
+            "forbidden",
+        )
         assert (await current(coordinator, plan))["version"] == 2
-        recorded = await coordinator.post(path, json={"purpose": "Samtale 3. mars",
-                                                      "grants": grants})
+        recorded = await coordinator.post(
+            path, json={"purpose": "Samtale 3. mars", "grants": grants}
+        )
         assert recorded.status_code == 201, recorded.text
         assert (recorded.json()["signed_by"], recorded.json()["recorded_by"]) == (owner, hilde)
-        explicit = await coordinator.post(path, json={"purpose": "Igjen", "grants": grants,
-                                                      "signed_by": owner})
+        explicit = await coordinator.post(
+            path, json={"purpose": "Igjen", "grants": grants, "signed_by": owner}
+        )
         assert explicit.status_code == 201 and explicit.json()["version"] == 4
 
 
@@ -123,18 +156,26 @@ async def test_services_and_the_owner_in_someone_elses_name_may_not_sign(
     plan = demo.charlotte
     path = f"/api/plans/{plan['id']}/consent"
     async with live.http(demo.token(plan, "berit")) as berit:
-        assert_error(await berit.post(path, json={"purpose": "Mer innsyn", "grants": []}), 403,
-                     "forbidden")
+        assert_error(
+            await berit.post(path, json={"purpose": "Mer innsyn", "grants": []}), 403, "forbidden"
+        )
     async with live.http(demo.token(plan, "charlotte")) as owner:
         hilde = demo.person(plan, "hilde")["id"]
-        assert_error(await owner.post(path, json={"purpose": "x", "grants": [],
-                                                  "signed_by": hilde}), 403, "forbidden")
-        assert_error(await owner.post(path, json={"purpose": "x", "grants": [],
-                                                  "signed_by": "zzzz9999"}), 403, "forbidden")
+        assert_error(
+            await owner.post(path, json={"purpose": "x", "grants": [], "signed_by": hilde}),
+            403,
+            "forbidden",
+        )
+        assert_error(
+            await owner.post(path, json={"purpose": "x", "grants": [], "signed_by": "zzzz9999"}),
+            403,
+            "forbidden",
+        )
         assert (await current(owner, plan))["version"] == 2
     async with live.http(demo.token(demo.per, "per")) as stranger:
-        assert_error(await stranger.post(path, json={"purpose": "x", "grants": []}), 404,
-                     "not-found")
+        assert_error(
+            await stranger.post(path, json={"purpose": "x", "grants": []}), 404, "not-found"
+        )
 
 
 async def test_a_consent_version_with_bad_grants_is_refused_with_a_reason(
@@ -147,17 +188,36 @@ async def test_a_consent_version_with_bad_grants_is_refused_with_a_reason(
     foreign_section = demo.section(demo.per, "bolig")["id"]
     now = live.clock()
     bad: list[tuple[dict[str, Any], str]] = [
-        ({"grants": [{"participant": "zzzz9999", "section": therapy, "level": "read"}]},
-         "zzzz9999"),
-        ({"grants": [{"participant": owner, "section": therapy, "level": "read"}]},
-         "Charlotte Berg"),
-        ({"grants": [{"participant": school, "section": foreign_section, "level": "read"}]},
-         foreign_section),
-        ({"grants": [{"participant": school, "section": therapy, "level": "read"},
-                     {"participant": school, "section": therapy, "level": "none"}]}, "Dobbel"),
+        (
+            {"grants": [{"participant": "zzzz9999", "section": therapy, "level": "read"}]},
+            "zzzz9999",
+        ),
+        (
+            {"grants": [{"participant": owner, "section": therapy, "level": "read"}]},
+            "Charlotte Berg",
+        ),
+        (
+            {"grants": [{"participant": school, "section": foreign_section, "level": "read"}]},
+            foreign_section,
+        ),
+        (
+            {
+                "grants": [
+                    {"participant": school, "section": therapy, "level": "read"},
+                    {"participant": school, "section": therapy, "level": "none"},
+                ]
+            },
+            "Dobbel",
+        ),
         ({"grants": [], "purpose": "   "}, "purpose"),
-        ({"grants": [], "valid_from": now.isoformat(),
-          "valid_to": (now - timedelta(days=1)).isoformat()}, "valid_to"),
+        (
+            {
+                "grants": [],
+                "valid_from": now.isoformat(),
+                "valid_to": (now - timedelta(days=1)).isoformat(),
+            },
+            "valid_to",
+        ),
         ({"grants": [], "valid_from": "2026-03-01T10:00:00"}, "time zone"),
         ({"grants": [], "valid_to": "snart"}, "valid_to"),
     ]
@@ -175,14 +235,21 @@ async def test_consent_grants_nothing_before_it_starts_or_after_it_ends(
     plan = demo.per
     path = f"/api/plans/{plan['id']}/consent"
     now = live.clock()
-    async with live.http(demo.token(plan, "per")) as owner, \
-            live.http(demo.token(plan, "siw")) as siw, \
-            live.http(demo.token(plan, "maria")) as maria:
+    async with (
+        live.http(demo.token(plan, "per")) as owner,
+        live.http(demo.token(plan, "siw")) as siw,
+        live.http(demo.token(plan, "maria")) as maria,
+    ):
         grants = (await current(owner, plan))["grants"]
-        later = await owner.post(path, json={
-            "purpose": "Fra i morgen", "grants": grants,
-            "valid_from": (now + timedelta(hours=1)).isoformat(),
-            "valid_to": (now + timedelta(hours=3)).isoformat()})
+        later = await owner.post(
+            path,
+            json={
+                "purpose": "Fra i morgen",
+                "grants": grants,
+                "valid_from": (now + timedelta(hours=1)).isoformat(),
+                "valid_to": (now + timedelta(hours=3)).isoformat(),
+            },
+        )
         assert later.status_code == 201, later.text
         # The new version replaces the old one at once, and is not valid yet.
         assert await visible_keys(siw, plan) == set()
@@ -192,8 +259,11 @@ async def test_consent_grants_nothing_before_it_starts_or_after_it_ends(
         assert await visible_keys(siw, plan) == {"mal", "okonomi", "arbeid"}
         live.clock.advance(2 * 3600)
         assert await visible_keys(siw, plan) == set()
-        assert_error(await maria.get(f"/api/plans/{plan['id']}/measures/"
-                                     f"{plan['measures'][0]['id']}"), 404, "not-found")
+        assert_error(
+            await maria.get(f"/api/plans/{plan['id']}/measures/{plan['measures'][0]['id']}"),
+            404,
+            "not-found",
+        )
         assert len(await visible_keys(owner, plan)) == 12
 
 
@@ -203,9 +273,11 @@ async def test_withdrawing_one_participant_takes_effect_at_once(
     plan = demo.charlotte
     school = demo.person(plan, "skole")["id"]
     path = f"/api/plans/{plan['id']}/consent/withdraw"
-    async with live.http(demo.token(plan, "skole")) as client, \
-            live.http(demo.token(plan, "charlotte")) as owner, \
-            live.http(demo.token(plan, "berit")) as berit:
+    async with (
+        live.http(demo.token(plan, "skole")) as client,
+        live.http(demo.token(plan, "charlotte")) as owner,
+        live.http(demo.token(plan, "berit")) as berit,
+    ):
         assert await visible_keys(client, plan) == {"om-meg", "mal", "skolen"}
         response = await owner.post(path, json={"participant": school})
         assert response.status_code == 200, response.text
@@ -242,5 +314,8 @@ async def test_only_the_owner_withdraws_consent(live: LiveServer, demo: Demo) ->
         assert_error(await owner.post(path, json={"participant": "zzzz9999"}), 404, "not-found")
         assert (await current(owner, plan))["version"] == 2
         created = (await owner.post("/api/plans", json={"title": "Ny", "as": "owner"})).json()
-        assert_error(await owner.post(f"/api/plans/{created['id']}/consent/withdraw", json={}),
-                     404, "not-found")
+        assert_error(
+            await owner.post(f"/api/plans/{created['id']}/consent/withdraw", json={}),
+            404,
+            "not-found",
+        )

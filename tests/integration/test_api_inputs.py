@@ -17,15 +17,18 @@ import httpx
 from server.http.common import ENDPOINTS, routes
 from tests.conftest import Demo, LiveServer
 
-OWN_MODULES = {"server.http.plan_routes", "server.http.consent_routes",
-               "server.http.auth_routes"}
+OWN_MODULES = {"server.http.plan_routes", "server.http.consent_routes", "server.http.auth_routes"}
 UNKNOWN_ID = "zzzz9999"
 MALFORMED_ID = "Not-An-Id"
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, (response.request.method, response.request.url,
-                                            response.status_code, response.text)
+    assert response.status_code == status, (
+        response.request.method,
+        response.request.url,
+        response.status_code,
+        response.text,
+    )
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
@@ -39,7 +42,7 @@ class Route:
     method: str
     path: str
     valid: dict[str, Any] | None = None  # None: the route takes no body
-    wrong: list[dict[str, Any]] = field(default_factory=list)  # wrong types or values
+    wrong: list[Any] = field(default_factory=list)  # wrong types or values
     missing: list[dict[str, Any]] = field(default_factory=list)  # a required field left out
     auth: bool = True
 
@@ -49,63 +52,132 @@ def route_table(ids: dict[str, str]) -> list[Route]:
     grant = {"participant": participant, "section": section, "level": "read"}
     return [
         Route("GET", "/api/plans"),
-        Route("POST", "/api/plans", {"title": "Ny plan", "as": "owner"},
-              wrong=[{"title": 5, "as": "owner"}, {"title": "x", "as": "service"},
-                     {"title": "x", "as": "owner", "evaluation_months": 1.0},
-                     {"title": "x", "as": "owner", "evaluation_months": "6"},
-                     {"title": "x", "as": "owner", "period_from": "1. mars"},
-                     {"title": "", "as": "owner"}],
-              missing=[{"title": "Ny plan"}, {"as": "owner"}]),
+        Route(
+            "POST",
+            "/api/plans",
+            {"title": "Ny plan", "as": "owner"},
+            wrong=[
+                {"title": 5, "as": "owner"},
+                {"title": "x", "as": "service"},
+                {"title": "x", "as": "owner", "evaluation_months": 1.0},
+                {"title": "x", "as": "owner", "evaluation_months": "6"},
+                {"title": "x", "as": "owner", "period_from": "1. mars"},
+                {"title": "", "as": "owner"},
+            ],
+            missing=[{"title": "Ny plan"}, {"as": "owner"}],
+        ),
         Route("GET", "/api/plans/{plan}"),
-        Route("PATCH", "/api/plans/{plan}", {"title": "Pers plan"},
-              wrong=[{"title": None}, {"evaluation_months": 0}, {"evaluation_months": 1.5},
-                     {"evaluation_months": 2.0}, {"status": "deleted"},
-                     {"period_to": "2026-13-45"}, {"next_evaluation": 20260101}],
-              missing=[{}]),
+        Route(
+            "PATCH",
+            "/api/plans/{plan}",
+            {"title": "Pers plan"},
+            wrong=[
+                {"title": None},
+                {"evaluation_months": 0},
+                {"evaluation_months": 1.5},
+                {"evaluation_months": 2.0},
+                {"status": "deleted"},
+                {"period_to": "2026-13-45"},
+                {"next_evaluation": 20260101},
+            ],
+            missing=[{}],
+        ),
         Route("GET", "/api/plans/{plan}/sections"),
-        Route("POST", "/api/plans/{plan}/sections", {"title": "Fritid"},
-              wrong=[{"title": ["Fritid"]}, {"title": "Fritid", "kind": "crisis"},
-                     {"title": "x" * 201}],
-              missing=[{}, {"kind": "custom"}]),
-        Route("PATCH", "/api/plans/{plan}/sections/{section}", {"title": "Bolig"},
-              wrong=[{"position": "1"}, {"position": 1.0}, {"position": -1},
-                     {"archived": "yes"}, {"title": ""}],
-              missing=[{}]),
+        Route(
+            "POST",
+            "/api/plans/{plan}/sections",
+            {"title": "Fritid"},
+            wrong=[
+                {"title": ["Fritid"]},
+                {"title": "Fritid", "kind": "crisis"},
+                {"title": "x" * 201},
+            ],
+            missing=[{}, {"kind": "custom"}],
+        ),
+        Route(
+            "PATCH",
+            "/api/plans/{plan}/sections/{section}",
+            {"title": "Bolig"},
+            wrong=[
+                {"position": "1"},
+                {"position": 1.0},
+                {"position": -1},
+                {"archived": "yes"},
+                {"title": ""},
+            ],
+            missing=[{}],
+        ),
         Route("GET", "/api/plans/{plan}/participants"),
-        Route("POST", "/api/plans/{plan}/participants", {"role": "relative", "name": "Søster"},
-              wrong=[{"role": "owner", "name": "x"}, {"role": "service", "name": 1},
-                     {"role": "service", "name": "x", "phone": "1" * 41}],
-              missing=[{"role": "service"}, {"name": "Søster"}]),
-        Route("PATCH", "/api/plans/{plan}/participants/{participant}",
-              {"phone": "400 00 002"},
-              wrong=[{"active": True}, {"active": "false"}, {"email": 7}, {"name": ""}],
-              missing=[{}]),
+        Route(
+            "POST",
+            "/api/plans/{plan}/participants",
+            {"role": "relative", "name": "Søster"},
+            wrong=[
+                {"role": "owner", "name": "x"},
+                {"role": "service", "name": 1},
+                {"role": "service", "name": "x", "phone": "1" * 41},
+            ],
+            missing=[{"role": "service"}, {"name": "Søster"}],
+        ),
+        Route(
+            "PATCH",
+            "/api/plans/{plan}/participants/{participant}",
+            {"phone": "400 00 002"},
+            wrong=[{"active": True}, {"active": "false"}, {"email": 7}, {"name": ""}],
+            missing=[{}],
+        ),
         Route("GET", "/api/plans/{plan}/measures"),
-        Route("POST", "/api/plans/{plan}/measures", {"section": section, "title": "Nytt"},
-              wrong=[{"section": 12, "title": "x"}, {"section": section, "title": "x",
-                                                     "goal_ids": "g1"},
-                     {"section": section, "title": "x", "status": "finished"},
-                     {"section": section, "title": "x", "starts": "i morgen"},
-                     {"section": "NOT AN ID", "title": "x"}],
-              missing=[{"title": "Nytt"}, {"section": section}]),
+        Route(
+            "POST",
+            "/api/plans/{plan}/measures",
+            {"section": section, "title": "Nytt"},
+            wrong=[
+                {"section": 12, "title": "x"},
+                {"section": section, "title": "x", "goal_ids": "g1"},
+                {"section": section, "title": "x", "status": "finished"},
+                {"section": section, "title": "x", "starts": "i morgen"},
+                {"section": "NOT AN ID", "title": "x"},
+            ],
+            missing=[{"title": "Nytt"}, {"section": section}],
+        ),
         Route("GET", "/api/plans/{plan}/measures/{measure}"),
-        Route("PATCH", "/api/plans/{plan}/measures/{measure}", {"status": "active"},
-              wrong=[{"status": 1}, {"goal_ids": [1, 2]}, {"responsible": 5},
-                     {"goal_ids": ["g"] * 21}],
-              missing=[{}]),
+        Route(
+            "PATCH",
+            "/api/plans/{plan}/measures/{measure}",
+            {"status": "active"},
+            wrong=[
+                {"status": 1},
+                {"goal_ids": [1, 2]},
+                {"responsible": 5},
+                {"goal_ids": ["g"] * 21},
+            ],
+            missing=[{}],
+        ),
         Route("GET", "/api/plans/{plan}/history"),
         Route("GET", "/api/plans/{plan}/consent"),
-        Route("POST", "/api/plans/{plan}/consent", {"purpose": "Samarbeid", "grants": [grant]},
-              wrong=[{"purpose": "x", "grants": [grant | {"level": "all"}]},
-                     {"purpose": "x", "grants": grant},
-                     {"purpose": "x", "grants": [grant | {"note": "x"}]},
-                     {"purpose": "x", "grants": [], "valid_to": 5},
-                     {"purpose": "x", "grants": [], "signed_by": "Per"}],
-              missing=[{"purpose": "x"}, {"grants": []},
-                       {"purpose": "x", "grants": [{"participant": participant,
-                                                    "section": section}]}]),
-        Route("POST", "/api/plans/{plan}/consent/withdraw", {},
-              wrong=[{"participant": 5}, {"participant": None}, []]),
+        Route(
+            "POST",
+            "/api/plans/{plan}/consent",
+            {"purpose": "Samarbeid", "grants": [grant]},
+            wrong=[
+                {"purpose": "x", "grants": [grant | {"level": "all"}]},
+                {"purpose": "x", "grants": grant},
+                {"purpose": "x", "grants": [grant | {"note": "x"}]},
+                {"purpose": "x", "grants": [], "valid_to": 5},
+                {"purpose": "x", "grants": [], "signed_by": "Per"},
+            ],
+            missing=[
+                {"purpose": "x"},
+                {"grants": []},
+                {"purpose": "x", "grants": [{"participant": participant, "section": section}]},
+            ],
+        ),
+        Route(
+            "POST",
+            "/api/plans/{plan}/consent/withdraw",
+            {},
+            wrong=[{"participant": 5}, {"participant": None}, []],
+        ),
         Route("GET", "/api/plans/{plan}/access-log"),
         Route("GET", "/auth/demo/{token}", auth=False),
         Route("GET", "/api/session"),
@@ -125,8 +197,9 @@ def demo_ids(demo: Demo) -> dict[str, str]:
         "plan": plan["id"],
         "section": demo.section(plan, "bolig")["id"],
         "participant": demo.person(plan, "siw")["id"],
-        "measure": next(m["id"] for m in plan["measures"]
-                        if m["section"] == demo.section(plan, "okonomi")["id"]),
+        "measure": next(
+            m["id"] for m in plan["measures"] if m["section"] == demo.section(plan, "okonomi")["id"]
+        ),
         "token": demo.token(plan, "per"),
     }
 
@@ -148,9 +221,13 @@ async def test_every_route_refuses_a_caller_without_credentials(
     live: LiveServer, demo: Demo
 ) -> None:
     ids = demo_ids(demo)
-    async with live.http() as anonymous, live.http("prt_not-a-real-token") as forged, \
-            httpx.AsyncClient(base_url=live.url,
-                              headers={"authorization": f"Basic {ids['token']}"}) as basic:
+    async with (
+        live.http() as anonymous,
+        live.http("prt_not-a-real-token") as forged,
+        httpx.AsyncClient(
+            base_url=live.url, headers={"authorization": f"Basic {ids['token']}"}
+        ) as basic,
+    ):
         for route in route_table(ids):
             if not route.auth:
                 continue
@@ -170,8 +247,11 @@ async def test_every_route_answers_not_found_for_unknown_and_malformed_ids(
     ids = demo_ids(demo)
     async with live.http(ids["token"]) as client:
         for route in route_table(ids):
-            names = [n for n in ("plan", "section", "participant", "measure")
-                     if "{" + n + "}" in route.path]
+            names = [
+                n
+                for n in ("plan", "section", "participant", "measure")
+                if "{" + n + "}" in route.path
+            ]
             for name in names:
                 for bad in (UNKNOWN_ID, MALFORMED_ID):
                     path = fill(route.path, ids, **{name: bad})
@@ -179,9 +259,11 @@ async def test_every_route_answers_not_found_for_unknown_and_malformed_ids(
                     assert_error(response, 404, "not-found")
         # Ids of another plan are as unknown as made-up ones.
         other = demo.charlotte
-        foreign = {"section": demo.section(other, "skolen")["id"],
-                   "participant": demo.person(other, "skole")["id"],
-                   "measure": other["measures"][0]["id"]}
+        foreign = {
+            "section": demo.section(other, "skolen")["id"],
+            "participant": demo.person(other, "skole")["id"],
+            "measure": other["measures"][0]["id"],
+        }
         for name, value in foreign.items():
             for route in route_table(ids):
                 if "{" + name + "}" in route.path:
@@ -208,8 +290,11 @@ async def test_every_body_of_the_wrong_shape_is_refused_as_malformed(
             extra = dict(route.valid) | {"unexpected": "field"}
             for body in [*route.wrong, *route.missing, extra, None, "text", 5]:
                 response = await client.request(
-                    route.method, path, content=json.dumps(body).encode(),
-                    headers={"content-type": "application/json"})
+                    route.method,
+                    path,
+                    content=json.dumps(body).encode(),
+                    headers={"content-type": "application/json"},
+                )
                 error = assert_error(response, 400, "malformed")
                 assert len(error["message"]) < 400
 
@@ -226,15 +311,25 @@ async def test_every_body_route_refuses_invalid_json_other_media_and_oversized_b
             path = fill(route.path, ids)
             valid = json.dumps(route.valid).encode()
             json_type = {"content-type": "application/json"}
-            for raw in (b"{", b'{"title": }', b"\xff\xfe", b"NaN", b'{"a": Infinity}',
-                        b"[" * 100_000):
-                response = await client.request(route.method, path, content=raw,
-                                                 headers=json_type)
+            for raw in (
+                b"{",
+                b'{"title": }',
+                b"\xff\xfe",
+                b"NaN",
+                b'{"a": Infinity}',
+                b"[" * 100_000,
+            ):
+                response = await client.request(route.method, path, content=raw, headers=json_type)
                 assert_error(response, 400, "malformed")
-            for media in ("text/plain", "application/x-www-form-urlencoded",
-                          "multipart/form-data; boundary=x", "application/jsonx"):
-                response = await client.request(route.method, path, content=valid,
-                                                 headers={"content-type": media})
+            for media in (
+                "text/plain",
+                "application/x-www-form-urlencoded",
+                "multipart/form-data; boundary=x",
+                "application/jsonx",
+            ):
+                response = await client.request(
+                    route.method, path, content=valid, headers={"content-type": media}
+                )
                 assert_error(response, 415, "unsupported-media-type")
             response = await client.request(route.method, path, content=valid, headers={})
             assert_error(response, 415, "unsupported-media-type")
@@ -248,13 +343,14 @@ async def test_every_body_route_refuses_invalid_json_other_media_and_oversized_b
                     yield b"x" * 8192
                 yield b'"}'
 
-            response = await client.request(route.method, path, content=chunks(),
-                                             headers=json_type)
+            response = await client.request(route.method, path, content=chunks(), headers=json_type)
             assert_error(response, 413, "too-large")
         # The charset parameter is fine.
         response = await client.patch(
-            fill("/api/plans/{plan}", ids), content=b'{"title": "Pers plan"}',
-            headers={"content-type": "application/json; charset=utf-8"})
+            fill("/api/plans/{plan}", ids),
+            content=b'{"title": "Pers plan"}',
+            headers={"content-type": "application/json; charset=utf-8"},
+        )
         assert response.status_code == 200
 
 

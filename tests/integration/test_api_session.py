@@ -29,8 +29,9 @@ async def signed_in(
 async def test_the_demo_link_starts_a_cookie_session(live: LiveServer, demo: Demo) -> None:
     plan = demo.per
     async with live.http() as browser:
-        response = await browser.get(f"/auth/demo/{demo.token(plan, 'per')}",
-                                     follow_redirects=False)
+        response = await browser.get(
+            f"/auth/demo/{demo.token(plan, 'per')}", follow_redirects=False
+        )
         assert response.status_code == 303 and response.headers["location"] == "/"
         cookie = response.headers["set-cookie"]
         assert cookie.startswith("planrom_session=")
@@ -62,16 +63,27 @@ async def test_a_cookie_session_writes_only_with_its_csrf_token(
     path = f"/api/plans/{plan['id']}"
     async with signed_in(live, demo.token(plan, "per")) as (client, session):
         assert_error(await client.patch(path, json={"title": "Uten token"}), 403, "forbidden")
-        assert_error(await client.patch(path, json={"title": "Feil token"},
-                                        headers={"x-csrf-token": "not-the-token"}),
-                     403, "forbidden")
+        assert_error(
+            await client.patch(
+                path, json={"title": "Feil token"}, headers={"x-csrf-token": "not-the-token"}
+            ),
+            403,
+            "forbidden",
+        )
         async with signed_in(live, demo.token(plan, "maria")) as (_, other_session):
-            assert_error(await client.patch(path, json={"title": "Marias token"},
-                                            headers={"x-csrf-token": other_session["csrf"]}),
-                         403, "forbidden")
+            assert_error(
+                await client.patch(
+                    path,
+                    json={"title": "Marias token"},
+                    headers={"x-csrf-token": other_session["csrf"]},
+                ),
+                403,
+                "forbidden",
+            )
         assert (await client.get(path)).json()["title"] == "Pers plan"
-        response = await client.patch(path, json={"title": "Med token"},
-                                      headers={"x-csrf-token": session["csrf"]})
+        response = await client.patch(
+            path, json={"title": "Med token"}, headers={"x-csrf-token": session["csrf"]}
+        )
         assert response.status_code == 200 and response.json()["title"] == "Med token"
 
 
@@ -81,11 +93,14 @@ async def test_signing_out_ends_the_session(live: LiveServer, demo: Demo) -> Non
         cookie = client.cookies.get("planrom_session")
         assert cookie
         assert_error(await client.post("/api/session/logout", json={}), 403, "forbidden")
-        response = await client.post("/api/session/logout", json={},
-                                     headers={"x-csrf-token": session["csrf"]})
+        response = await client.post(
+            "/api/session/logout", json={}, headers={"x-csrf-token": session["csrf"]}
+        )
         assert response.status_code == 200 and response.json() == {"ok": True}
-        assert 'planrom_session=""' in response.headers["set-cookie"] or \
-            "max-age=0" in response.headers["set-cookie"].lower()
+        assert (
+            'planrom_session=""' in response.headers["set-cookie"]
+            or "max-age=0" in response.headers["set-cookie"].lower()
+        )
     async with live.http() as replay:
         replay.cookies.set("planrom_session", cookie)
         assert_error(await replay.get("/api/session"), 401, "unauthenticated")

@@ -51,8 +51,14 @@ def versions(draw: st.DrawFn, version: int = 1) -> ConsentVersion:
     starts = draw(moments)
     ends = draw(st.none() | st.integers(1, 500).map(lambda h: starts + timedelta(hours=h)))
     return ConsentVersion(
-        plan=PLAN, version=version, signed_by="owner001", recorded_by="owner001",
-        signed_at=starts, purpose="Samarbeid", valid_from=starts, valid_to=ends,
+        plan=PLAN,
+        version=version,
+        signed_by="owner001",
+        recorded_by="owner001",
+        signed_at=starts,
+        purpose="Samarbeid",
+        valid_from=starts,
+        valid_to=ends,
         grants=tuple(Grant(p, s, level) for (p, s), level in grants.items()),
     )
 
@@ -71,8 +77,12 @@ def every_key() -> list[tuple[str, str]]:
 
 def sign(grants: list[Grant], **overrides: object) -> tuple[Grant, ...]:
     arguments: dict[str, object] = {
-        "grants": grants, "participants": PARTICIPANTS, "sections": SECTIONS,
-        "valid_from": BASE, "valid_to": None, "purpose": "Samarbeid om planen",
+        "grants": grants,
+        "participants": PARTICIPANTS,
+        "sections": SECTIONS,
+        "valid_from": BASE,
+        "valid_to": None,
+        "purpose": "Samarbeid om planen",
     }
     arguments.update(overrides)
     return check_new_version(**arguments)  # type: ignore[arg-type]
@@ -88,7 +98,8 @@ def test_a_version_grants_its_levels_only_inside_its_period(
 ) -> None:
     for participant, section in every_key():
         assert version.level(participant, section, now) is level_now(
-            version, (participant, section), now)
+            version, (participant, section), now
+        )
     if not version.in_force(now):
         assert all(version.level(p, s, now) is Level.NONE for p, s in every_key())
 
@@ -112,7 +123,8 @@ def test_narrowed_lists_exactly_the_grants_that_are_lower_now(
     before: ConsentVersion, after: ConsentVersion, now: datetime
 ) -> None:
     expected = {
-        key for key in every_key()
+        key
+        for key in every_key()
         if level_now(after, key, now).rank < level_now(before, key, now).rank
     }
     assert narrowed(before, after, now) == expected
@@ -143,12 +155,14 @@ def test_widened_lists_exactly_the_grants_that_are_higher(
 ) -> None:
     old = before.grant_map()
     expected = {
-        key for key, level in after.grant_map().items()
+        key
+        for key, level in after.grant_map().items()
         if level.rank > old.get(key, Level.NONE).rank
     }
     assert widened(before, after) == expected
-    assert widened(None, after) == {k for k, level in after.grant_map().items()
-                                    if level is not Level.NONE}
+    assert widened(None, after) == {
+        k for k, level in after.grant_map().items() if level is not Level.NONE
+    }
     # A change never both narrows and widens the same grant (at a moment both are valid).
     both = replace(after, valid_from=before.valid_from, valid_to=before.valid_to)
     assert not narrowed(before, both, before.valid_from) & widened(before, both)
@@ -175,7 +189,10 @@ def test_withdrawal_is_a_new_version_without_the_withdrawn_grants(
     assert after.kind is ConsentKind.WITHDRAWAL
     assert (after.signed_by, after.recorded_by, after.signed_at) == ("owner001", "owner001", at)
     assert (after.valid_from, after.valid_to, after.purpose) == (
-        current.valid_from, current.valid_to, current.purpose)
+        current.valid_from,
+        current.valid_to,
+        current.purpose,
+    )
     if who is None:
         assert after.grants == ()
     else:
@@ -183,10 +200,10 @@ def test_withdrawal_is_a_new_version_without_the_withdrawn_grants(
         assert set(after.grants) == {g for g in current.grants if g.participant != who}
     # It takes effect at once: every grant it removed counts as narrowed now.
     removed = {
-        (g.participant, g.section) for g in current.grants
-        if (who is None or g.participant == who) and level_now(current, (g.participant,
-                                                                         g.section), at)
-        is not Level.NONE
+        (g.participant, g.section)
+        for g in current.grants
+        if (who is None or g.participant == who)
+        and level_now(current, (g.participant, g.section), at) is not Level.NONE
     }
     assert narrowed(current, after, at) == removed
     assert widened(current, after) == frozenset()
@@ -217,13 +234,17 @@ def test_bad_grants_are_refused_with_a_readable_reason(
     good = [Grant(p, s, level) for (p, s), level in grants.items()]
     level = data.draw(st.sampled_from(list(Level)))
     section = data.draw(st.sampled_from(SECTIONS))
-    bad, mentions = data.draw(st.sampled_from([
-        (Grant("nobody01", section, level), "nobody01"),           # not a participant
-        (Grant("gone0001", section, level), "gone0001"),           # removed
-        (Grant("owner001", section, level), "Charlotte"),          # needs no consent
-        (Grant("guard001", section, level), "Mor"),                # needs no consent
-        (Grant("berit001", "sghost01", level), "sghost01"),        # no such section
-    ]))
+    bad, mentions = data.draw(
+        st.sampled_from(
+            [
+                (Grant("nobody01", section, level), "nobody01"),  # not a participant
+                (Grant("gone0001", section, level), "gone0001"),  # removed
+                (Grant("owner001", section, level), "Charlotte"),  # needs no consent
+                (Grant("guard001", section, level), "Mor"),  # needs no consent
+                (Grant("berit001", "sghost01", level), "sghost01"),  # no such section
+            ]
+        )
+    )
     position = data.draw(st.integers(0, len(good)))
     with pytest.raises(ConsentError) as refused:
         sign([*good[:position], bad, *good[position:]])
@@ -257,18 +278,22 @@ def test_a_version_that_ends_before_it_begins_is_refused(hours: int) -> None:
 def test_the_first_consent_lets_the_coordinator_edit_every_section() -> None:
     grants = first_consent_grants("coord001", SECTIONS)
     assert {(g.participant, g.section, g.level) for g in grants} == {
-        ("coord001", s, Level.EDIT) for s in SECTIONS}
+        ("coord001", s, Level.EDIT) for s in SECTIONS
+    }
     assert sign(list(grants)) == tuple(sorted(grants, key=lambda g: g.section))
 
 
 def test_charlottes_consent_keeps_the_school_and_berit_apart() -> None:
-    grants = sign([
-        Grant("berit001", "sterapi1", Level.EDIT), Grant("berit001", "smal0001", Level.READ),
-        Grant("skole001", "sskole01", Level.EDIT), Grant("skole001", "smal0001", Level.READ),
-        Grant("skole001", "sterapi1", Level.NONE),
-    ])
-    version = ConsentVersion(PLAN, 2, "owner001", "coord001", BASE, "Samarbeid", BASE, None,
-                             grants)
+    grants = sign(
+        [
+            Grant("berit001", "sterapi1", Level.EDIT),
+            Grant("berit001", "smal0001", Level.READ),
+            Grant("skole001", "sskole01", Level.EDIT),
+            Grant("skole001", "smal0001", Level.READ),
+            Grant("skole001", "sterapi1", Level.NONE),
+        ]
+    )
+    version = ConsentVersion(PLAN, 2, "owner001", "coord001", BASE, "Samarbeid", BASE, None, grants)
     assert version.level("skole001", "sterapi1", BASE) is Level.NONE
     assert version.level("berit001", "sskole01", BASE) is Level.NONE
     assert version.level("berit001", "sterapi1", BASE) is Level.EDIT

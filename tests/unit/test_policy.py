@@ -187,8 +187,13 @@ def worlds(draw: st.DrawFn) -> World:
     keys = draw(st.lists(st.sampled_from(SECTION_KEYS), min_size=1, max_size=5, unique=True))
     sections = {
         f"sect{i:04d}": Section(
-            id=f"sect{i:04d}", plan=PLAN, key=key, kind=SectionKind.CUSTOM, title=f"Del {key}",
-            position=i, archived=draw(st.integers(0, 5)) == 0,
+            id=f"sect{i:04d}",
+            plan=PLAN,
+            key=key,
+            kind=SectionKind.CUSTOM,
+            title=f"Del {key}",
+            position=i,
+            archived=draw(st.integers(0, 5)) == 0,
         )
         for i, key in enumerate(keys)
     }
@@ -205,14 +210,26 @@ def worlds(draw: st.DrawFn) -> World:
     participants = [Participant("part0000", PLAN, Role.OWNER, "Eier", person="pers0000")]
     for i, (role, active, signed_in) in enumerate(others, start=1):
         participants.append(
-            Participant(f"part{i:04d}", PLAN, role, f"Deltaker {i}",
-                        person=f"pers{i:04d}" if signed_in else None, active=active)
+            Participant(
+                f"part{i:04d}",
+                PLAN,
+                role,
+                f"Deltaker {i}",
+                person=f"pers{i:04d}" if signed_in else None,
+                active=active,
+            )
         )
     # A removed participant whose person still exists: they must get nothing.
     if draw(st.booleans()):
         participants.append(
-            Participant("partgone", PLAN, draw(st.sampled_from(list(Role))), "Fjernet",
-                        person="persgone", active=False)
+            Participant(
+                "partgone",
+                PLAN,
+                draw(st.sampled_from(list(Role))),
+                "Fjernet",
+                person="persgone",
+                active=False,
+            )
         )
     ids = [p.id for p in participants]
     section_ids = list(sections)
@@ -221,16 +238,23 @@ def worlds(draw: st.DrawFn) -> World:
     consent = draw(consents([*ids, "stranger"], [*section_ids, "sectghost"]))
     measures = tuple(
         Measure(
-            id=f"meas{i:04d}", plan=PLAN, section=draw(st.sampled_from(section_ids)),
-            title=f"Tiltak {i}", responsible=draw(st.none() | st.sampled_from(ids)),
+            id=f"meas{i:04d}",
+            plan=PLAN,
+            section=draw(st.sampled_from(section_ids)),
+            title=f"Tiltak {i}",
+            responsible=draw(st.none() | st.sampled_from(ids)),
         )
         for i in range(draw(st.integers(0, 5)))
     )
     plan = Plan(
-        id=PLAN, title="Plan", status=draw(st.sampled_from([PlanStatus.ACTIVE] * 4
-                                                          + [PlanStatus.CLOSED])),
-        period_from=BASE.date(), period_to=None, evaluation_months=6,
-        next_evaluation=BASE.date() + timedelta(days=180), participants=tuple(participants),
+        id=PLAN,
+        title="Plan",
+        status=draw(st.sampled_from([PlanStatus.ACTIVE] * 4 + [PlanStatus.CLOSED])),
+        period_from=BASE.date(),
+        period_to=None,
+        evaluation_months=6,
+        next_evaluation=BASE.date() + timedelta(days=180),
+        participants=tuple(participants),
     )
     now = BASE + timedelta(days=draw(st.integers(-90, 200)), seconds=draw(st.integers(0, 86399)))
     return World(PlanContext(plan=plan, consent=consent, sections=sections, now=now), measures)
@@ -257,12 +281,20 @@ def test_every_check_agrees_with_the_consent_model(world: World) -> None:
             for name, check in SECTION_CHECKS.items():
                 decision = check(ctx, principal, section)
                 assert decision.allowed == expected_section(ctx, principal, name, section), (
-                    name, principal, section, decision)
+                    name,
+                    principal,
+                    section,
+                    decision,
+                )
         for measure in world.measures:
             for mname, mcheck in MEASURE_CHECKS.items():
                 decision = mcheck(ctx, principal, measure)
                 assert decision.allowed == expected_measure(ctx, principal, mname, measure), (
-                    mname, principal, measure, decision)
+                    mname,
+                    principal,
+                    measure,
+                    decision,
+                )
 
 
 @EXAMPLES
@@ -272,8 +304,7 @@ def test_every_decision_explains_itself_and_refusals_carry_a_code(world: World) 
     for principal in world.principals():
         decisions = [c(ctx, principal) for c in PLAN_CHECKS.values()]
         decisions += [c(ctx, principal, s) for c in SECTION_CHECKS.values() for s in ctx.sections]
-        decisions += [c(ctx, principal, m) for c in MEASURE_CHECKS.values()
-                      for m in world.measures]
+        decisions += [c(ctx, principal, m) for c in MEASURE_CHECKS.values() for m in world.measures]
         for decision in decisions:
             assert decision.reason.strip()
             assert bool(decision) is decision.allowed
@@ -408,9 +439,11 @@ def test_owner_and_guardian_always_read_and_write_an_active_plan(world: World) -
             for section, s in current.sections.items():
                 assert policy.check_read_section(current, me, section)
                 assert policy.check_read_section_doc(current, me, section)
-                writes = [policy.check_write_section(current, me, section),
-                          policy.check_write_section_doc(current, me, section),
-                          policy.check_rename_section(current, me, section)]
+                writes = [
+                    policy.check_write_section(current, me, section),
+                    policy.check_write_section_doc(current, me, section),
+                    policy.check_rename_section(current, me, section),
+                ]
                 for decision in writes:
                     # Only an archived section is closed to writing, for everyone.
                     assert decision.allowed is not s.archived
@@ -429,12 +462,12 @@ def test_nobody_writes_a_closed_plan_but_reading_follows_consent(world: World) -
     for principal in world.principals():
         assert not policy.check_manage_plan(ctx, principal)
         for section in ctx.sections:
-            for name in ("write_section", "write_section_doc", "rename_section",
-                         "shape_measure"):
+            for name in ("write_section", "write_section_doc", "rename_section", "shape_measure"):
                 assert not SECTION_CHECKS[name](ctx, principal, section)
             level = effective(ctx, principal, section)
             assert bool(policy.check_read_section(ctx, principal, section)) is (
-                level.rank >= Level.READ.rank)
+                level.rank >= Level.READ.rank
+            )
         for m in world.measures:
             assert not policy.check_update_measure(ctx, principal, m)
             assert not policy.check_write_measure_doc(ctx, principal, m)
@@ -457,16 +490,20 @@ def test_a_coordinator_never_exceeds_the_current_consent_version(world: World) -
             writable = _writable(ctx, section)
             assert bool(policy.check_see_section(ctx, me, section)) is (level is not Level.NONE)
             assert bool(policy.check_read_section(ctx, me, section)) is (
-                level in {Level.READ, Level.EDIT})
+                level in {Level.READ, Level.EDIT}
+            )
             assert bool(policy.check_write_section(ctx, me, section)) is (
-                level is Level.EDIT and writable)
+                level is Level.EDIT and writable
+            )
             assert bool(policy.check_rename_section(ctx, me, section)) is (
-                level is Level.EDIT and writable)
+                level is Level.EDIT and writable
+            )
         for m in world.measures:
             level = granted(ctx, p.id, m.section)
             mine = m.responsible == p.id
             assert bool(policy.check_read_measure(ctx, me, m)) is (
-                level in {Level.READ, Level.EDIT} or (level is Level.OWN and mine))
+                level in {Level.READ, Level.EDIT} or (level is Level.OWN and mine)
+            )
         # ... and exactly what a service with the same grants would get.
         as_service = _with_role(world, p.id, Role.SERVICE).ctx
         for name, check in SECTION_CHECKS.items():
@@ -593,9 +630,11 @@ def test_only_the_owner_guardian_and_coordinator_read_the_log_and_the_whole_cons
         assert bool(policy.check_read_access_log(ctx, principal)) is staff
         assert bool(policy.check_read_consent(ctx, principal)) is staff
         assert bool(policy.check_withdraw_consent(ctx, principal)) is (
-            who is not None and who.role in FULL)
+            who is not None and who.role in FULL
+        )
         assert bool(policy.check_manage_plan(ctx, principal)) is (
-            staff and ctx.plan.status is PlanStatus.ACTIVE)
+            staff and ctx.plan.status is PlanStatus.ACTIVE
+        )
         assert bool(policy.check_see_plan(ctx, principal)) is (who is not None)
 
 
@@ -603,17 +642,30 @@ def test_only_the_owner_guardian_and_coordinator_read_the_log_and_the_whole_cons
 
 
 def _charlotte() -> tuple[PlanContext, dict[str, Principal], dict[str, str]]:
-    keys = ["om-meg", "mal", "psykisk-helse", "fysisk-helse", "terapi", "skolen", "kriseplan",
-            "koordinering"]
+    keys = [
+        "om-meg",
+        "mal",
+        "psykisk-helse",
+        "fysisk-helse",
+        "terapi",
+        "skolen",
+        "kriseplan",
+        "koordinering",
+    ]
     sections = {
-        f"s{k.replace('-', '')[:8]}01": Section(f"s{k.replace('-', '')[:8]}01", PLAN, k,
-                                                SectionKind.CUSTOM, k, i)
+        f"s{k.replace('-', '')[:8]}01": Section(
+            f"s{k.replace('-', '')[:8]}01", PLAN, k, SectionKind.CUSTOM, k, i
+        )
         for i, k in enumerate(keys)
     }
     sid = {s.key: s.id for s in sections.values()}
     people = [
-        ("charlotte", Role.OWNER), ("hilde", Role.COORDINATOR), ("lege", Role.SERVICE),
-        ("berit", Role.SERVICE), ("team", Role.SERVICE), ("skole", Role.SERVICE),
+        ("charlotte", Role.OWNER),
+        ("hilde", Role.COORDINATOR),
+        ("lege", Role.SERVICE),
+        ("berit", Role.SERVICE),
+        ("team", Role.SERVICE),
+        ("skole", Role.SERVICE),
     ]
     participants = tuple(
         Participant(f"p{name}", PLAN, role, name.title(), person=f"person{name}")
@@ -621,18 +673,32 @@ def _charlotte() -> tuple[PlanContext, dict[str, Principal], dict[str, str]]:
     )
     levels = {
         "lege": {"fysisk-helse": Level.EDIT, "kriseplan": Level.READ, "mal": Level.READ},
-        "berit": {"terapi": Level.EDIT, "psykisk-helse": Level.EDIT, "mal": Level.READ,
-                  "kriseplan": Level.READ},
+        "berit": {
+            "terapi": Level.EDIT,
+            "psykisk-helse": Level.EDIT,
+            "mal": Level.READ,
+            "kriseplan": Level.READ,
+        },
         "team": {"psykisk-helse": Level.READ, "kriseplan": Level.EDIT, "mal": Level.READ},
         "skole": {"skolen": Level.EDIT, "mal": Level.READ, "om-meg": Level.READ},
     }
     grants = [Grant("philde", s, Level.EDIT) for s in sections]
-    grants += [Grant(f"p{who}", sid[k], level) for who, ls in levels.items()
-               for k, level in ls.items()]
-    consent = ConsentVersion(PLAN, 2, "pcharlotte", "philde", BASE, "Samarbeid", BASE, None,
-                             tuple(grants))
-    plan = Plan(PLAN, "Charlottes plan", PlanStatus.ACTIVE, BASE.date(), None, 6,
-                BASE.date() + timedelta(days=180), participants)
+    grants += [
+        Grant(f"p{who}", sid[k], level) for who, ls in levels.items() for k, level in ls.items()
+    ]
+    consent = ConsentVersion(
+        PLAN, 2, "pcharlotte", "philde", BASE, "Samarbeid", BASE, None, tuple(grants)
+    )
+    plan = Plan(
+        PLAN,
+        "Charlottes plan",
+        PlanStatus.ACTIVE,
+        BASE.date(),
+        None,
+        6,
+        BASE.date() + timedelta(days=180),
+        participants,
+    )
     ctx = PlanContext(plan, consent, sections, BASE + timedelta(days=1))
     return ctx, {name: Principal(f"person{name}") for name, _ in people}, sid
 
@@ -669,9 +735,15 @@ def test_charlotte_reads_everything_and_hilde_only_what_she_was_granted() -> Non
         assert policy.check_write_section(ctx, who["hilde"], section)
     # Charlotte narrows Hilde's grant on the therapy section to nothing.
     assert ctx.consent is not None
-    narrower = replace(ctx.consent, version=3, grants=tuple(
-        g for g in ctx.consent.grants
-        if not (g.participant == "philde" and g.section == sid["terapi"])))
+    narrower = replace(
+        ctx.consent,
+        version=3,
+        grants=tuple(
+            g
+            for g in ctx.consent.grants
+            if not (g.participant == "philde" and g.section == sid["terapi"])
+        ),
+    )
     narrowed_ctx = replace(ctx, consent=narrower)
     assert not policy.check_see_section(narrowed_ctx, who["hilde"], sid["terapi"])
     assert policy.check_write_section(narrowed_ctx, who["charlotte"], sid["terapi"])
@@ -679,15 +751,24 @@ def test_charlotte_reads_everything_and_hilde_only_what_she_was_granted() -> Non
 
 
 def test_the_day_centre_leader_with_own_sees_only_his_own_measures() -> None:
-    sections = {"sarbeid1": Section("sarbeid1", PLAN, "arbeid", SectionKind.LIFE_AREA,
-                                    "Arbeid", 0)}
+    sections = {"sarbeid1": Section("sarbeid1", PLAN, "arbeid", SectionKind.LIFE_AREA, "Arbeid", 0)}
     ali = Participant("pali0001", PLAN, Role.SERVICE, "Ali", person="personali")
     maria = Participant("pmaria01", PLAN, Role.COORDINATOR, "Maria", person="personmaria")
     owner = Participant("pper0001", PLAN, Role.OWNER, "Per", person="personper")
-    plan = Plan(PLAN, "Pers plan", PlanStatus.ACTIVE, BASE.date(), None, 6, BASE.date(),
-                (owner, maria, ali))
-    consent = ConsentVersion(PLAN, 1, owner.id, maria.id, BASE, "Samarbeid", BASE, None,
-                             (Grant(ali.id, "sarbeid1", Level.OWN),))
+    plan = Plan(
+        PLAN, "Pers plan", PlanStatus.ACTIVE, BASE.date(), None, 6, BASE.date(), (owner, maria, ali)
+    )
+    consent = ConsentVersion(
+        PLAN,
+        1,
+        owner.id,
+        maria.id,
+        BASE,
+        "Samarbeid",
+        BASE,
+        None,
+        (Grant(ali.id, "sarbeid1", Level.OWN),),
+    )
     ctx = PlanContext(plan, consent, sections, BASE)
     his = Measure("mdag0001", PLAN, "sarbeid1", "Dagsenter", ali.id)
     theirs = Measure("mbuss001", PLAN, "sarbeid1", "Buss", maria.id)

@@ -1,0 +1,116 @@
+"""The access log's hash chain: ``planrom audit verify`` finds edited and deleted entries."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from tests.conftest import Demo, LiveServer
+
+PLANROM = Path(sys.executable).parent / "planrom"
+
+
+async def verify(live: LiveServer) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANROM_")}
+    env["PLANROM_DATABASE_URL"] = live.settings.database_url
+    process = await asyncio.create_subprocess_exec(
+        str(PLANROM),
+        "audit",
+        "verify",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, out.decode() + err.decode()
+
+
+async def sql(live: LiveServer, statement: str, **params: Any) -> list[Any]:
+    async with live.services.engine.begin() as conn:
+        result = await conn.execute(text(statement), params)
+        return list(result.fetchall()) if result.returns_rows else []
+
+
+async def write_entries(live: LiveServer, demo: Demo) -> None:
+    """Opens, a change and a denial in both plans, through the API."""
+    for plan, owner, outsider in ((demo.per, "per", "ali"), (demo.charlotte, "charlotte", "skole")):
+        async with live.http(demo.token(plan, owner)) as client:
+            assert (await client.get(f"/api/plans/{plan['id']}")).status_code == 200
+            assert (
+                await client.patch(f"/api/plans/{plan['id']}", json={"title": f"{plan['title']}!"})
+            ).status_code == 200
+        async with live.http(demo.token(plan, outsider)) as client:
+            assert (await client.get(f"/api/plans/{plan['id']}/access-log")).status_code == 403
+            assert (await client.get(f"/api/plans/{plan['id']}")).status_code == 200
+
+
+async def test_verify_passes_on_an_untouched_log(live: LiveServer, demo: Demo) -> None:
+    await write_entries(live, demo)
+    rows = await sql(live, "SELECT count(*) FROM access_log")
+    assert rows[0][0] == 8
+    code, output = await verify(live)
+    assert code == 0, output
+    assert "intact" in output and "8 entries" in output
+
+
+async def test_verify_names_the_plan_and_entry_whose_detail_or_actor_was_edited(
+    live: LiveServer, demo: Demo
+) -> None:
+    await write_entries(live, demo)
+    plan = demo.charlotte["id"]
+    (original,) = await sql(
+        live, "SELECT detail, actor FROM access_log WHERE plan_id = :p AND seq = 2", p=plan
+    )
+    await sql(
+        live, "UPDATE access_log SET detail = 'ingenting' WHERE plan_id = :p AND seq = 2", p=plan
+    )
+    code, output = await verify(live)
+    assert code == 1, output
+    assert f"plan {plan}, entry 2 " in output and "changed" in output
+    assert demo.per["id"] not in output  # the other plan's chain is intact
+    await sql(
+        live,
+        "UPDATE access_log SET detail = :d WHERE plan_id = :p AND seq = 2",
+        d=original[0],
+        p=plan,
+    )
+    assert (await verify(live))[0] == 0
+    await sql(
+        live, "UPDATE access_log SET actor = 'Noen andre' WHERE plan_id = :p AND seq = 3", p=plan
+    )
+    code, output = await verify(live)
+    assert code == 1 and f"plan {plan}, entry 3 " in output, output
+
+
+async def test_verify_finds_a_deleted_entry(live: LiveServer, demo: Demo) -> None:
+    await write_entries(live, demo)
+    plan = demo.per["id"]
+    await sql(live, "DELETE FROM access_log WHERE plan_id = :p AND seq = 2", p=plan)
+    code, output = await verify(live)
+    assert code == 1, output
+    assert f"plan {plan}, entry 3 " in output and "expected entry 2" in output
+    assert demo.charlotte["id"] not in output
+
+
+async def test_verify_finds_a_forged_entry_that_copies_the_chain(
+    live: LiveServer, demo: Demo
+) -> None:
+    await write_entries(live, demo)
+    plan = demo.per["id"]
+    # Renumber an entry and link it to its new predecessor: the hash no longer matches.
+    await sql(live, "DELETE FROM access_log WHERE plan_id = :p AND seq = 2", p=plan)
+    (prev,) = await sql(live, "SELECT hash FROM access_log WHERE plan_id = :p AND seq = 1", p=plan)
+    await sql(
+        live,
+        "UPDATE access_log SET seq = 2, prev_hash = :h WHERE plan_id = :p AND seq = 3",
+        h=prev[0],
+        p=plan,
+    )
+    code, output = await verify(live)
+    assert code == 1 and f"plan {plan}, entry 2 " in output, output
