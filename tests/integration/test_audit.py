@@ -114,3 +114,23 @@ async def test_verify_finds_a_forged_entry_that_copies_the_chain(
     )
     code, output = await verify(live)
     assert code == 1 and f"plan {plan}, entry 2 " in output, output
+
+
+async def test_concurrent_requests_never_fork_the_chain(live: LiveServer, demo: Demo) -> None:
+    plan = demo.charlotte
+    tokens = [demo.token(plan, key) for key in ("charlotte", "hilde", "berit", "skole", "lege")]
+    clients = [live.http(token) for token in tokens]
+    try:
+        responses = await asyncio.gather(
+            *(client.get(f"/api/plans/{plan['id']}") for client in clients for _ in range(6))
+        )
+    finally:
+        for client in clients:
+            await client.aclose()
+    assert [r.status_code for r in responses] == [200] * 30
+    rows = await sql(
+        live, "SELECT seq FROM access_log WHERE plan_id = :p ORDER BY seq", p=plan["id"]
+    )
+    assert [r[0] for r in rows] == list(range(1, 31))
+    code, output = await verify(live)
+    assert code == 0 and "30 entries" in output, output

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collab.consent import (
@@ -35,7 +35,9 @@ PARTICIPANTS = {
 }
 GRANTABLE = ["coord001", "berit001", "skole001", "relat001"]
 SECTIONS = ["sterapi1", "sskole01", "smal0001", "skrise01"]
-EXAMPLES = settings(max_examples=200, deadline=None)
+EXAMPLES = settings(
+    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 grant_maps = st.dictionaries(
     st.tuples(st.sampled_from(GRANTABLE), st.sampled_from(SECTIONS)),

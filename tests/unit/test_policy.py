@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collab import policy
@@ -266,7 +266,9 @@ def _with_role(world: World, participant: str, role: Role) -> World:
     return replace(world, ctx=replace(world.ctx, plan=replace(plan, participants=changed)))
 
 
-EXAMPLES = settings(max_examples=200, deadline=None)
+EXAMPLES = settings(
+    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 # --- the model as a whole ----------------------------------------------------------------
