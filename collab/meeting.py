@@ -277,6 +277,12 @@ def _chair_or_coordinator(state: MeetingState, actor: Actor, cmd: Command) -> bo
     return is_chair(state, actor) or actor.role == Role.COORDINATOR
 
 
+def _chair_or_preparer(state: MeetingState, actor: Actor, cmd: Command) -> bool:
+    """The chair; before the start also the coordinator, who prepares the meeting."""
+    preparing = state.status == MeetingStatus.SCHEDULED and actor.role == Role.COORDINATOR
+    return is_chair(state, actor) or preparing
+
+
 def _attendee(state: MeetingState, actor: Actor, cmd: Command) -> bool:
     """Join/Leave: the chair records anyone; others only themselves, if invited.
 
@@ -303,10 +309,10 @@ _S, _L, _E = MeetingStatus.SCHEDULED, MeetingStatus.LIVE, MeetingStatus.ENDED
 _A, _F, _C = MeetingStatus.APPROVED, MeetingStatus.FINAL, MeetingStatus.CANCELLED
 _PREPARABLE: dict[type[Command], Check] = {
     DelegateChair: _owner_or_guardian,
-    SetMinuteTaker: _chair,
-    AddItem: _chair,
-    RemoveItem: _chair,
-    MoveItem: _chair,
+    SetMinuteTaker: _chair_or_preparer,
+    AddItem: _chair_or_preparer,
+    RemoveItem: _chair_or_preparer,
+    MoveItem: _chair_or_preparer,
     Join: _attendee,
     Leave: _attendee,
 }

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from collab.editing import YDoc
 from collab.store import StoredDoc
+from server.db.engine import read_only
 from server.db.models import DocSnapshot, DocUpdate, YClient
 from server.runtime import utcnow
 
@@ -70,7 +71,8 @@ class SqlDocStore:
         return session.get_bind().dialect.name == "postgresql"
 
     async def load(self, doc: str) -> StoredDoc:
-        async with self.sessionmaker() as session, session.begin():
+        async with self.sessionmaker() as session:
+            await read_only(session)
             snap = await session.get(DocSnapshot, doc)
             upto = snap.upto if snap is not None else 0
             rows = await session.execute(
@@ -175,6 +177,7 @@ class SqlDocStore:
         if not client_ids:
             return {}
         async with self.sessionmaker() as session:
+            await read_only(session)
             rows = await session.execute(
                 select(YClient.client_id, YClient.person_id).where(
                     YClient.client_id.in_(sorted(client_ids))

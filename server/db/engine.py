@@ -9,6 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 
+READ_ONLY = "planrom_read_only"
+
+
+async def read_only(session: AsyncSession) -> None:
+    """Mark a session's transaction as read-only; call before its first statement."""
+    await session.connection(execution_options={READ_ONLY: True})
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
@@ -31,7 +39,12 @@ def make_engine(url: str) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Read-only work (see ``read_only``) reads a WAL snapshot without the lock,
+            # so it never waits for, or deadlocks with, a writer.
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

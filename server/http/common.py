@@ -320,6 +320,7 @@ def routes() -> list[Route]:
         auth_routes,
         consent_routes,
         invite_routes,
+        meeting_routes,
         oidc_routes,
         plan_routes,
         session_routes,

@@ -44,6 +44,7 @@ from server.auth.identity import (
 )
 from server.db import audit
 from server.db.docstore import SqlDocStore
+from server.db.engine import read_only
 from server.db.models import ConsentRow, MeasureRow, MeetingRow, ParticipantRow
 from server.realtime.access import Access, resolve
 from server.realtime.bridge import RedisBridge
@@ -449,6 +450,7 @@ class Hub:
         now = self.services.clock()
         out: dict[str, tuple[Any, ...]] = {p: () for p in plans}
         async with self.services.sessionmaker() as session:
+            await read_only(session)
             consent = await session.execute(
                 select(ConsentRow.plan_id, func.max(ConsentRow.version))
                 .where(ConsentRow.plan_id.in_(plans)).group_by(ConsentRow.plan_id)
@@ -513,6 +515,7 @@ class Hub:
         if not cookie_conns:
             return
         async with self.services.sessionmaker() as session:
+            await read_only(session)
             for conn in cookie_conns:
                 assert conn.session_hash is not None
                 if not await is_session_live(session, conn.session_hash, now=now,

@@ -18,6 +18,7 @@ from collab.model import is_id
 from collab.policy import Decision, Principal
 from server import meeting_service
 from server.db import audit
+from server.db.engine import read_only
 from server.realtime.access import DocAccess, register_item_resolver
 
 if TYPE_CHECKING:
@@ -189,6 +190,7 @@ class MeetingEvents:
             return
         services = self.hub.services
         async with services.sessionmaker() as session:
+            await read_only(session)
             loaded = await meeting_service.load(session, meeting_id, services.clock())
         if loaded is None:
             return

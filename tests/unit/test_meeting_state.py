@@ -160,6 +160,7 @@ def test_a_meeting_runs_from_scheduled_to_final_and_says_so() -> None:
 
 @pytest.mark.parametrize("actor", [NAV, RELATIVE, COORD, OUTSIDER, IMPOSTOR])
 def test_only_the_chair_may_run_the_meeting(actor: Actor) -> None:
+    """Once it is live; before the start the coordinator also prepares the agenda."""
     assert refused(scheduled(), Start(), actor) == "forbidden"
     assert refused(live(), Goto("item1"), actor) == "forbidden"
     assert refused(live(), Pen("item1", "siw0"), actor) == "forbidden"
@@ -468,6 +469,10 @@ def may_write_oracle(state: MeetingState, item: str, actor: Actor) -> bool:
     return chair or state.pen == PenHolder(item, actor.participant)
 
 
+# The coordinator prepares the agenda and names the minute-taker before the start.
+PREPARATION = (AddItem, RemoveItem, MoveItem, SetMinuteTaker)
+
+
 def check_accepted(cmd: Command, actor: Actor, before: MeetingState, after: MeetingState) -> None:
     """What an accepted command must have been allowed to do, judged without the table."""
     assert before.status not in (F, C), "a final or cancelled meeting changed"
@@ -477,7 +482,9 @@ def check_accepted(cmd: Command, actor: Actor, before: MeetingState, after: Meet
     if isinstance(cmd, Finalize):
         assert actor.role == "coordinator"
     if isinstance(cmd, CHAIR_COMMANDS):
-        assert actor.participant == before.chair or acts_for_owner(before, actor)
+        preparing = isinstance(cmd, PREPARATION) and before.status is S
+        chair = actor.participant == before.chair or acts_for_owner(before, actor)
+        assert chair or (preparing and actor.role == "coordinator")
     if isinstance(cmd, Join | Leave) and cmd.participant != actor.participant:
         assert actor.participant == before.chair or acts_for_owner(before, actor)
         assert cmd.participant in before.attendance
@@ -593,3 +600,13 @@ def test_random_command_sequences_keep_the_meeting_invariants() -> None:
         ),
     )
     assert {L, E, A, F, C} <= MeetingMachine.reached
+
+
+def test_the_coordinator_prepares_the_agenda_before_the_start_but_not_during() -> None:
+    extra = AgendaItem("item9", "Bolig", "bolig", "free")
+    state, _ = apply(scheduled(), AddItem(extra), COORD, NOW)
+    assert [i.id for i in state.agenda][-1] == "item9"
+    state, _ = apply(state, SetMinuteTaker("maria"), COORD, NOW)
+    assert state.minute_taker == "maria"
+    assert refused(scheduled(), AddItem(extra), NAV) == "forbidden"
+    assert refused(live(), AddItem(extra), COORD) == "forbidden"
