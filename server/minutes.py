@@ -865,7 +865,7 @@ def render_owner_summary_html(content: MinutesContent, owner_name: str, lang: st
 
 def _x(text: str) -> str:
     """Text for ReportLab's paragraph markup (which is XML-like)."""
-    return text
+    return html.escape(text, quote=False)
 
 
 def _pdf_styles() -> dict[str, ParagraphStyle]:

@@ -216,6 +216,10 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
     return base.with_(**overrides)
 
 
+# A helper, not a test: modules that import it must not have pytest collect it.
+test_settings.__test__ = False  # type: ignore[attr-defined]
+
+
 async def start_server(settings: Settings, clock: Clock | None = None,
                        port: int | None = None) -> LiveServer:
     port = port or free_port()
