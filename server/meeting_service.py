@@ -423,3 +423,55 @@ async def store_minutes(session: AsyncSession, loaded: Loaded, content: dict[str
 
 def default_end(starts_at: datetime) -> datetime:
     return starts_at + timedelta(hours=1)
+
+
+# --- calendar invitations ----------------------------------------------------------------
+
+
+async def send_invitations(services: Services, meeting_id: str) -> int:
+    """E-mail every invitee with an address their invitation (or cancellation) as .ics:
+    through SMTP when configured, otherwise into the outbox. Returns how many were sent.
+    Participants without an e-mail address download theirs in the app."""
+    from server import ics, mail
+
+    async with services.sessionmaker() as session:
+        loaded = await load(session, meeting_id, services.clock())
+    if loaded is None:
+        return 0
+    settings = services.settings
+    now = services.clock()
+    row, state = loaded.row, loaded.state
+    cancelled = state.status is sm.MeetingStatus.CANCELLED
+    chair = loaded.ctx.plan.participant(state.chair)
+    sent = 0
+    for pid in sorted(state.invited):
+        who = loaded.ctx.plan.participant(pid)
+        if who is None or not who.email:
+            continue
+        body = ics.invitation(
+            {"id": row.id, "title": row.title, "starts_at": row.starts_at,
+             "ends_at": row.ends_at, "place": row.place, "video_url": row.video_url},
+            attendee_name=who.name, attendee_email=who.email,
+            organizer_name=chair.name if chair else "", base_url=settings.base_url,
+            sequence=row.ics_sequence, method="CANCEL" if cancelled else "REQUEST", now=now,
+        )
+        subject = ("Avlyst: " if cancelled else "Invitasjon: ") + row.title
+        text_body = (
+            f"Hei {who.name},\n\n"
+            + ("Møtet er avlyst." if cancelled else "Du er invitert til ansvarsgruppemøte.")
+            + f"\n\n{settings.base_url}/meetings/{row.id}\n"
+        )
+        sender = settings.smtp.sender if settings.smtp else "planrom@localhost"
+        message = mail.letter(sender=sender, to=who.email, subject=subject, text=text_body,
+                              at=now)
+        message.add_attachment(body, maintype="text", subtype="calendar",
+                               filename=f"mote-{row.id}.ics",
+                               params={"method": "CANCEL" if cancelled else "REQUEST"})
+        if settings.smtp is not None:
+            await mail.send(settings.smtp, message)
+        else:
+            await mail.write_outbox(settings.outbox_dir,
+                                    f"{row.id}-{pid}-{row.ics_sequence}-{new_id(6)}.eml",
+                                    message)
+        sent += 1
+    return sent

@@ -3,6 +3,7 @@ finalisation, minutes (HTML/PDF), invitations (.ics), and the between-meetings v
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,8 @@ from server.db.models import DecisionRow, MeetingRow
 from server.http.common import ApiError, Call, api
 from server.http.render import DATE_SCHEMA, DATETIME_SCHEMA, ID_SCHEMA, parse_date, \
     parse_datetime, text
+
+log = logging.getLogger("planrom.meetings")
 
 MEETING_FIELDS = {
     "title": text(200, 1),
@@ -50,6 +53,18 @@ SCHEDULE = {
         },
     },
 }
+
+
+def _send_invitations(call: Call, meeting_id: str) -> None:
+    """After commit: calendar invitations (or cancellations) to every invitee by e-mail."""
+
+    async def send() -> None:
+        try:
+            await meeting_service.send_invitations(call.services, meeting_id)
+        except Exception:  # mail trouble must not undo a saved meeting; the app has the .ics
+            log.exception("sending invitations for %s failed", meeting_id)
+
+    call.after_commit(send)
 
 
 def _refused(exc: sm.Refused) -> ApiError:
@@ -134,6 +149,7 @@ async def schedule_meeting(call: Call) -> Any:
     except sm.Refused as exc:
         raise _refused(exc) from None
     call.log(plan_id, "change", f"meeting:{row.id}", "scheduled")
+    _send_invitations(call, row.id)
     loaded = await meeting_service.load(call.db, row.id, call.now)
     assert loaded is not None
     return _meeting_json(row) | {"state": meeting_service.wire_state(loaded, call.principal)}
@@ -228,6 +244,7 @@ async def update_meeting(call: Call) -> Any:
                                   at=call.now)
     call.log(row.plan_id, "change", f"meeting:{row.id}", ", ".join(sorted(body)))
     call.after_commit(lambda: call.services.meeting_changed(row.id))
+    _send_invitations(call, row.id)
     return _meeting_json(row) | {"state": meeting_service.wire_state(loaded, call.principal)}
 
 
@@ -242,6 +259,7 @@ async def _run(call: Call, command: sm.Command, what: str) -> Any:
         raise _refused(exc) from None
     if isinstance(command, sm.Cancel):
         loaded.row.ics_sequence += 1
+        _send_invitations(call, loaded.row.id)
     call.log(loaded.row.plan_id, "change", f"meeting:{loaded.row.id}", what)
     call.after_commit(lambda: call.services.meeting_changed(loaded.row.id))
     return _meeting_json(loaded.row) | {
@@ -534,6 +552,10 @@ async def finalize(call: Call) -> Any:
         await call.services.access_changed(plan_id)
 
     call.after_commit(after)
+    for decision in decisions:
+        follow_up = (decision.outcome or {}).get("meeting")
+        if decision.kind == "next_meeting" and follow_up:
+            _send_invitations(call, follow_up)
     return _meeting_json(loaded.row) | {
         "state": meeting_service.wire_state(loaded, call.principal),
         "minutes": {"version": 1, "hash": stored.hash},

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import email
 import io
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import icalendar
@@ -355,3 +357,40 @@ async def test_a_meeting_survives_a_server_restart(db_url: str) -> None:
     finally:
         await per.close()
         await again.stop()
+
+
+async def test_invitations_and_cancellations_reach_every_invitee_with_an_address(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    outbox = tmp_path / "outbox"
+    live = await start_server(test_settings(sqlite_url, outbox_dir=outbox))
+    try:
+        demo = await load_demo_into(live)
+        plan = demo.per
+        maria = Person(live, demo, plan, "maria")
+        siw, ali = demo.person(plan, "siw")["id"], demo.person(plan, "ali")["id"]
+        meeting = await schedule(maria, plan, live, [maria.id, siw, ali], [])
+        letters = sorted(outbox.glob("*.eml"))
+        # Maria, Siw and Ali have e-mail addresses in the demo; Per (the owner) has none.
+        assert len(letters) == 3
+        events = []
+        for path in letters:
+            message = email.message_from_bytes(path.read_bytes())
+            part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+            calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+            events.append(calendar.walk("VEVENT")[0])
+            assert str(calendar["METHOD"]) == "REQUEST"
+        assert {str(e["UID"]) for e in events} == {f"{meeting['id']}@planrom"}
+        cancelled = await maria.http.post(f"/api/meetings/{meeting['id']}/cancel", json={})
+        assert cancelled.status_code == 200
+        newest = sorted(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime)[-3:]
+        for path in newest:
+            message = email.message_from_bytes(path.read_bytes())
+            part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+            calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+            event = calendar.walk("VEVENT")[0]
+            assert str(calendar["METHOD"]) == "CANCEL"
+            assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1
+        await maria.close()
+    finally:
+        await live.stop()
