@@ -394,3 +394,90 @@ async def test_invitations_and_cancellations_reach_every_invitee_with_an_address
         await maria.close()
     finally:
         await live.stop()
+
+
+async def _finalised_meeting(live: LiveServer, demo: Demo) -> tuple[dict[str, Any], Person,
+                                                                    Person, str]:
+    plan = demo.per
+    per = await Person(live, demo, plan, "per").start()
+    maria = Person(live, demo, plan, "maria")
+    meeting = await schedule(maria, plan, live, [maria.id], [
+        {"title": "Boligen", "section": demo.section(plan, "bolig")["id"]}])
+    mid = meeting["id"]
+    await per.call("meeting:join", {"meeting": mid})
+    state = (await per.call("meeting:start", {"meeting": mid}))["state"]
+    item = state["agenda"][0]
+    await per.y.join(item["doc"])
+    await per.y.wait_synced(item["doc"])
+    assert (await per.y.edit(item["doc"], notes_edit("Alt går fint i boligen.")))["ok"]
+    await per.call("meeting:end", {"meeting": mid})
+    assert (await per.http.post(f"/api/meetings/{mid}/approve", json={})).status_code == 200
+    assert (await maria.http.post(f"/api/meetings/{mid}/finalize", json={})).status_code == 200
+    return plan, per, maria, mid
+
+
+async def test_a_correction_is_a_new_linked_version_and_never_an_overwrite(
+    live: LiveServer, demo: Demo
+) -> None:
+    plan, per, maria, mid = await _finalised_meeting(live, demo)
+    try:
+        first = (await per.http.get(f"/api/meetings/{mid}/minutes")).json()
+        item = first["items"][0]["id"]
+        corrected = await maria.http.post(f"/api/meetings/{mid}/corrections", json={
+            "item": item, "notes": "Alt går fint i boligen. Per vil male stua.",
+            "reason": "Per ba om å få med malingen."})
+        assert corrected.status_code == 201, corrected.text
+        assert corrected.json()["version"] == 2 and corrected.json()["supersedes"] == 1
+        latest = (await per.http.get(f"/api/meetings/{mid}/minutes")).json()
+        assert latest["version"] == 2 and latest["versions"] == [1, 2]
+        assert "male stua" in latest["items"][0]["notes"]
+        assert latest["reason"] == "Per ba om å få med malingen."
+        again = (await per.http.get(f"/api/meetings/{mid}/minutes",
+                                    params={"version": "1"})).json()
+        assert again["items"][0]["notes"] == "Alt går fint i boligen."
+        assert again["hash"] == first["hash"] != latest["hash"]
+        # A service without the right cannot correct.
+        siw = Person(live, demo, plan, "siw")
+        refused = await siw.http.post(f"/api/meetings/{mid}/corrections", json={
+            "item": item, "notes": "x", "reason": "y"})
+        assert refused.status_code in (403, 404)
+        await siw.close()
+    finally:
+        await per.close()
+        await maria.close()
+
+
+async def test_changes_since_the_last_meeting_and_overdue_flags(
+    live: LiveServer, demo: Demo
+) -> None:
+    plan, per, maria, mid = await _finalised_meeting(live, demo)
+    try:
+        saving = next(m for m in plan["measures"] if m["title"].startswith("Automatisk"))
+        daycentre = next(m for m in plan["measures"] if m["title"].startswith("Dagsenter"))
+        nothing = (await per.http.get(f"/api/plans/{plan['id']}/changes")).json()
+        assert nothing["last_meeting"] == mid
+        assert not [c for c in nothing["changes"] if c["entity"] == "measures"]
+        siw = Person(live, demo, plan, "siw")
+        ali = Person(live, demo, plan, "ali")
+        assert (await siw.http.patch(f"/api/plans/{plan['id']}/measures/{saving['id']}",
+                                     json={"status": "paused"})).status_code == 200
+        assert (await maria.http.patch(f"/api/plans/{plan['id']}/measures/{daycentre['id']}",
+                                       json={"evaluate_by": "2020-01-01"})).status_code == 200
+        changed = (await per.http.get(f"/api/plans/{plan['id']}/changes")).json()
+        titles = {c["title"] for c in changed["changes"]}
+        assert saving["title"] in titles and daycentre["title"] in titles
+        # Ali (day centre, "own" on Arbeid) sees his own measure's change but not NAV's.
+        his = {c["title"] for c in (await ali.http.get(
+            f"/api/plans/{plan['id']}/changes")).json()["changes"]}
+        assert daycentre["title"] in his and saving["title"] not in his
+        flagged = (await ali.http.get(f"/api/plans/{plan['id']}/overdue")).json()
+        assert [m["measure"] for m in flagged["measures"]] == [daycentre["id"]]
+        assert flagged["measures"][0]["overdue"] == ["evaluation"]
+        assert (await siw.http.get(f"/api/plans/{plan['id']}/overdue")).json()["measures"] == []
+        coordinator = (await maria.http.get(f"/api/plans/{plan['id']}/overdue")).json()
+        assert daycentre["id"] in [m["measure"] for m in coordinator["measures"]]
+        await siw.close()
+        await ali.close()
+    finally:
+        await per.close()
+        await maria.close()
