@@ -411,22 +411,26 @@ class Provider:
         access = tokens.get("access_token")
         access_token = access if isinstance(access, str) else None
         keys = await self.keys()
-        check = dict(
-            issuer=metadata.issuer,
-            client_id=self.config.client_id,
-            nonce=nonce,
-            now=int(now.timestamp()),
-            algorithms=metadata.algorithms,
-            access_token=access_token,
-        )
+
+        def check(keys: KeySet) -> dict[str, Any]:
+            return validate_id_token(
+                raw,
+                keys=keys,
+                issuer=metadata.issuer,
+                client_id=self.config.client_id,
+                nonce=nonce,
+                now=int(now.timestamp()),
+                algorithms=metadata.algorithms,
+                access_token=access_token,
+            )
+
         try:
-            claims = validate_id_token(raw, keys=keys, **check)  # type: ignore[arg-type]
+            claims = check(keys)
         except SignInError:
             # A key rotated since we last looked: fetch the set again (rate-limited) once.
             if not isinstance(raw, str) or not _unknown_kid(raw, keys):
                 raise
-            keys = await self.keys(refresh=True)
-            claims = validate_id_token(raw, keys=keys, **check)  # type: ignore[arg-type]
+            claims = check(await self.keys(refresh=True))
         assert isinstance(raw, str)
         return identity_from_claims(self.kind, self.config, claims, raw)
 

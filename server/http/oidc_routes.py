@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import hmac
 import logging
+from datetime import datetime
 from typing import cast
 
 from itsdangerous import BadSignature, Signer
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -213,6 +216,47 @@ class _Abort(Exception):
         self.code = code
 
 
+async def _sign_in_person(
+    db: AsyncSession,
+    request: Request,
+    settings: Settings,
+    kind: str,
+    identity: oidc.VerifiedIdentity,
+    invitation_id: str | None,
+    now: datetime,
+) -> tuple[str, str, str | None]:
+    """In one transaction: the person (created on first sign-in), the invitation bound,
+    the session started. Returns the cookie, the person and the plan joined, if any."""
+    fallback = FALLBACK_NAMES[kind]
+    if invitation_id is not None:
+        invitation = await db.get(Invitation, invitation_id)
+        if invitation is not None:
+            invited = await db.get(ParticipantRow, invitation.participant_id)
+            if invited is not None:
+                fallback = invited.name
+    person: Person = await oidc.person_for(db, identity, now=now, fallback_name=fallback)
+    plan_id: str | None = None
+    if invitation_id is not None:
+        outcome = await accept_invitation(
+            db, invitation_id, person, provider=kind, settings=settings, now=now
+        )
+        if outcome.startswith("!"):
+            raise _Abort(outcome[1:])
+        plan_id = outcome
+    cookie, _csrf = await start_web_session(
+        db,
+        person.id,
+        via="oidc",
+        now=now,
+        settings=settings,
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    session_hash = session_hash_of(settings, cookie)
+    assert session_hash is not None
+    await oidc.record_sign_in(db, session_hash, identity, now)
+    return cookie, person.id, plan_id
+
+
 async def _finish(
     request: Request,
     services: Services,
@@ -221,43 +265,25 @@ async def _finish(
     invitation_id: str | None,
 ) -> Response:
     settings = services.settings
-    now = services.clock()
-    plan_id: str | None = None
-    try:
-        async with services.sessionmaker() as db, db.begin():
-            fallback = FALLBACK_NAMES[kind]
-            if invitation_id is not None:
-                invitation = await db.get(Invitation, invitation_id)
-                if invitation is not None:
-                    invited = await db.get(ParticipantRow, invitation.participant_id)
-                    if invited is not None:
-                        fallback = invited.name
-            person: Person = await oidc.person_for(db, identity, now=now, fallback_name=fallback)
-            if invitation_id is not None:
-                outcome = await accept_invitation(
-                    db, invitation_id, person, provider=kind, settings=settings, now=now
+    for attempt in (1, 2):
+        try:
+            async with services.sessionmaker() as db, db.begin():
+                cookie, person_id, plan_id = await _sign_in_person(
+                    db, request, settings, kind, identity, invitation_id, services.clock()
                 )
-                if outcome.startswith("!"):
-                    raise _Abort(outcome[1:])
-                plan_id = outcome
-            cookie, _csrf = await start_web_session(
-                db,
-                person.id,
-                via="oidc",
-                now=now,
-                settings=settings,
-                user_agent=request.headers.get("user-agent", ""),
-            )
-            session_hash = session_hash_of(settings, cookie)
-            assert session_hash is not None
-            await oidc.record_sign_in(db, session_hash, identity, now)
-    except _Abort as abort:  # nothing of this sign-in is kept
-        response: Response = problem_page(abort.code)
-        response.delete_cookie(LOGIN_COOKIE, path=CALLBACK_PATH)
-        return response
+            break
+        except _Abort as abort:  # nothing of this sign-in is kept
+            response: Response = problem_page(abort.code)
+            response.delete_cookie(LOGIN_COOKIE, path=CALLBACK_PATH)
+            return response
+        except IntegrityError:
+            # The same identity signed in twice at once and the other created the person:
+            # the second attempt finds them.
+            if attempt == 2:
+                raise
     if plan_id is not None:
         await services.access_changed(plan_id)
-    log.info("signed in with %s: person %s", kind, person.id)
+    log.info("signed in with %s: person %s", kind, person_id)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(response, settings, cookie)
     response.delete_cookie(LOGIN_COOKIE, path=CALLBACK_PATH)

@@ -3,6 +3,7 @@ both providers end to end, and every way a callback or ID token can be wrong."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -422,3 +423,15 @@ def test_id_token_claims_are_checked(
     with pytest.raises(oidc.SignInError) as refused:
         _check(provider, token)
     assert refused.value.code == "id-token" and why in refused.value.message
+
+
+async def test_a_first_sign_in_twice_at_once_makes_one_person(oidc_live: LiveServer) -> None:
+    async with oidc_live.http() as a, oidc_live.http() as b:
+        callbacks = [
+            await authorize(await start_login(a, "citizen"), login="x", pid="08080812345"),
+            await authorize(await start_login(b, "citizen"), login="x", pid="08080812345"),
+        ]
+        answers = await asyncio.gather(a.get(callbacks[0]), b.get(callbacks[1]))
+        assert [r.status_code for r in answers] == [303, 303]
+        people = {(await whoami(oidc_live, c)).json()["person"] for c in (a, b)}
+    assert len(people) == 1
