@@ -243,6 +243,10 @@ async def _sign_in_person(
         if outcome.startswith("!"):
             raise _Abort(outcome[1:])
         plan_id = outcome
+    previous = request.cookies.get(SESSION_COOKIE)
+    previous_hash = session_hash_of(settings, previous) if previous else None
+    if previous_hash is not None:  # signing in again replaces this browser's session
+        await end_web_session(db, previous_hash, now)
     cookie, _csrf = await start_web_session(
         db,
         person.id,

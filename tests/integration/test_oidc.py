@@ -435,3 +435,14 @@ async def test_a_first_sign_in_twice_at_once_makes_one_person(oidc_live: LiveSer
         assert [r.status_code for r in answers] == [303, 303]
         people = {(await whoami(oidc_live, c)).json()["person"] for c in (a, b)}
     assert len(people) == 1
+
+
+async def test_signing_in_again_replaces_the_browsers_session(oidc_live: LiveServer) -> None:
+    async with oidc_live.http() as browser:
+        assert (await sign_in(browser, "staff", login="s1", org="1")).status_code == 303
+        first = browser.cookies.get("planrom_session")
+        assert (await sign_in(browser, "staff", login="s2", org="1")).status_code == 303
+        assert browser.cookies.get("planrom_session") != first
+    async with oidc_live.http() as old:
+        old.cookies.set("planrom_session", first or "")
+        assert (await whoami(oidc_live, old)).status_code == 401
