@@ -1,0 +1,49 @@
+// HTTP API client: JSON in and out, the CSRF header on every change, errors as
+// ApiError {status, code, message}.
+
+let csrf = null
+
+export function setCsrf (token) {
+  csrf = token
+}
+
+export class ApiError extends Error {
+  constructor (status, code, message) {
+    super(message || code)
+    this.status = status
+    this.code = code
+  }
+}
+
+export async function request (method, path, body) {
+  const headers = { accept: 'application/json' }
+  if (method !== 'GET' && method !== 'HEAD') {
+    headers['content-type'] = 'application/json'
+    if (csrf) headers['x-csrf-token'] = csrf
+  }
+  let response
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body)
+    })
+  } catch (err) {
+    throw new ApiError(0, 'offline', err.message)
+  }
+  const type = response.headers.get('content-type') || ''
+  const data = type.includes('json') ? await response.json().catch(() => null) : await response.text()
+  if (!response.ok) {
+    const error = (data && data.error) || {}
+    throw new ApiError(response.status, error.code || 'unknown', error.message || '')
+  }
+  return data
+}
+
+export const api = {
+  get: (path) => request('GET', path),
+  post: (path, body) => request('POST', path, body ?? {}),
+  patch: (path, body) => request('PATCH', path, body),
+  del: (path) => request('DELETE', path)
+}

@@ -1,0 +1,74 @@
+// Translations: bokmål by default, nynorsk and English selectable. Every string
+// the UI shows comes from ./i18n/*.js through t().
+import nb from './i18n/nb.js'
+import nn from './i18n/nn.js'
+import en from './i18n/en.js'
+
+export const LANGUAGES = { nb, nn, en }
+const LOCALES = { nb: 'nb-NO', nn: 'nn-NO', en: 'en-GB' }
+const STORAGE_KEY = 'planrom.lang'
+
+let current = 'nb'
+const listeners = new Set()
+
+function stored () {
+  try {
+    return localStorage.getItem(STORAGE_KEY)
+  } catch {
+    return null
+  }
+}
+
+export function initLanguage () {
+  const saved = stored()
+  current = saved in LANGUAGES ? saved : 'nb'
+  document.documentElement.lang = current
+}
+
+export function language () {
+  return current
+}
+
+export function setLanguage (lang) {
+  if (!(lang in LANGUAGES) || lang === current) return
+  current = lang
+  try {
+    localStorage.setItem(STORAGE_KEY, lang)
+  } catch {}
+  document.documentElement.lang = lang
+  listeners.forEach((fn) => fn(lang))
+}
+
+export function onLanguage (fn) {
+  listeners.add(fn)
+  return () => listeners.delete(fn)
+}
+
+/** t('key', {name: 'Per'}) → the string in the current language, "{name}" filled in. */
+export function t (key, params) {
+  const table = LANGUAGES[current]
+  let text = table[key] ?? nb[key]
+  if (text === undefined) return key
+  if (params) text = text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m))
+  return text
+}
+
+export function locale () {
+  return LOCALES[current]
+}
+
+export function formatDate (value) {
+  if (!value) return t('date.none')
+  const date = new Date(value.length === 10 ? `${value}T12:00:00` : value)
+  if (Number.isNaN(date.getTime())) return value
+  return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'long', year: 'numeric' }).format(date)
+}
+
+export function formatDateTime (value) {
+  if (!value) return t('date.none')
+  const date = new Date(value)
+  if (Number.isNaN(date.getTime())) return value
+  return new Intl.DateTimeFormat(locale(), {
+    day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit'
+  }).format(date)
+}

@@ -1,0 +1,67 @@
+// "Hvem har sett planen min": the access log in plain words.
+import { h } from '../dom.js'
+import { api } from '../api.js'
+import { t, formatDateTime } from '../i18n.js'
+import { planNav } from './common.js'
+
+export async function renderAccessLog (main, { params: [planId] }) {
+  const [plan, log] = await Promise.all([
+    api.get(`/api/plans/${planId}`),
+    api.get(`/api/plans/${planId}/access-log?limit=500`)
+  ])
+  const sections = new Map(plan.sections.map((s) => [s.id, s.title]))
+  const measures = new Map(plan.measures.map((m) => [m.id, m.title]))
+  main.append(h('h1', { text: t('log.title') }), planNav(planId, 'log', plan.me.role),
+    h('p', { class: 'lead', text: t('log.lead') }))
+
+  const filter = h('select', { id: 'log-filter' }, [
+    h('option', { value: '', text: t('log.filter.all') }),
+    ...[...new Set(log.entries.map((e) => e.actor))].sort().map((name) => h('option', { value: name, text: name }))
+  ])
+  main.append(h('div', { class: 'field inline-field' }, h('label', { for: 'log-filter', text: t('log.filter') }), filter))
+
+  const body = h('tbody')
+  const table = h('table', { class: 'log-table' },
+    h('caption', { class: 'visually-hidden', text: t('log.title') }),
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col', text: t('log.when') }),
+      h('th', { scope: 'col', text: t('log.who') }),
+      h('th', { scope: 'col', text: t('log.what') }),
+      h('th', { scope: 'col', text: t('log.which') }))),
+    body)
+  const render = () => {
+    body.replaceChildren()
+    const rows = log.entries.filter((e) => !filter.value || e.actor === filter.value)
+    if (rows.length === 0) body.append(h('tr', {}, h('td', { colspan: '4', text: t('log.empty') })))
+    for (const e of rows) {
+      body.append(h('tr', { class: `log-${e.action}` },
+        h('td', { text: formatDateTime(e.at) }),
+        h('td', { text: e.actor || t('log.someone') }),
+        h('td', { text: t(`log.action.${e.action}`) }),
+        h('td', { text: describe(e.target, sections, measures) })))
+    }
+  }
+  filter.addEventListener('change', render)
+  render()
+  main.append(h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': t('log.title') }, table))
+  return t('log.title')
+}
+
+export function describe (target, sections, measures) {
+  if (!target) return ''
+  const parts = target.split(':')
+  if (target === 'plan') return t('log.target.plan')
+  if (target === 'consent') return t('log.target.consent')
+  if (target === 'access-log') return t('log.target.log')
+  if (parts[0] === 'doc' && parts[1] === 'plan') {
+    if (parts[3] === 'section') return t('log.target.section', { title: sections.get(parts[4]) ?? t('log.hidden') })
+    if (parts[3] === 'measure') return t('log.target.measure', { title: measures.get(parts[4]) ?? t('log.hidden') })
+  }
+  if (parts[0] === 'doc' && parts[1] === 'meeting') return t('log.target.minutes.item')
+  if (parts[0] === 'section') return t('log.target.section', { title: sections.get(parts[1]) ?? t('log.hidden') })
+  if (parts[0] === 'measure') return t('log.target.measure', { title: measures.get(parts[1]) ?? t('log.hidden') })
+  if (parts[0] === 'meeting') return t('log.target.meeting')
+  if (parts[0] === 'minutes') return t('log.target.minutes')
+  if (parts[0] === 'participant') return t('log.target.participant')
+  return t(`log.target.other`)
+}

@@ -1,0 +1,71 @@
+// Pieces several screens share.
+import { h } from '../dom.js'
+import { t, formatDate, formatDateTime } from '../i18n.js'
+
+export function planNav (planId, current, role) {
+  const full = role === 'owner' || role === 'guardian' || role === 'coordinator'
+  const links = [
+    ['plan', `/plan/${planId}`, t('nav.plan')],
+    ['meetings', `/plan/${planId}/moter`, t('nav.meetings')],
+    ['consent', `/plan/${planId}/samtykke`, t('nav.consent')],
+    full ? ['log', `/plan/${planId}/innsyn`, t('nav.log')] : null
+  ].filter(Boolean)
+  return h('nav', { class: 'subnav', 'aria-label': t('nav.plan.label') },
+    h('ul', {}, links.map(([key, href, label]) => h('li', {},
+      h('a', { href, 'data-link': '', 'aria-current': key === current ? 'page' : false, text: label })))))
+}
+
+export function roleName (role) {
+  return t(`role.${role}`)
+}
+
+export function participantLabel (p) {
+  const org = p.service || p.organisation
+  return org ? `${p.name} (${org})` : p.name
+}
+
+export function contactCard (p) {
+  return h('div', { class: 'contact' },
+    h('p', { class: 'contact-name', text: p.name }),
+    p.title || p.service || p.organisation
+      ? h('p', { text: [p.title, p.service || p.organisation].filter(Boolean).join(', ') })
+      : null,
+    p.phone ? h('p', {}, `${t('contact.phone')}: `, h('a', { href: `tel:${p.phone.replace(/\s+/g, '')}`, text: p.phone })) : null,
+    p.email ? h('p', {}, `${t('contact.email')}: `, h('a', { href: `mailto:${p.email}`, text: p.email })) : null
+  )
+}
+
+export function today () {
+  const d = new Date()
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`
+}
+
+/** Overdue reasons for a measure record, as the client sees it. */
+export function overdueReasons (measure) {
+  if (measure.status === 'done' || measure.status === 'stopped') return []
+  const now = today()
+  const out = []
+  if (measure.evaluate_by && measure.evaluate_by < now) out.push('evaluation')
+  if (measure.ends && measure.ends < now) out.push('ended')
+  return out
+}
+
+export function flag (text, kind = 'warn') {
+  return h('span', { class: `flag flag-${kind}`, text })
+}
+
+export function loading () {
+  return h('p', { class: 'loading', role: 'status', text: t('loading') })
+}
+
+export function errorText (err) {
+  if (err && err.code === 'offline') return t('error.offline')
+  if (err && err.message) return `${t('error.failed')} ${err.message}`
+  return t('error.failed')
+}
+
+export function meetingWhen (m) {
+  return formatDateTime(m.starts_at)
+}
+
+export { formatDate, formatDateTime }

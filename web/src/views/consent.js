@@ -1,0 +1,190 @@
+// Consent (samtykke): the owner decides, per participant and section, one of
+// four plain levels, for a purpose and a period; sees what each person will
+// see before signing; and can withdraw at any time.
+import { h, clear, options, uid } from '../dom.js'
+import { api, ApiError } from '../api.js'
+import { t, formatDate, formatDateTime } from '../i18n.js'
+import { planNav, participantLabel, roleName, errorText } from './common.js'
+
+const LEVELS = ['none', 'own', 'read', 'edit']
+const FULL = new Set(['owner', 'guardian'])
+
+export async function renderConsent (main, { params: [planId], scope, app }) {
+  const plan = await api.get(`/api/plans/${planId}`)
+  let consent = null
+  try {
+    consent = await api.get(`/api/plans/${planId}/consent`)
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 404) throw err
+  }
+  const role = plan.me.role
+  const manage = role === 'owner' || role === 'guardian' || role === 'coordinator'
+  main.append(h('h1', { text: t('consent.title') }), planNav(planId, 'consent', role))
+
+  const sections = [...plan.sections].filter((s) => !s.archived).sort((a, b) => a.position - b.position)
+  const titleOf = new Map(sections.map((s) => [s.id, s.title]))
+
+  if (!manage) {
+    // A participant sees their own grants only.
+    main.append(h('p', { class: 'lead', text: t('consent.mine.lead') }))
+    const mine = (consent?.grants ?? []).filter((g) => g.level !== 'none')
+    main.append(h('ul', { class: 'plain-list' }, mine.length
+      ? mine.map((g) => h('li', { text: `${titleOf.get(g.section) ?? t('consent.section.unknown')}: ${t(`level.${g.level}`)}` }))
+      : h('li', { text: t('consent.mine.none') })))
+    if (consent) main.append(h('p', { text: t('consent.period', { from: formatDate(consent.valid_from), to: consent.valid_to ? formatDate(consent.valid_to) : t('consent.no.end') }) }))
+    return t('consent.title')
+  }
+
+  const participants = plan.participants.filter((p) => !FULL.has(p.role) && p.active)
+  const levelOf = new Map()
+  const key = (p, s) => `${p}:${s}`
+  for (const g of consent?.grants ?? []) levelOf.set(key(g.participant, g.section), g.level)
+
+  // Current state.
+  const status = h('div', { class: 'card' })
+  if (consent) {
+    const withdrawal = consent.kind === 'withdrawal'
+    status.append(
+      h('h2', { text: t('consent.current') }),
+      h('p', { text: t('consent.version', { version: consent.version, date: formatDateTime(consent.signed_at) }) + (withdrawal ? ` ${t('consent.was.withdrawal')}` : '') }),
+      h('p', { text: `${t('consent.purpose')}: ${consent.purpose}` }),
+      h('p', { text: t('consent.period', { from: formatDate(consent.valid_from), to: consent.valid_to ? formatDate(consent.valid_to) : t('consent.no.end') }) }))
+  } else {
+    status.append(h('h2', { text: t('consent.current') }), h('p', { text: t('consent.none') }))
+  }
+  main.append(status)
+
+  // The grid: sections × participants.
+  const form = h('form', { class: 'consent-form', 'aria-labelledby': 'grid-title' })
+  const table = h('table', { class: 'consent-grid' })
+  const caption = h('caption', { id: 'grid-title', text: t('consent.grid') })
+  const headRow = h('tr', {}, h('th', { scope: 'col', text: t('consent.section') }),
+    participants.map((p) => h('th', { scope: 'col' }, h('span', { text: p.name }), h('span', { class: 'meta block', text: p.service || roleName(p.role) }))))
+  const body = h('tbody')
+  const selects = []
+  for (const s of sections) {
+    const row = h('tr', {}, h('th', { scope: 'row', text: s.title }))
+    for (const p of participants) {
+      const select = h('select', {
+        id: uid('lvl'),
+        'aria-label': t('consent.cell', { name: p.name, section: s.title }),
+        dataset: { participant: p.id, section: s.id }
+      }, options(LEVELS.map((l) => [l, t(`level.${l}`)]), levelOf.get(key(p.id, s.id)) ?? 'none'))
+      select.addEventListener('change', renderSummary)
+      selects.push(select)
+      row.append(h('td', {}, select))
+    }
+    body.append(row)
+  }
+  table.append(caption, h('thead', {}, headRow), body)
+  const gridWrap = h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'grid-title' }, table)
+
+  const purpose = h('textarea', { id: uid('purpose'), rows: '2', required: true, maxlength: '1000' })
+  purpose.value = consent?.purpose ?? ''
+  const from = h('input', { type: 'date', id: uid('from') })
+  const to = h('input', { type: 'date', id: uid('to') })
+  if (consent?.valid_to) to.value = consent.valid_to.slice(0, 10)
+  const signerChoices = plan.participants.filter((p) => FULL.has(p.role))
+  const signer = h('select', { id: uid('signer') }, options(signerChoices.map((p) => [p.id, `${p.name} (${roleName(p.role)})`]),
+    role === 'coordinator' ? signerChoices.find((p) => p.role === 'owner')?.id : plan.me.participant))
+  const summary = h('div', { class: 'summary', 'aria-live': 'polite', id: 'consent-summary' })
+  const error = h('p', { class: 'form-error', role: 'alert' })
+  const confirm = h('input', { type: 'checkbox', id: uid('confirm'), required: true })
+  const sign = h('button', { type: 'submit', class: 'button big primary', text: role === 'coordinator' ? t('consent.record') : t('consent.sign') })
+
+  form.append(
+    h('h2', { text: t('consent.new') }),
+    h('p', { class: 'lead', text: t('consent.explain') }),
+    h('dl', { class: 'levels' }, LEVELS.map((l) => [h('dt', { text: t(`level.${l}`) }), h('dd', { text: t(`level.${l}.explain`) })])),
+    gridWrap,
+    h('div', { class: 'field' }, h('label', { for: purpose.id, text: t('consent.purpose') }), purpose),
+    h('div', { class: 'field-row' },
+      h('div', { class: 'field' }, h('label', { for: from.id, text: t('consent.from') }), h('p', { class: 'hint', text: t('consent.from.hint') }), from),
+      h('div', { class: 'field' }, h('label', { for: to.id, text: t('consent.to') }), h('p', { class: 'hint', text: t('consent.to.hint') }), to)),
+    role === 'coordinator' || signerChoices.length > 1
+      ? h('div', { class: 'field' }, h('label', { for: signer.id, text: t('consent.signer') }), signer)
+      : null,
+    h('h2', { id: 'summary-title', text: t('consent.summary') }),
+    summary,
+    h('div', { class: 'check' }, confirm, h('label', { for: confirm.id, text: t('consent.confirm') })),
+    error,
+    h('div', { class: 'button-row' }, sign))
+  main.append(form)
+
+  function renderSummary () {
+    clear(summary)
+    const list = h('ul', { class: 'summary-list' })
+    for (const p of participants) {
+      const by = { edit: [], read: [], own: [] }
+      for (const select of selects) {
+        if (select.dataset.participant !== p.id || select.value === 'none') continue
+        by[select.value].push(titleOf.get(select.dataset.section))
+      }
+      const parts = []
+      for (const level of ['edit', 'read', 'own']) {
+        if (by[level].length) parts.push(t(`summary.${level}`, { sections: by[level].join(', ') }))
+      }
+      list.append(h('li', {}, h('strong', { text: participantLabel(p) }), ': ',
+        parts.length ? parts.join(' ') : t('summary.nothing')))
+    }
+    summary.append(list)
+  }
+  renderSummary()
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    error.textContent = ''
+    if (!purpose.value.trim()) { error.textContent = t('consent.purpose.missing'); purpose.focus(); return }
+    const grants = selects.filter((s) => s.value !== 'none').map((s) => ({ participant: s.dataset.participant, section: s.dataset.section, level: s.value }))
+    const bodyJson = { purpose: purpose.value.trim(), grants }
+    if (from.value) bodyJson.valid_from = new Date(`${from.value}T00:00:00`).toISOString()
+    bodyJson.valid_to = to.value ? new Date(`${to.value}T23:59:59`).toISOString() : null
+    if (signer.value) bodyJson.signed_by = signer.value
+    sign.disabled = true
+    try {
+      await api.post(`/api/plans/${planId}/consent`, bodyJson)
+      app.announce(t('consent.signed'))
+      app.refresh()
+    } catch (err) {
+      error.textContent = errorText(err)
+      sign.disabled = false
+    }
+  })
+
+  // Withdraw.
+  if (consent && (role === 'owner' || role === 'guardian')) {
+    const withdrawBox = h('section', { class: 'card withdraw', 'aria-labelledby': 'withdraw-title' },
+      h('h2', { id: 'withdraw-title', text: t('consent.withdraw') }),
+      h('p', { text: t('consent.withdraw.explain') }))
+    const wError = h('p', { class: 'form-error', role: 'alert' })
+    const list = h('ul', { class: 'withdraw-list' })
+    const withdraw = async (participant, button) => {
+      if (button.dataset.confirm !== 'yes') {
+        button.dataset.confirm = 'yes'
+        button.textContent = t('consent.withdraw.confirm')
+        return
+      }
+      button.disabled = true
+      try {
+        await api.post(`/api/plans/${planId}/consent/withdraw`, participant ? { participant } : {})
+        app.announce(t('consent.withdrawn'))
+        app.refresh()
+      } catch (err) {
+        wError.textContent = errorText(err)
+        button.disabled = false
+      }
+    }
+    for (const p of participants) {
+      const has = (consent.grants ?? []).some((g) => g.participant === p.id && g.level !== 'none')
+      if (!has) continue
+      const button = h('button', { type: 'button', class: 'button danger', dataset: { participant: p.id }, text: t('consent.withdraw.one', { name: p.name }) })
+      button.addEventListener('click', () => withdraw(p.id, button))
+      list.append(h('li', {}, button))
+    }
+    const all = h('button', { type: 'button', class: 'button danger', text: t('consent.withdraw.all') })
+    all.addEventListener('click', () => withdraw(null, all))
+    withdrawBox.append(list, h('p', {}, all), wError)
+    main.append(withdrawBox)
+  }
+  return t('consent.title')
+}

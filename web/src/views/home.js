@@ -1,0 +1,88 @@
+// "Mine planer": the owner's plan with coordinator, next meeting and recent
+// changes; a coordinator's plans with overdue evaluations and measures first.
+import { h, append } from '../dom.js'
+import { api } from '../api.js'
+import { t } from '../i18n.js'
+import { contactCard, roleName, flag, formatDate, formatDateTime } from './common.js'
+
+export async function renderHome (main, { app }) {
+  main.append(h('h1', { text: t('home.title') }), h('p', { class: 'lead', text: t('home.hello', { name: app.session.name }) }))
+  const { plans } = await api.get('/api/plans')
+  if (plans.length === 0) {
+    main.append(h('p', { text: t('home.none') }))
+    return t('home.title')
+  }
+  const cards = await Promise.all(plans.map((plan) => loadCard(plan)))
+  // Overdue first, then by title.
+  cards.sort((a, b) => (b.urgent - a.urgent) || a.plan.title.localeCompare(b.plan.title))
+  const list = h('ul', { class: 'plan-list' })
+  for (const card of cards) list.append(h('li', {}, card.el))
+  main.append(list)
+  return t('home.title')
+}
+
+async function loadCard (plan) {
+  const id = plan.id
+  const personal = plan.role === 'owner' || plan.role === 'guardian' || plan.role === 'relative'
+  const [overdue, meetings, changes, people] = await Promise.all([
+    api.get(`/api/plans/${id}/overdue`).catch(() => null),
+    api.get(`/api/plans/${id}/meetings`).catch(() => ({ meetings: [] })),
+    personal ? api.get(`/api/plans/${id}/changes`).catch(() => null) : null,
+    personal ? api.get(`/api/plans/${id}/participants`).catch(() => null) : null
+  ])
+  const flagged = overdue?.measures ?? []
+  const evalOverdue = overdue?.plan_evaluation_overdue === true
+  const urgent = flagged.length + (evalOverdue ? 1 : 0)
+  const headingId = `plan-${id}-title`
+  const el = h('article', { class: ['card', 'plan-card', urgent ? 'urgent' : ''], 'aria-labelledby': headingId },
+    h('h2', { id: headingId }, h('a', { href: `/plan/${id}`, 'data-link': '', text: plan.title })),
+    h('p', { class: 'meta', text: `${t('home.role')}: ${roleName(plan.role)}` })
+  )
+  if (urgent) {
+    const items = h('ul', { class: 'overdue-list' })
+    if (evalOverdue) items.append(h('li', {}, flag(t('overdue.plan', { date: formatDate(overdue.next_evaluation) }))))
+    for (const m of flagged) {
+      items.append(h('li', {},
+        h('span', { text: m.title }), ' ',
+        m.overdue.map((reason) => flag(t(`overdue.${reason}`)))))
+    }
+    append(el, [h('h3', { text: t('home.overdue') }), items])
+  } else if (overdue) {
+    el.append(h('p', { text: t('home.next.evaluation', { date: formatDate(overdue.next_evaluation) }) }))
+  }
+  const next = nextMeeting(meetings.meetings)
+  el.append(h('h3', { text: t('home.next.meeting') }))
+  if (next) {
+    el.append(h('p', {},
+      h('a', { href: `/mote/${next.id}`, 'data-link': '', text: `${next.title}, ${formatDateTime(next.starts_at)}` }),
+      next.place ? ` – ${next.place}` : '',
+      next.status === 'live' ? [' ', flag(t('meeting.status.live'), 'live')] : null))
+  } else {
+    el.append(h('p', { text: t('home.no.meeting') }))
+  }
+  if (people) {
+    const coordinator = people.participants.find((p) => p.role === 'coordinator')
+    if (coordinator) el.append(h('h3', { text: t('home.coordinator') }), contactCard(coordinator))
+  }
+  if (changes) {
+    el.append(h('h3', { text: t('home.changes') }))
+    const recent = changes.changes.slice(-8).reverse()
+    if (recent.length === 0) el.append(h('p', { text: t('home.changes.none') }))
+    else {
+      el.append(h('ul', { class: 'changes' }, recent.map((c) => h('li', {},
+        h('span', { text: `${t(`entity.${c.entity}`)}: ${c.title}` }), ' ',
+        h('span', { class: 'meta', text: `${t(`change.${c.change}`)}, ${formatDateTime(c.at)}` })))))
+    }
+  }
+  el.append(h('p', { class: 'button-row' },
+    h('a', { class: 'button primary', href: `/plan/${id}`, 'data-link': '', text: t('home.open') }),
+    h('a', { class: 'button', href: `/plan/${id}/moter`, 'data-link': '', text: t('nav.meetings') })))
+  return { el, urgent, plan }
+}
+
+function nextMeeting (meetings) {
+  const soon = Date.now() - 6 * 3600 * 1000
+  const open = meetings.filter((m) => m.status === 'live' || (m.status === 'scheduled' && Date.parse(m.starts_at) >= soon))
+  open.sort((a, b) => (a.status === 'live' ? -1 : 0) - (b.status === 'live' ? -1 : 0) || Date.parse(a.starts_at) - Date.parse(b.starts_at))
+  return open[0] ?? null
+}

@@ -1,0 +1,119 @@
+// Meetings of a plan: schedule one, go to the meeting room, and the minutes
+// (read in the page, open as HTML, download as PDF).
+import { h, clear, uid } from '../dom.js'
+import { api } from '../api.js'
+import { t, language, formatDate, formatDateTime } from '../i18n.js'
+import { planNav, roleName, errorText, flag } from './common.js'
+
+export async function renderMeetings (main, { params: [planId], app }) {
+  const [plan, { meetings }] = await Promise.all([
+    api.get(`/api/plans/${planId}`),
+    api.get(`/api/plans/${planId}/meetings`)
+  ])
+  main.append(h('h1', { text: t('meetings.title') }), planNav(planId, 'meetings', plan.me.role))
+  const sorted = [...meetings].sort((a, b) => Date.parse(b.starts_at) - Date.parse(a.starts_at))
+  const list = h('ul', { class: 'meeting-list' })
+  if (sorted.length === 0) list.append(h('li', { class: 'meta', text: t('meetings.none') }))
+  for (const m of sorted) {
+    const links = []
+    if (m.status === 'final') {
+      links.push(h('a', { class: 'button primary', href: `/mote/${m.id}/referat`, 'data-link': '', text: t('minutes.read') }))
+      links.push(h('a', { class: 'button', href: `/api/meetings/${m.id}/minutes?format=pdf&lang=${language()}`, download: '', text: t('minutes.pdf') }))
+    } else if (m.status !== 'cancelled') {
+      links.push(h('a', { class: 'button primary', href: `/mote/${m.id}`, 'data-link': '', text: m.status === 'scheduled' ? t('meetings.open') : t('meetings.room') }))
+      links.push(h('a', { class: 'button', href: `/api/meetings/${m.id}/invite.ics`, download: '', text: t('meetings.calendar') }))
+    }
+    const id = uid('m')
+    list.append(h('li', {}, h('article', { class: 'card meeting-card', 'aria-labelledby': id },
+      h('h2', { id, text: m.title }),
+      h('p', {}, formatDateTime(m.starts_at), m.place ? ` · ${m.place}` : '', ' ', flag(t(`meeting.status.${m.status}`), m.status === 'live' ? 'live' : 'info')),
+      h('div', { class: 'button-row' }, links))))
+  }
+  main.append(list)
+
+  const role = plan.me.role
+  if (role === 'owner' || role === 'guardian' || role === 'coordinator') main.append(scheduleForm(plan, app))
+  return t('meetings.title')
+}
+
+function scheduleForm (plan, app) {
+  const title = h('input', { type: 'text', id: uid('title'), value: t('meetings.default.title'), maxlength: '200', required: true })
+  const when = h('input', { type: 'datetime-local', id: uid('when'), required: true })
+  const place = h('input', { type: 'text', id: uid('place'), maxlength: '300' })
+  const invitees = plan.participants.filter((p) => p.role !== 'owner' && p.active)
+  const checks = invitees.map((p) => {
+    const box = h('input', { type: 'checkbox', id: uid('inv'), value: p.id, checked: true })
+    return h('div', { class: 'check' }, box, h('label', { for: box.id, text: `${p.name} (${p.service || roleName(p.role)})` }))
+  })
+  const error = h('p', { class: 'form-error', role: 'alert' })
+  const submit = h('button', { type: 'submit', class: 'button big primary', text: t('meetings.schedule') })
+  const form = h('form', { class: 'card schedule-form', 'aria-labelledby': 'schedule-title' },
+    h('h2', { id: 'schedule-title', text: t('meetings.new') }),
+    h('div', { class: 'field' }, h('label', { for: title.id, text: t('meetings.field.title') }), title),
+    h('div', { class: 'field' }, h('label', { for: when.id, text: t('decision.when') }), when),
+    h('div', { class: 'field' }, h('label', { for: place.id, text: t('meeting.place') }), place),
+    h('fieldset', {}, h('legend', { text: t('meetings.invite') }), checks),
+    h('p', { class: 'hint', text: t('meetings.agenda.hint') }),
+    error, h('div', { class: 'button-row' }, submit))
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    error.textContent = ''
+    const starts = new Date(when.value)
+    if (Number.isNaN(starts.getTime())) { error.textContent = t('decision.when.invalid'); when.focus(); return }
+    const invited = [...form.querySelectorAll('input[type=checkbox]:checked')].map((b) => b.value)
+    submit.disabled = true
+    try {
+      const made = await api.post(`/api/plans/${plan.id}/meetings`, {
+        title: title.value.trim() || t('meetings.default.title'),
+        starts_at: starts.toISOString(),
+        ends_at: new Date(starts.getTime() + 3600 * 1000).toISOString(),
+        place: place.value.trim(),
+        invited,
+        agenda: 'draft'
+      })
+      app.navigate(`/mote/${made.id}`)
+    } catch (err) {
+      error.textContent = errorText(err)
+      submit.disabled = false
+    }
+  })
+  return form
+}
+
+export async function renderMinutes (main, { params: [meetingId] }) {
+  const minutes = await api.get(`/api/meetings/${meetingId}/minutes`)
+  const m = minutes.meeting
+  const lang = language()
+  main.append(
+    h('h1', { text: t('minutes.title', { title: m.title }) }),
+    h('p', { class: 'meta' }, `${m.plan_title} · ${formatDateTime(m.starts_at)}`, m.place ? ` · ${m.place}` : ''),
+    planNav(m.plan_id, 'meetings', null),
+    h('div', { class: 'button-row' },
+      h('a', { class: 'button primary', href: `/api/meetings/${meetingId}/minutes?format=pdf&lang=${lang}`, download: '', text: t('minutes.pdf') }),
+      h('a', { class: 'button', href: `/api/meetings/${meetingId}/minutes?format=html&lang=${lang}`, target: '_blank', rel: 'noopener', text: t('minutes.html') })))
+  const article = h('article', { class: 'minutes card' })
+  article.append(h('p', { text: t('minutes.version', { version: minutes.version }) }),
+    minutes.approved_by ? h('p', { text: t('minutes.approved', { name: minutes.approved_by, date: formatDateTime(minutes.approved_at) }) }) : null,
+    minutes.finalised_by ? h('p', { text: t('minutes.finalised', { name: minutes.finalised_by, date: formatDateTime(minutes.finalised_at) }) }) : null)
+  article.append(h('h2', { text: t('minutes.attendance') }),
+    h('ul', { class: 'plain-list' }, minutes.attendance.map((a) => h('li', { text: `${a.name} (${a.service || a.organisation || roleName(a.role)}) – ${t(`attendance.${a.attendance}`)}` }))))
+  article.append(h('h2', { text: t('minutes.items') }))
+  if (minutes.items.length === 0) article.append(h('p', { text: t('minutes.items.none') }))
+  for (const item of minutes.items) {
+    const section = h('section', { class: 'minutes-item' },
+      h('h3', { text: item.title }),
+      item.section_title ? h('p', { class: 'meta', text: item.section_title }) : null,
+      h('div', { class: 'notes-text', text: item.notes || t('minutes.notes.none') }))
+    if (item.decisions.length) {
+      section.append(h('h4', { text: t('meeting.decisions') }), h('ul', {}, item.decisions.map((d) => h('li', {},
+        h('strong', { text: `${t(`decision.kind.${d.kind}`)}: ` }), d.summary,
+        d.responsible_name ? ` ${t('minutes.responsible', { name: d.responsible_name })}` : '',
+        d.due ? ` ${t('minutes.due', { date: formatDate(d.due) })}` : ''))))
+    }
+    article.append(section)
+  }
+  if (minutes.next_meeting) article.append(h('p', { text: t('minutes.next.meeting', { date: formatDateTime(minutes.next_meeting.starts_at) }) }))
+  if (minutes.next_evaluation) article.append(h('p', { text: t('minutes.next.evaluation', { date: formatDate(minutes.next_evaluation) }) }))
+  main.append(article)
+  return t('minutes.title', { title: m.title })
+}
