@@ -397,3 +397,25 @@ def check_record_decision(
     ):
         return _allow("records decisions in this meeting")
     return _deny("only the chair, the minute-taker, the pen holder or the coordinator decide")
+
+
+def check_invite_participant(
+    ctx: PlanContext, principal: Principal, participant: Participant
+) -> Decision:
+    """Who may send a sign-in invitation for a participant.
+
+    Whoever signs in through it acts as that participant, so inviting someone who always
+    has full access (the owner, a guardian) is the owner's or a guardian's own business.
+    The coordinator may invite the owner only while setting the plan up (no one is bound
+    to the owner yet), and never a guardian.
+    """
+    managed = check_manage_plan(ctx, principal)
+    if not managed:
+        return managed
+    who = ctx.actor(principal)
+    assert who is not None
+    if who.role in ALWAYS_FULL_ACCESS or participant.role not in ALWAYS_FULL_ACCESS:
+        return _allow(f"{who.role.value} invites a {participant.role.value}")
+    if participant.role is Role.OWNER and participant.person is None:
+        return _allow("the coordinator invites the owner to a plan being set up")
+    return _deny("only the owner or a guardian invite the owner or a guardian")

@@ -369,6 +369,10 @@ async def invite_participant(call: Call) -> Any:
     participant = await call.db.get(ParticipantRow, pid)
     if participant is None or participant.plan_id != plan_id or not participant.active:
         raise ApiError("not-found", "Fant ikke deltakeren.")
+    call.require(
+        policy.check_invite_participant(ctx, me, repo.to_participant(participant)),
+        plan_id, target,
+    )
     if participant.person_id is not None:
         raise ApiError("conflict", "Deltakeren har allerede innlogging (already signed in).")
     if not oidc.provider_for_role(settings, Role(participant.role)):
