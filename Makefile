@@ -46,9 +46,7 @@ test: install web node-test-deps browser
 	$(PY) -m pytest -q -p no:cacheprovider
 
 check: install
-	$(VENV)/bin/ruff check collab server tests bench
-	$(VENV)/bin/ruff format --check collab server tests bench
-	$(VENV)/bin/mypy
+	scripts/check
 
 clean:
 	rm -rf $(VENV) var web/node_modules web/dist

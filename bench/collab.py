@@ -31,9 +31,9 @@ from pycrdt import Doc, Text, get_state
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from collab.yproto import SyncMessage, SyncStep, decode, decode_state_vector  # noqa: E402
-from tests.procs import ServerProcess  # noqa: E402
-from tests.yclient import YClient  # noqa: E402
+from collab.yproto import SyncMessage, SyncStep, decode, decode_state_vector
+from tests.procs import ServerProcess
+from tests.yclient import YClient
 
 PG_BASE = os.environ.get("PLANROM_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
@@ -85,8 +85,9 @@ class Probe:
 async def _create_docs(server: ServerProcess, plan: dict[str, Any], count: int) -> list[str]:
     owner = next(p for p in plan["participants"] if p["key"] == "per")
     maria = next(p for p in plan["participants"] if p["key"] == "maria")
-    async with httpx.AsyncClient(base_url=server.url, timeout=60,
-                                 headers={"authorization": f"Bearer {owner['token']}"}) as http:
+    async with httpx.AsyncClient(
+        base_url=server.url, timeout=60, headers={"authorization": f"Bearer {owner['token']}"}
+    ) as http:
         docs = []
         for i in range(count):
             r = await http.post(f"/api/plans/{plan['id']}/sections", json={"title": f"Rom {i}"})
@@ -97,8 +98,10 @@ async def _create_docs(server: ServerProcess, plan: dict[str, Any], count: int) 
             {"participant": maria["id"], "section": d.rsplit(":", 1)[1], "level": "edit"}
             for d in docs
         ]
-        r = await http.post(f"/api/plans/{plan['id']}/consent",
-                            json={"purpose": consent["purpose"], "grants": grants})
+        r = await http.post(
+            f"/api/plans/{plan['id']}/consent",
+            json={"purpose": consent["purpose"], "grants": grants},
+        )
         r.raise_for_status()
     return docs
 
@@ -120,8 +123,9 @@ async def _pg(sql: str) -> None:
         await conn.close()
 
 
-async def edit_scenario(db: str, rooms: int, per_room: int, rate: float,
-                        seconds: float) -> dict[str, Any]:
+async def edit_scenario(
+    db: str, rooms: int, per_room: int, rate: float, seconds: float
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         url, pg_name = _database(db, Path(tmp))
         if pg_name:
@@ -140,8 +144,9 @@ async def edit_scenario(db: str, rooms: int, per_room: int, rate: float,
             for c in clients:
                 probe.attach(c)
             await asyncio.gather(*(c.join(docs[i % rooms]) for i, c in enumerate(clients)))
-            await asyncio.gather(*(c.wait_synced(docs[i % rooms], 120)
-                                   for i, c in enumerate(clients)))
+            await asyncio.gather(
+                *(c.wait_synced(docs[i % rooms], 120) for i, c in enumerate(clients))
+            )
             assert server.proc is not None
             cpu0, _ = proc_usage(server.proc.pid)
             stop = time.perf_counter() + seconds
@@ -216,8 +221,15 @@ async def cold_join(db: str, prior_edits: int) -> dict[str, Any]:
             for i in range(prior_edits):
                 before = ydoc.get_state()
                 text.insert(len(text) if i % 3 else 0, "abc "[i % 4])
-                rows.append(DocUpdate(doc=doc, data=ydoc.get_update(before),
-                                      person_id=person["person"], origin="client", at=utcnow()))
+                rows.append(
+                    DocUpdate(
+                        doc=doc,
+                        data=ydoc.get_update(before),
+                        person_id=person["person"],
+                        origin="client",
+                        at=utcnow(),
+                    )
+                )
             async with maker() as session, session.begin():
                 session.add_all(rows)
             results: dict[str, Any] = {"prior_edits": prior_edits}
@@ -263,12 +275,15 @@ async def main() -> None:
     args = parser.parse_args()
     scale = 0.1 if args.quick else 1.0
     scenarios: dict[str, Any] = {
-        "50x8_at_2_per_s": lambda: edit_scenario(args.db, max(1, int(50 * scale)), 8, 2.0,
-                                                 args.seconds),
-        "200x8_at_0.5_per_s": lambda: edit_scenario(args.db, max(1, int(200 * scale)), 8, 0.5,
-                                                    args.seconds),
-        "1x50_at_1_per_s": lambda: edit_scenario(args.db, 1, max(2, int(50 * scale)), 1.0,
-                                                 args.seconds),
+        "50x8_at_2_per_s": lambda: edit_scenario(
+            args.db, max(1, int(50 * scale)), 8, 2.0, args.seconds
+        ),
+        "200x8_at_0.5_per_s": lambda: edit_scenario(
+            args.db, max(1, int(200 * scale)), 8, 0.5, args.seconds
+        ),
+        "1x50_at_1_per_s": lambda: edit_scenario(
+            args.db, 1, max(2, int(50 * scale)), 1.0, args.seconds
+        ),
         "cold_join_20000": lambda: cold_join(args.db, int(20000 * scale)),
     }
     results: dict[str, Any] = {"db": args.db, "runs": args.runs, "cores": os.cpu_count()}
@@ -282,9 +297,11 @@ async def main() -> None:
     print("\nscenario              p50 ms   p99 ms   edits/s   cpu share   peak MB")
     for name, r in results.items():
         if isinstance(r, dict) and "latency_p50_ms" in r:
-            print(f"{name:<20} {r['latency_p50_ms']:>8} {r['latency_p99_ms']:>8} "
-                  f"{r['edits_per_second']:>9} {r['server_cpu_share']:>11} "
-                  f"{r['server_peak_rss_mb']:>9}")
+            print(
+                f"{name:<20} {r['latency_p50_ms']:>8} {r['latency_p99_ms']:>8} "
+                f"{r['edits_per_second']:>9} {r['server_cpu_share']:>11} "
+                f"{r['server_peak_rss_mb']:>9}"
+            )
         elif isinstance(r, dict):
             print(f"{name:<20} {json.dumps(r)}")
 

@@ -45,8 +45,15 @@ def draft_agenda(
             continue
         if goal.status == "active" and goal.target is not None and goal.target <= horizon:
             ref = goal.id if is_id(goal.id) else None
-            items.append(AgendaItem(new_id(), _title("Mål", goal.text), goal.section,
-                                    ItemKind.GOAL if ref else ItemKind.FREE, ref))
+            items.append(
+                AgendaItem(
+                    new_id(),
+                    _title("Mål", goal.text),
+                    goal.section,
+                    ItemKind.GOAL if ref else ItemKind.FREE,
+                    ref,
+                )
+            )
     for measure in measures:
         if measure.section not in sections or sections[measure.section].archived:
             continue
@@ -55,15 +62,25 @@ def draft_agenda(
         due = measure.evaluate_by is not None and measure.evaluate_by <= horizon
         if due or measure.id in changed_measures:
             label = "Evaluering" if due else "Endret siden sist"
-            items.append(AgendaItem(new_id(), _title(label, measure.title), measure.section,
-                                    ItemKind.MEASURE, measure.id))
+            items.append(
+                AgendaItem(
+                    new_id(),
+                    _title(label, measure.title),
+                    measure.section,
+                    ItemKind.MEASURE,
+                    measure.id,
+                )
+            )
     coordination = next(
         (s for s in sections.values() if s.kind is SectionKind.COORDINATION and not s.archived),
         None,
     )
     if coordination is not None and next_evaluation <= horizon:
-        items.append(AgendaItem(new_id(), "Evaluering av planen og neste evaluering",
-                                coordination.id, ItemKind.FREE))
+        items.append(
+            AgendaItem(
+                new_id(), "Evaluering av planen og neste evaluering", coordination.id, ItemKind.FREE
+            )
+        )
     if coordination is not None:
         items.append(AgendaItem(new_id(), "Neste møte", coordination.id, ItemKind.FREE))
     return tuple(items)

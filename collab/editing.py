@@ -96,7 +96,9 @@ def append_measure_id(measure: str) -> Callable[[YDoc], None]:
     return edit
 
 
-def fill_measure(description: str = "", progress: Sequence[tuple[str, str]] = ()) -> Callable[[YDoc], None]:
+def fill_measure(
+    description: str = "", progress: Sequence[tuple[str, str]] = ()
+) -> Callable[[YDoc], None]:
     def edit(doc: YDoc) -> None:
         text = doc.get("description", type=Text)
         if description:

@@ -143,8 +143,7 @@ class Rooms:
         finally:
             del self._loading[name]
 
-    async def apply(self, room: DocRoom, update: bytes, *, person: str | None,
-                    origin: str) -> int:
+    async def apply(self, room: DocRoom, update: bytes, *, person: str | None, origin: str) -> int:
         """Validate, store durably, then apply. Returns the update's sequence number.
 
         Raises Malformed (nothing stored) or StoreUnavailable (nothing applied).

@@ -75,8 +75,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
     """An ASGI app serving the API, Socket.IO and the web client."""
     if services is None:
         engine = make_engine(settings.database_url)
-        services = Services(settings=settings, engine=engine,
-                            sessionmaker=make_sessionmaker(engine))
+        services = Services(
+            settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine)
+        )
     if settings.redis_url:
         manager: socketio.AsyncManager = socketio.AsyncRedisManager(settings.redis_url)
     else:

@@ -41,12 +41,14 @@ class Loaded:
         return None
 
     def can_read(self, principal: Principal, item: sm.AgendaItem) -> bool:
-        return bool(policy.check_read_item(self.ctx, principal, self.state, item,
-                                           self.measure_of(item)))
+        return bool(
+            policy.check_read_item(self.ctx, principal, self.state, item, self.measure_of(item))
+        )
 
 
-async def load(session: AsyncSession, meeting_id: str, now: datetime,
-               *, lock: bool = False) -> Loaded | None:
+async def load(
+    session: AsyncSession, meeting_id: str, now: datetime, *, lock: bool = False
+) -> Loaded | None:
     row = await meeting_repo.get(session, meeting_id, lock=lock)
     if row is None:
         return None
@@ -71,8 +73,15 @@ def wire_state(loaded: Loaded, principal: Principal) -> dict[str, Any]:
         who = people.get(participant)
         if who is None:
             continue
-        attendees.append({"participant": participant, "name": who.name, "role": who.role.value,
-                          "present": mark == sm.Attendance.PRESENT, "attendance": mark.value})
+        attendees.append(
+            {
+                "participant": participant,
+                "name": who.name,
+                "role": who.role.value,
+                "present": mark == sm.Attendance.PRESENT,
+                "attendance": mark.value,
+            }
+        )
     out: dict[str, Any] = {
         "meeting": state.meeting,
         "title": loaded.row.title,
@@ -87,8 +96,14 @@ def wire_state(loaded: Loaded, principal: Principal) -> dict[str, Any]:
         ),
         "attendees": attendees,
         "agenda": [
-            {"id": i.id, "title": i.title, "section": i.section, "kind": i.kind, "ref": i.ref,
-             "doc": item_doc(state.meeting, i.id)}
+            {
+                "id": i.id,
+                "title": i.title,
+                "section": i.section,
+                "kind": i.kind,
+                "ref": i.ref,
+                "doc": item_doc(state.meeting, i.id),
+            }
             for i in visible
         ],
     }
@@ -104,8 +119,9 @@ def actor_of(loaded: Loaded, principal: Principal) -> sm.Actor:
     return actor
 
 
-async def command(session: AsyncSession, loaded: Loaded, principal: Principal,
-                  cmd: sm.Command, now: datetime) -> tuple[sm.MeetingState, sm.Events]:
+async def command(
+    session: AsyncSession, loaded: Loaded, principal: Principal, cmd: sm.Command, now: datetime
+) -> tuple[sm.MeetingState, sm.Events]:
     """Apply a command as this person and store the new state (raises sm.Refused)."""
     seen = policy.check_see_meeting(loaded.ctx, principal, loaded.state)
     if not seen:
@@ -132,8 +148,15 @@ def goals_from(section_id: str, state: bytes) -> list[Goal]:
             when = date.fromisoformat(target) if isinstance(target, str) else None
         except ValueError:
             when = None
-        out.append(Goal(str(entry.get("id") or ""), section_id, str(text or ""), when,
-                        str(entry.get("status") or "active")))
+        out.append(
+            Goal(
+                str(entry.get("id") or ""),
+                section_id,
+                str(text or ""),
+                when,
+                str(entry.get("status") or "active"),
+            )
+        )
     return out
 
 
@@ -143,8 +166,7 @@ async def plan_goals(services: Services, ctx: PlanContext) -> list[Goal]:
     goals: list[Goal] = []
     for section in ctx.sections.values():
         if section.kind is SectionKind.GOALS and not section.archived:
-            state = await services.realtime.document_state(SectionDoc(ctx.plan.id,
-                                                                      section.id).name)
+            state = await services.realtime.document_state(SectionDoc(ctx.plan.id, section.id).name)
             goals += goals_from(section.id, state)
     return goals
 
@@ -162,8 +184,7 @@ KIND_LABEL = {
 }
 
 
-def summarise(kind: str, data: dict[str, Any], ctx: PlanContext,
-              measure: Measure | None) -> str:
+def summarise(kind: str, data: dict[str, Any], ctx: PlanContext, measure: Measure | None) -> str:
     """One plain-language sentence (bokmål) for the minutes."""
     people = {p.id: p.name for p in ctx.plan.participants}
     title = measure.title if measure is not None else data.get("title", "")
@@ -187,7 +208,8 @@ def summarise(kind: str, data: dict[str, Any], ctx: PlanContext,
             parts.append(f"nytt navn: {changes['title']}")
         note = data.get("note", "")
         return f"«{title}» justeres ({', '.join(parts) or 'se notat'})." + (
-            f" {note}" if note else "")
+            f" {note}" if note else ""
+        )
     if kind == "new_measure":
         who = people.get(data.get("responsible", ""), "?")
         when = f", fra {data['starts']}" if data.get("starts") else ""
@@ -203,8 +225,11 @@ def summarise(kind: str, data: dict[str, Any], ctx: PlanContext,
                 text += f" Hvorfor: {data['why']}."
         return text
     if kind == "next_meeting":
-        return f"Neste møte: {data.get('starts_at', '')[:16].replace('T', ' kl. ')}" + (
-            f", {data['place']}" if data.get("place") else "") + "."
+        return (
+            f"Neste møte: {data.get('starts_at', '')[:16].replace('T', ' kl. ')}"
+            + (f", {data['place']}" if data.get("place") else "")
+            + "."
+        )
     if kind == "next_evaluation":
         return f"Planen evalueres neste gang innen {data.get('date', '')}."
     return KIND_LABEL.get(kind, kind)
@@ -222,9 +247,9 @@ def _stamp(state: sm.MeetingState, status: sm.MeetingStatus) -> sm.Stamp | None:
     return next((s for s in reversed(state.stamps) if s.status == status), None)
 
 
-async def notes_of(services: Services, meeting: str, items: Iterable[sm.AgendaItem]) -> dict[
-    str, str
-]:
+async def notes_of(
+    services: Services, meeting: str, items: Iterable[sm.AgendaItem]
+) -> dict[str, str]:
     out = {}
     for item in items:
         text = ""
@@ -237,9 +262,15 @@ async def notes_of(services: Services, meeting: str, items: Iterable[sm.AgendaIt
     return out
 
 
-def minutes_content(loaded: Loaded, plan_title: str, decisions: Iterable[DecisionRow],
-                    notes: dict[str, str], version: int, supersedes: int | None,
-                    reason: str) -> dict[str, Any]:
+def minutes_content(
+    loaded: Loaded,
+    plan_title: str,
+    decisions: Iterable[DecisionRow],
+    notes: dict[str, str],
+    version: int,
+    supersedes: int | None,
+    reason: str,
+) -> dict[str, Any]:
     state = loaded.state
     people = {p.id: p for p in loaded.ctx.plan.participants}
     persons = {p.person: p.name for p in loaded.ctx.plan.participants if p.person}
@@ -249,13 +280,17 @@ def minutes_content(loaded: Loaded, plan_title: str, decisions: Iterable[Decisio
     for d in decisions:
         measure = loaded.measures.get(d.measure_id or "")
         responsible = d.data.get("responsible") or (measure.responsible if measure else None)
-        by_item.setdefault(d.item_id, []).append({
-            "id": d.id, "kind": d.kind, "section": d.section_id,
-            "summary": d.data.get("summary", ""),
-            "measure_title": measure.title if measure else d.data.get("title"),
-            "responsible_name": people[responsible].name if responsible in people else None,
-            "due": d.data.get("evaluate_by") or d.data.get("ends") or d.data.get("date"),
-        })
+        by_item.setdefault(d.item_id, []).append(
+            {
+                "id": d.id,
+                "kind": d.kind,
+                "section": d.section_id,
+                "summary": d.data.get("summary", ""),
+                "measure_title": measure.title if measure else d.data.get("title"),
+                "responsible_name": people[responsible].name if responsible in people else None,
+                "due": d.data.get("evaluate_by") or d.data.get("ends") or d.data.get("date"),
+            }
+        )
         if d.kind == "next_meeting":
             next_meeting = {"starts_at": d.data.get("starts_at"), "place": d.data.get("place", "")}
         if d.kind == "next_evaluation":
@@ -264,27 +299,51 @@ def minutes_content(loaded: Loaded, plan_title: str, decisions: Iterable[Decisio
     final = _stamp(state, sm.MeetingStatus.FINAL)
     row = loaded.row
     return {
-        "meeting": {"id": row.id, "title": row.title, "plan_id": row.plan_id,
-                    "plan_title": plan_title, "kind": row.kind,
-                    "starts_at": row.starts_at.isoformat(), "ends_at": row.ends_at.isoformat(),
-                    "place": row.place, "video_url": row.video_url},
-        "version": version, "supersedes": supersedes, "reason": reason,
+        "meeting": {
+            "id": row.id,
+            "title": row.title,
+            "plan_id": row.plan_id,
+            "plan_title": plan_title,
+            "kind": row.kind,
+            "starts_at": row.starts_at.isoformat(),
+            "ends_at": row.ends_at.isoformat(),
+            "place": row.place,
+            "video_url": row.video_url,
+        },
+        "version": version,
+        "supersedes": supersedes,
+        "reason": reason,
         "approved_by": people[approved.by].name if approved and approved.by in people else "",
         "approved_at": approved.at.isoformat() if approved else "",
-        "finalised_by": (people[final.by].name if final and final.by in people
-                         else persons.get(final.by if final else "", "")),
+        "finalised_by": (
+            people[final.by].name
+            if final and final.by in people
+            else persons.get(final.by if final else "", "")
+        ),
         "finalised_at": final.at.isoformat() if final else "",
         "attendance": [
-            {"participant": pid, "name": people[pid].name, "role": people[pid].role.value,
-             "organisation": people[pid].organisation, "service": people[pid].service,
-             "attendance": mark.value}
-            for pid, mark in sorted(state.attendance.items()) if pid in people
+            {
+                "participant": pid,
+                "name": people[pid].name,
+                "role": people[pid].role.value,
+                "organisation": people[pid].organisation,
+                "service": people[pid].service,
+                "attendance": mark.value,
+            }
+            for pid, mark in sorted(state.attendance.items())
+            if pid in people
         ],
         "items": [
-            {"id": i.id, "title": i.title, "section": i.section,
-             "section_title": loaded.ctx.sections[i.section].title
-             if i.section in loaded.ctx.sections else "",
-             "notes": notes.get(i.id, ""), "decisions": by_item.get(i.id, [])}
+            {
+                "id": i.id,
+                "title": i.title,
+                "section": i.section,
+                "section_title": loaded.ctx.sections[i.section].title
+                if i.section in loaded.ctx.sections
+                else "",
+                "notes": notes.get(i.id, ""),
+                "decisions": by_item.get(i.id, []),
+            }
             for i in state.agenda
         ],
         "next_meeting": next_meeting,
@@ -292,19 +351,21 @@ def minutes_content(loaded: Loaded, plan_title: str, decisions: Iterable[Decisio
     }
 
 
-def filter_content(content: dict[str, Any], loaded: Loaded, principal: Principal) -> dict[
-    str, Any
-]:
+def filter_content(content: dict[str, Any], loaded: Loaded, principal: Principal) -> dict[str, Any]:
     """The minutes as this person may see them: items and decisions of readable sections."""
     items = []
     agenda = {i.id: i for i in loaded.state.agenda}
     for item in content["items"]:
         agenda_item = agenda.get(item["id"]) or sm.AgendaItem(
-            item["id"], item["title"], item["section"], sm.ItemKind.FREE)
+            item["id"], item["title"], item["section"], sm.ItemKind.FREE
+        )
         if not loaded.can_read(principal, agenda_item):
             continue
-        decisions = [d for d in item["decisions"]
-                     if policy.check_read_section(loaded.ctx, principal, d["section"])]
+        decisions = [
+            d
+            for d in item["decisions"]
+            if policy.check_read_section(loaded.ctx, principal, d["section"])
+        ]
         items.append(item | {"decisions": decisions})
     visible_sections = {i["section"] for i in items}
     out = dict(content) | {"items": items}
@@ -312,15 +373,17 @@ def filter_content(content: dict[str, Any], loaded: Loaded, principal: Principal
         s.kind is SectionKind.COORDINATION and s.id in visible_sections
         for s in loaded.ctx.sections.values()
     ):
-        coordination = [s.id for s in loaded.ctx.sections.values()
-                        if s.kind is SectionKind.COORDINATION]
+        coordination = [
+            s.id for s in loaded.ctx.sections.values() if s.kind is SectionKind.COORDINATION
+        ]
         if not any(policy.check_read_section(loaded.ctx, principal, s) for s in coordination):
             out["next_evaluation"] = None
     return out
 
 
-async def apply_decisions(session: AsyncSession, services: Services, loaded: Loaded,
-                          by: str, now: datetime) -> list[tuple[str, Any]]:
+async def apply_decisions(
+    session: AsyncSession, services: Services, loaded: Loaded, by: str, now: datetime
+) -> list[tuple[str, Any]]:
     """Apply every decision to the plan's records. Returns the document edits to make
     after commit (document name, edit), so that text and records change together."""
     doc_edits: list[tuple[str, Any]] = []
@@ -345,46 +408,71 @@ async def apply_decisions(session: AsyncSession, services: Services, loaded: Loa
                         elif key in ("title", "frequency"):
                             setattr(row, key, value)
                 if d.kind != "evaluation":
-                    await repo.record(session, row, plan_id=row.plan_id, change="update",
-                                      by=by, at=now)
+                    await repo.record(
+                        session, row, plan_id=row.plan_id, change="update", by=by, at=now
+                    )
                 note = f"{stamp} ({loaded.row.title}): {d.data.get('summary', '')}"
-                doc_edits.append((MeasureDoc(row.plan_id, row.id).name,
-                                  fill_measure(progress=((stamp, note),))))
+                doc_edits.append(
+                    (MeasureDoc(row.plan_id, row.id).name, fill_measure(progress=((stamp, note),)))
+                )
                 outcome = {"measure": row.id, "status": row.status}
         elif d.kind == "new_measure":
             row = MeasureRow(
-                id=new_id(), plan_id=loaded.row.plan_id, section_id=d.data["section"],
-                title=d.data["title"], responsible_id=d.data.get("responsible"),
-                goal_ids=list(d.data.get("goal_ids", [])), frequency=d.data.get("frequency", ""),
+                id=new_id(),
+                plan_id=loaded.row.plan_id,
+                section_id=d.data["section"],
+                title=d.data["title"],
+                responsible_id=d.data.get("responsible"),
+                goal_ids=list(d.data.get("goal_ids", [])),
+                frequency=d.data.get("frequency", ""),
                 starts=date.fromisoformat(d.data["starts"]) if d.data.get("starts") else None,
                 ends=date.fromisoformat(d.data["ends"]) if d.data.get("ends") else None,
                 status=MeasureStatus.ACTIVE.value,
-                evaluate_by=(date.fromisoformat(d.data["evaluate_by"])
-                             if d.data.get("evaluate_by") else None),
+                evaluate_by=(
+                    date.fromisoformat(d.data["evaluate_by"]) if d.data.get("evaluate_by") else None
+                ),
             )
             await repo.record(session, row, plan_id=row.plan_id, change="create", by=by, at=now)
-            doc_edits.append((MeasureDoc(row.plan_id, row.id).name,
-                              fill_measure(d.data.get("description", ""),
-                                           ((stamp, f"Vedtatt i {loaded.row.title}."),))))
-            doc_edits.append((SectionDoc(row.plan_id, row.section_id).name,
-                              append_measure_id(row.id)))
+            doc_edits.append(
+                (
+                    MeasureDoc(row.plan_id, row.id).name,
+                    fill_measure(
+                        d.data.get("description", ""), ((stamp, f"Vedtatt i {loaded.row.title}."),)
+                    ),
+                )
+            )
+            doc_edits.append(
+                (SectionDoc(row.plan_id, row.section_id).name, append_measure_id(row.id))
+            )
             d.measure_id = row.id
             outcome = {"measure": row.id}
         elif d.kind == "next_evaluation":
             plan_row.next_evaluation = date.fromisoformat(d.data["date"])
-            await repo.record(session, plan_row, plan_id=plan_row.id, change="update", by=by,
-                              at=now)
+            await repo.record(
+                session, plan_row, plan_id=plan_row.id, change="update", by=by, at=now
+            )
             outcome = {"next_evaluation": d.data["date"]}
         elif d.kind == "next_meeting":
             starts = datetime.fromisoformat(d.data["starts_at"])
-            ends = (datetime.fromisoformat(d.data["ends_at"]) if d.data.get("ends_at")
-                    else starts + (loaded.row.ends_at - loaded.row.starts_at))
+            ends = (
+                datetime.fromisoformat(d.data["ends_at"])
+                if d.data.get("ends_at")
+                else starts + (loaded.row.ends_at - loaded.row.starts_at)
+            )
             follow_up = await schedule(
-                session, loaded.ctx, title=loaded.row.title, kind=loaded.row.kind,
-                starts_at=starts, ends_at=ends, place=d.data.get("place", loaded.row.place),
+                session,
+                loaded.ctx,
+                title=loaded.row.title,
+                kind=loaded.row.kind,
+                starts_at=starts,
+                ends_at=ends,
+                place=d.data.get("place", loaded.row.place),
                 video_url=d.data.get("video_url", loaded.row.video_url),
                 invited=sorted(loaded.state.invited - {loaded.state.owner}),
-                chair=None, agenda=(), by=by, now=now,
+                chair=None,
+                agenda=(),
+                by=by,
+                now=now,
             )
             outcome = {"meeting": follow_up.id}
         d.applied_at = now
@@ -393,29 +481,63 @@ async def apply_decisions(session: AsyncSession, services: Services, loaded: Loa
 
 
 async def schedule(
-    session: AsyncSession, ctx: PlanContext, *, title: str, kind: str, starts_at: datetime,
-    ends_at: datetime, place: str, video_url: str, invited: list[str], chair: str | None,
-    agenda: Iterable[sm.AgendaItem], by: str, now: datetime,
+    session: AsyncSession,
+    ctx: PlanContext,
+    *,
+    title: str,
+    kind: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    place: str,
+    video_url: str,
+    invited: list[str],
+    chair: str | None,
+    agenda: Iterable[sm.AgendaItem],
+    by: str,
+    now: datetime,
 ) -> MeetingRow:
     owner = next(p for p in ctx.plan.participants if p.role is Role.OWNER)
     meeting_id = new_id()
     state = sm.new_meeting(meeting_id, owner.id, invited, agenda, chair)
     row = MeetingRow(
-        id=meeting_id, plan_id=ctx.plan.id, title=title, kind=kind, starts_at=starts_at,
-        ends_at=ends_at, place=place, video_url=video_url, status=state.status.value,
-        state=dict(sm.to_dict(state)), ics_sequence=0, created_at=now,
+        id=meeting_id,
+        plan_id=ctx.plan.id,
+        title=title,
+        kind=kind,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place,
+        video_url=video_url,
+        status=state.status.value,
+        state=dict(sm.to_dict(state)),
+        ics_sequence=0,
+        created_at=now,
     )
     await repo.record(session, row, plan_id=ctx.plan.id, change="create", by=by, at=now)
     return row
 
 
-async def store_minutes(session: AsyncSession, loaded: Loaded, content: dict[str, Any], *,
-                        by: str, now: datetime, supersedes: int | None = None,
-                        reason: str = "") -> MinutesRow:
+async def store_minutes(
+    session: AsyncSession,
+    loaded: Loaded,
+    content: dict[str, Any],
+    *,
+    by: str,
+    now: datetime,
+    supersedes: int | None = None,
+    reason: str = "",
+) -> MinutesRow:
     digest = content_hash(content)
-    row = MinutesRow(meeting_id=loaded.row.id, version=content["version"],
-                     supersedes=supersedes, reason=reason, content=content | {"hash": digest},
-                     hash=digest, created_by=by, created_at=now)
+    row = MinutesRow(
+        meeting_id=loaded.row.id,
+        version=content["version"],
+        supersedes=supersedes,
+        reason=reason,
+        content=content | {"hash": digest},
+        hash=digest,
+        created_by=by,
+        created_at=now,
+    )
     session.add(row)
     await session.flush()
     return row
@@ -449,11 +571,21 @@ async def send_invitations(services: Services, meeting_id: str) -> int:
         if who is None or not who.email:
             continue
         body = ics.invitation(
-            {"id": row.id, "title": row.title, "starts_at": row.starts_at,
-             "ends_at": row.ends_at, "place": row.place, "video_url": row.video_url},
-            attendee_name=who.name, attendee_email=who.email,
-            organizer_name=chair.name if chair else "", base_url=settings.base_url,
-            sequence=row.ics_sequence, method="CANCEL" if cancelled else "REQUEST", now=now,
+            {
+                "id": row.id,
+                "title": row.title,
+                "starts_at": row.starts_at,
+                "ends_at": row.ends_at,
+                "place": row.place,
+                "video_url": row.video_url,
+            },
+            attendee_name=who.name,
+            attendee_email=who.email,
+            organizer_name=chair.name if chair else "",
+            base_url=settings.base_url,
+            sequence=row.ics_sequence,
+            method="CANCEL" if cancelled else "REQUEST",
+            now=now,
         )
         subject = ("Avlyst: " if cancelled else "Invitasjon: ") + row.title
         text_body = (
@@ -462,16 +594,19 @@ async def send_invitations(services: Services, meeting_id: str) -> int:
             + f"\n\n{settings.base_url}/meetings/{row.id}\n"
         )
         sender = settings.smtp.sender if settings.smtp else "planrom@localhost"
-        message = mail.letter(sender=sender, to=who.email, subject=subject, text=text_body,
-                              at=now)
-        message.add_attachment(body, maintype="text", subtype="calendar",
-                               filename=f"mote-{row.id}.ics",
-                               params={"method": "CANCEL" if cancelled else "REQUEST"})
+        message = mail.letter(sender=sender, to=who.email, subject=subject, text=text_body, at=now)
+        message.add_attachment(
+            body,
+            maintype="text",
+            subtype="calendar",
+            filename=f"mote-{row.id}.ics",
+            params={"method": "CANCEL" if cancelled else "REQUEST"},
+        )
         if settings.smtp is not None:
             await mail.send(settings.smtp, message)
         else:
-            await mail.write_outbox(settings.outbox_dir,
-                                    f"{row.id}-{pid}-{row.ics_sequence}-{new_id(6)}.eml",
-                                    message)
+            await mail.write_outbox(
+                settings.outbox_dir, f"{row.id}-{pid}-{row.ics_sequence}-{new_id(6)}.eml", message
+            )
         sent += 1
     return sent

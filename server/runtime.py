@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from collab.editing import YDoc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from collab.editing import YDoc
 from server.metrics import Metrics
 from server.settings import Settings
 

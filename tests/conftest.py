@@ -27,7 +27,7 @@ from server.app import create_app
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.migrate import upgrade
 from server.runtime import Services, utcnow
-from server.settings import Settings, default_database_url
+from server.settings import Settings
 
 PG_URL = os.environ.get("PLANROM_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("PLANROM_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -39,8 +39,9 @@ def _reachable(url: str, default_port: int) -> bool:
 
     parts = urlsplit(url.replace("+asyncpg", ""))
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port),
-                                      timeout=1):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), timeout=1
+        ):
             return True
     except OSError:
         return False
@@ -220,17 +221,25 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
 test_settings.__test__ = False  # type: ignore[attr-defined]
 
 
-async def start_server(settings: Settings, clock: Clock | None = None,
-                       port: int | None = None) -> LiveServer:
+async def start_server(
+    settings: Settings, clock: Clock | None = None, port: int | None = None
+) -> LiveServer:
     port = port or free_port()
     settings = settings.with_(base_url=f"http://127.0.0.1:{port}")
     clock = clock or Clock()
     engine = make_engine(settings.database_url)
-    services = Services(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
-                        clock=clock)
+    services = Services(
+        settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), clock=clock
+    )
     app = create_app(settings, services=services)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            ws_per_message_deflate=False, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws_per_message_deflate=False,
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -23,8 +23,14 @@ from collab.yproto import (
 
 
 class YClient:
-    def __init__(self, url: str, token: str | None, *, client_id: int | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str | None,
+        *,
+        client_id: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.url = url
         self.token = token
         self.headers = headers or {}
@@ -41,8 +47,9 @@ class YClient:
 
     async def connect(self) -> None:
         auth = {"token": self.token} if self.token else None
-        await self.sio.connect(self.url, auth=auth, headers=self.headers,
-                               transports=["websocket"], wait_timeout=20)
+        await self.sio.connect(
+            self.url, auth=auth, headers=self.headers, transports=["websocket"], wait_timeout=20
+        )
 
     async def close(self) -> None:
         await self.sio.disconnect()
@@ -76,12 +83,13 @@ class YClient:
             self.synced[name] = asyncio.Event()
         return self.docs[name]
 
-    async def join(self, name: str, *, client_id: int | None = None,
-                   sync: bool = True) -> dict[str, Any]:
+    async def join(
+        self, name: str, *, client_id: int | None = None, sync: bool = True
+    ) -> dict[str, Any]:
         doc = self.doc(name)
-        ack = await self.sio.call("doc:join", {"doc": name,
-                                               "client_id": client_id or doc.client_id},
-                                  timeout=30)
+        ack = await self.sio.call(
+            "doc:join", {"doc": name, "client_id": client_id or doc.client_id}, timeout=30
+        )
         if ack.get("ok") and sync:
             await self.send(name, encode_sync(SyncStep.STEP1, doc.get_state()))
         return dict(ack)
@@ -103,17 +111,18 @@ class YClient:
         update = doc.get_update(before)
         return await self.send(name, encode_sync(SyncStep.UPDATE, update))
 
-    async def insert(self, name: str, index: int, content: str,
-                     field: str = "situation") -> dict[str, Any]:
+    async def insert(
+        self, name: str, index: int, content: str, field: str = "situation"
+    ) -> dict[str, Any]:
         def change(doc: Doc) -> None:
             text = doc.get(field, type=Text)
             text.insert(min(index, len(text)), content)  # index in UTF-8 bytes (pycrdt)
 
         return await self.edit(name, change)
 
-    async def set_awareness(self, name: str, state: dict[str, Any], clock: int = 1) -> dict[
-        str, Any
-    ]:
+    async def set_awareness(
+        self, name: str, state: dict[str, Any], clock: int = 1
+    ) -> dict[str, Any]:
         message = encode_awareness((AwarenessState(self.doc(name).client_id, clock, state),))
         return await self.send(name, message)
 
@@ -135,8 +144,9 @@ class YClient:
         message = decode(data)
         if isinstance(message, SyncMessage):
             if message.step is SyncStep.STEP1:
-                await self.sio.emit("doc:msg", (name, encode_sync(
-                    SyncStep.STEP2, doc.get_update(message.payload))))
+                await self.sio.emit(
+                    "doc:msg", (name, encode_sync(SyncStep.STEP2, doc.get_update(message.payload)))
+                )
             else:
                 doc.apply_update(message.payload)
                 if message.step is SyncStep.STEP2:

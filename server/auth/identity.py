@@ -22,7 +22,7 @@ from server.settings import Settings
 
 SESSION_COOKIE = "planrom_session"
 CSRF_HEADER = "x-csrf-token"
-TOKEN_PREFIX = "prt_"
+TOKEN_PREFIX = "prt_"  # noqa: S105 (a prefix that marks Planrom tokens, not a secret)
 MAX_CREDENTIAL_LENGTH = 200
 
 

@@ -111,8 +111,9 @@ class SqlDocStore:
                             text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": _lock_key(doc)}
                         )
                 rows = [
-                    DocUpdate(doc=p.doc, data=p.update, person_id=p.person, origin=p.origin,
-                              at=p.at)
+                    DocUpdate(
+                        doc=p.doc, data=p.update, person_id=p.person, origin=p.origin, at=p.at
+                    )
                     for p in batch
                 ]
                 session.add_all(rows)

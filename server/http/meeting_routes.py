@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from starlette.responses import Response
 
@@ -19,8 +19,14 @@ from server import ics, meeting_service, minutes
 from server.db import meeting_repo, repo
 from server.db.models import DecisionRow, MeetingRow
 from server.http.common import ApiError, Call, api
-from server.http.render import DATE_SCHEMA, DATETIME_SCHEMA, ID_SCHEMA, parse_date, \
-    parse_datetime, text
+from server.http.render import (
+    DATE_SCHEMA,
+    DATETIME_SCHEMA,
+    ID_SCHEMA,
+    parse_date,
+    parse_datetime,
+    text,
+)
 
 log = logging.getLogger("planrom.meetings")
 
@@ -37,7 +43,8 @@ SCHEDULE = {
     "type": "object",
     "additionalProperties": False,
     "required": ["starts_at", "invited"],
-    "properties": MEETING_FIELDS | {
+    "properties": MEETING_FIELDS
+    | {
         "chair": ID_SCHEMA,
         "minute_taker": ID_SCHEMA,
         "agenda": {"enum": ["draft", "empty"]},
@@ -72,9 +79,17 @@ def _refused(exc: sm.Refused) -> ApiError:
 
 
 def _meeting_json(row: MeetingRow) -> dict[str, Any]:
-    return {"id": row.id, "plan": row.plan_id, "title": row.title, "kind": row.kind,
-            "status": row.status, "starts_at": row.starts_at.isoformat(),
-            "ends_at": row.ends_at.isoformat(), "place": row.place, "video_url": row.video_url}
+    return {
+        "id": row.id,
+        "plan": row.plan_id,
+        "title": row.title,
+        "kind": row.kind,
+        "status": row.status,
+        "starts_at": row.starts_at.isoformat(),
+        "ends_at": row.ends_at.isoformat(),
+        "place": row.place,
+        "video_url": row.video_url,
+    }
 
 
 def _check_invitees(call: Call, ctx: PlanContext, invited: Iterable[str]) -> None:
@@ -91,14 +106,21 @@ def _times(body: dict[str, Any], row: MeetingRow | None = None) -> tuple[datetim
     starts = parse_datetime(body.get("starts_at"), "starts_at") or (row.starts_at if row else None)
     assert starts is not None
     ends = parse_datetime(body.get("ends_at"), "ends_at") or (
-        row.ends_at if row and "starts_at" not in body else starts + timedelta(hours=1))
+        row.ends_at if row and "starts_at" not in body else starts + timedelta(hours=1)
+    )
     if ends <= starts:
         raise ApiError("malformed", "ends_at: the meeting must end after it starts.")
     return starts, ends
 
 
-@api("POST", "/api/plans/{plan}/meetings", summary="Schedule a meeting", body=SCHEDULE,
-     status=201, tag="meetings")
+@api(
+    "POST",
+    "/api/plans/{plan}/meetings",
+    summary="Schedule a meeting",
+    body=SCHEDULE,
+    status=201,
+    tag="meetings",
+)
 async def schedule_meeting(call: Call) -> Any:
     plan_id = call.param_id("plan")
     ctx = await call.plan(plan_id)
@@ -108,14 +130,16 @@ async def schedule_meeting(call: Call) -> Any:
     invited = list(body["invited"])
     _check_invitees(call, ctx, invited)
     if kind == "one-to-one":
-        roles = {ctx.plan.participant(p).role for p in invited if ctx.plan.participant(p)}
+        people = [ctx.plan.participant(p) for p in invited]
+        roles = {who.role for who in people if who is not None}
         if len(invited) != 1 or Role.COORDINATOR not in roles:
-            raise ApiError("malformed",
-                           "invited: a one-to-one meeting is the owner and the coordinator.")
+            raise ApiError(
+                "malformed", "invited: a one-to-one meeting is the owner and the coordinator."
+            )
     starts, ends = _times(body)
     for key in ("chair", "minute_taker"):
-        if key in body and body[key] not in invited and ctx.plan.participant(body[key]) and \
-                ctx.plan.participant(body[key]).role is not Role.OWNER:  # type: ignore[union-attr]
+        chosen = ctx.plan.participant(body[key]) if key in body else None
+        if chosen is not None and chosen.id not in invited and chosen.role is not Role.OWNER:
             raise ApiError("malformed", f"{key}: must be invited.")
     agenda: list[sm.AgendaItem] = []
     if body.get("agenda", "draft") == "draft":
@@ -126,7 +150,8 @@ async def schedule_meeting(call: Call) -> Any:
             measures=[repo.to_measure(m) for m in await repo.measures_of_plan(call.db, plan_id)],
             goals=await meeting_service.plan_goals(call.services, ctx),
             changed_measures=await meeting_repo.measures_changed_since(
-                call.db, plan_id, last.updated_at if last else None),
+                call.db, plan_id, last.updated_at if last else None
+            ),
             next_evaluation=ctx.plan.next_evaluation,
             new_id=new_id,
         )
@@ -136,16 +161,26 @@ async def schedule_meeting(call: Call) -> Any:
         agenda.append(sm.AgendaItem(new_id(), extra["title"], extra["section"], sm.ItemKind.FREE))
     try:
         row = await meeting_service.schedule(
-            call.db, ctx, title=body.get("title", "Ansvarsgruppemøte"), kind=kind,
-            starts_at=starts, ends_at=ends, place=body.get("place", ""),
-            video_url=body.get("video_url", ""), invited=invited, chair=body.get("chair"),
-            agenda=agenda, by=call.principal.person, now=call.now,
+            call.db,
+            ctx,
+            title=body.get("title", "Ansvarsgruppemøte"),
+            kind=kind,
+            starts_at=starts,
+            ends_at=ends,
+            place=body.get("place", ""),
+            video_url=body.get("video_url", ""),
+            invited=invited,
+            chair=body.get("chair"),
+            agenda=agenda,
+            by=call.principal.person,
+            now=call.now,
         )
         if body.get("minute_taker"):
             loaded = await meeting_service.load(call.db, row.id, call.now)
             assert loaded is not None
-            await meeting_service.command(call.db, loaded, call.principal,
-                                          sm.SetMinuteTaker(body["minute_taker"]), call.now)
+            await meeting_service.command(
+                call.db, loaded, call.principal, sm.SetMinuteTaker(body["minute_taker"]), call.now
+            )
     except sm.Refused as exc:
         raise _refused(exc) from None
     call.log(plan_id, "change", f"meeting:{row.id}", "scheduled")
@@ -172,19 +207,29 @@ async def _loaded(call: Call, *, lock: bool = False) -> meeting_service.Loaded:
     loaded = await meeting_service.load(call.db, meeting_id, call.now, lock=lock)
     if loaded is None:
         raise ApiError("not-found", "Fant ikke møtet.")
-    call.require(policy.check_see_meeting(loaded.ctx, call.principal, loaded.state),
-                 loaded.row.plan_id, f"meeting:{meeting_id}")
+    call.require(
+        policy.check_see_meeting(loaded.ctx, call.principal, loaded.state),
+        loaded.row.plan_id,
+        f"meeting:{meeting_id}",
+    )
     return loaded
 
 
-def _visible_decisions(call: Call, loaded: meeting_service.Loaded,
-                       rows: Iterable[DecisionRow]) -> list[dict[str, Any]]:
+def _visible_decisions(
+    call: Call, loaded: meeting_service.Loaded, rows: Iterable[DecisionRow]
+) -> list[dict[str, Any]]:
     visible = {i.id for i in loaded.state.agenda if loaded.can_read(call.principal, i)}
     return [
-        {"id": d.id, "item": d.item_id, "kind": d.kind, "measure": d.measure_id,
-         "section": d.section_id, "summary": d.data.get("summary", ""),
-         "data": {k: v for k, v in d.data.items() if k != "summary"},
-         "applied": d.applied_at is not None}
+        {
+            "id": d.id,
+            "item": d.item_id,
+            "kind": d.kind,
+            "measure": d.measure_id,
+            "section": d.section_id,
+            "summary": d.data.get("summary", ""),
+            "data": {k: v for k, v in d.data.items() if k != "summary"},
+            "applied": d.applied_at is not None,
+        }
         for d in rows
         if d.item_id in visible
         and policy.check_read_section(loaded.ctx, call.principal, d.section_id)
@@ -210,13 +255,19 @@ UPDATE_MEETING = {
 }
 
 
-@api("PATCH", "/api/meetings/{meeting}", summary="Reschedule or re-invite (sends updates)",
-     body=UPDATE_MEETING, tag="meetings")
+@api(
+    "PATCH",
+    "/api/meetings/{meeting}",
+    summary="Reschedule or re-invite (sends updates)",
+    body=UPDATE_MEETING,
+    tag="meetings",
+)
 async def update_meeting(call: Call) -> Any:
     loaded = await _loaded(call, lock=True)
     ctx, row = loaded.ctx, loaded.row
-    call.require(policy.check_schedule_meeting(ctx, call.principal), row.plan_id,
-                 f"meeting:{row.id}")
+    call.require(
+        policy.check_schedule_meeting(ctx, call.principal), row.plan_id, f"meeting:{row.id}"
+    )
     if loaded.state.status is not sm.MeetingStatus.SCHEDULED:
         raise ApiError("conflict", "Bare et planlagt møte kan endres.")
     body = call.body
@@ -228,20 +279,27 @@ async def update_meeting(call: Call) -> Any:
             for gone in sorted(state.invited - wanted):
                 if state.chair == gone or state.minute_taker == gone:
                     raise ApiError("conflict", "Ordstyrer eller referent kan ikke fjernes.")
-            new_state = sm.new_meeting(row.id, state.owner, sorted(wanted - {state.owner}),
-                                       state.agenda, state.chair)
+            new_state = sm.new_meeting(
+                row.id, state.owner, sorted(wanted - {state.owner}), state.agenda, state.chair
+            )
         except sm.Refused as exc:
             raise _refused(exc) from None
-        loaded.state = new_state if state.minute_taker is None else sm.apply(
-            new_state, sm.SetMinuteTaker(state.minute_taker),
-            sm.Actor(state.owner, Role.OWNER.value), call.now)[0]
+        loaded.state = (
+            new_state
+            if state.minute_taker is None
+            else sm.apply(
+                new_state,
+                sm.SetMinuteTaker(state.minute_taker),
+                sm.Actor(state.owner, Role.OWNER.value),
+                call.now,
+            )[0]
+        )
     row.starts_at, row.ends_at = _times(body, row)
     for key in ("title", "place", "video_url"):
         if key in body:
             setattr(row, key, body[key])
     row.ics_sequence += 1
-    await meeting_repo.save_state(call.db, row, loaded.state, by=call.principal.person,
-                                  at=call.now)
+    await meeting_repo.save_state(call.db, row, loaded.state, by=call.principal.person, at=call.now)
     call.log(row.plan_id, "change", f"meeting:{row.id}", ", ".join(sorted(body)))
     call.after_commit(lambda: call.services.meeting_changed(row.id))
     _send_invitations(call, row.id)
@@ -254,23 +312,28 @@ async def _run(call: Call, command: sm.Command, what: str) -> Any:
         await meeting_service.command(call.db, loaded, call.principal, command, call.now)
     except sm.Refused as exc:
         if exc.code == "forbidden":
-            call.log(loaded.row.plan_id, "denied", f"meeting:{loaded.row.id}", exc.reason,
-                     keep=True)
+            call.log(
+                loaded.row.plan_id, "denied", f"meeting:{loaded.row.id}", exc.reason, keep=True
+            )
         raise _refused(exc) from None
     if isinstance(command, sm.Cancel):
         loaded.row.ics_sequence += 1
         _send_invitations(call, loaded.row.id)
     call.log(loaded.row.plan_id, "change", f"meeting:{loaded.row.id}", what)
     call.after_commit(lambda: call.services.meeting_changed(loaded.row.id))
-    return _meeting_json(loaded.row) | {
-        "state": meeting_service.wire_state(loaded, call.principal)}
+    return _meeting_json(loaded.row) | {"state": meeting_service.wire_state(loaded, call.principal)}
 
 
 EMPTY = {"type": "object", "maxProperties": 0}
 
 
-@api("POST", "/api/meetings/{meeting}/cancel", summary="Cancel a scheduled meeting",
-     body=EMPTY, tag="meetings")
+@api(
+    "POST",
+    "/api/meetings/{meeting}/cancel",
+    summary="Cancel a scheduled meeting",
+    body=EMPTY,
+    tag="meetings",
+)
 async def cancel_meeting(call: Call) -> Any:
     return await _run(call, sm.Cancel(), "cancelled")
 
@@ -283,20 +346,30 @@ ADD_ITEM = {
 }
 
 
-@api("POST", "/api/meetings/{meeting}/agenda", summary="Add an agenda item (chair)",
-     body=ADD_ITEM, status=201, tag="meetings")
+@api(
+    "POST",
+    "/api/meetings/{meeting}/agenda",
+    summary="Add an agenda item (chair)",
+    body=ADD_ITEM,
+    status=201,
+    tag="meetings",
+)
 async def add_item(call: Call) -> Any:
     loaded = await _loaded(call)
     body = call.body
     if body["section"] not in loaded.ctx.sections:
         raise ApiError("not-found", "Fant ikke den delen av planen.")
     measure = body.get("measure")
-    if measure is not None and (measure not in loaded.measures
-                                or loaded.measures[measure].section != body["section"]):
+    if measure is not None and (
+        measure not in loaded.measures or loaded.measures[measure].section != body["section"]
+    ):
         raise ApiError("not-found", "Fant ikke tiltaket i den delen av planen.")
     kind = sm.ItemKind.MEASURE if measure else sm.ItemKind.FREE
-    return await _run(call, sm.AddItem(sm.AgendaItem(new_id(), body["title"], body["section"],
-                                                     kind, measure)), "agenda item added")
+    return await _run(
+        call,
+        sm.AddItem(sm.AgendaItem(new_id(), body["title"], body["section"], kind, measure)),
+        "agenda item added",
+    )
 
 
 MOVE_ITEM = {
@@ -307,15 +380,25 @@ MOVE_ITEM = {
 }
 
 
-@api("PATCH", "/api/meetings/{meeting}/agenda/{item}", summary="Move an agenda item (chair)",
-     body=MOVE_ITEM, tag="meetings")
+@api(
+    "PATCH",
+    "/api/meetings/{meeting}/agenda/{item}",
+    summary="Move an agenda item (chair)",
+    body=MOVE_ITEM,
+    tag="meetings",
+)
 async def move_item(call: Call) -> Any:
-    return await _run(call, sm.MoveItem(call.param_id("item"), call.body["index"]),
-                      "agenda item moved")
+    return await _run(
+        call, sm.MoveItem(call.param_id("item"), call.body["index"]), "agenda item moved"
+    )
 
 
-@api("DELETE", "/api/meetings/{meeting}/agenda/{item}",
-     summary="Remove an agenda item (chair)", tag="meetings")
+@api(
+    "DELETE",
+    "/api/meetings/{meeting}/agenda/{item}",
+    summary="Remove an agenda item (chair)",
+    tag="meetings",
+)
 async def remove_item(call: Call) -> Any:
     return await _run(call, sm.RemoveItem(call.param_id("item")), "agenda item removed")
 
@@ -328,16 +411,26 @@ WHO = {
 }
 
 
-@api("POST", "/api/meetings/{meeting}/chair",
-     summary="Hand the chair to someone (owner or guardian)", body=WHO, tag="meetings")
+@api(
+    "POST",
+    "/api/meetings/{meeting}/chair",
+    summary="Hand the chair to someone (owner or guardian)",
+    body=WHO,
+    tag="meetings",
+)
 async def delegate_chair(call: Call) -> Any:
     if call.body["participant"] is None:
         raise ApiError("malformed", "participant: who takes the chair?")
     return await _run(call, sm.DelegateChair(call.body["participant"]), "chair handed over")
 
 
-@api("POST", "/api/meetings/{meeting}/minute-taker", summary="Name the minute-taker (chair)",
-     body=WHO, tag="meetings")
+@api(
+    "POST",
+    "/api/meetings/{meeting}/minute-taker",
+    summary="Name the minute-taker (chair)",
+    body=WHO,
+    tag="meetings",
+)
 async def set_minute_taker(call: Call) -> Any:
     return await _run(call, sm.SetMinuteTaker(call.body["participant"]), "minute-taker named")
 
@@ -360,8 +453,12 @@ DECISION = {
             "additionalProperties": False,
             "minProperties": 1,
             "properties": {
-                "title": text(300, 1), "frequency": text(300), "responsible": ID_SCHEMA,
-                "starts": _DATE_OR_NULL, "ends": _DATE_OR_NULL, "evaluate_by": _DATE_OR_NULL,
+                "title": text(300, 1),
+                "frequency": text(300),
+                "responsible": ID_SCHEMA,
+                "starts": _DATE_OR_NULL,
+                "ends": _DATE_OR_NULL,
+                "evaluate_by": _DATE_OR_NULL,
             },
         },
         "section": ID_SCHEMA,
@@ -407,8 +504,14 @@ def _check_responsible(call: Call, ctx: PlanContext, participant: str, section: 
         raise ApiError("conflict", f"{who.name} kan ikke få ansvaret: {decision.reason}.")
 
 
-@api("POST", "/api/meetings/{meeting}/decisions", summary="Record a structured decision",
-     body=DECISION, status=201, tag="meetings")
+@api(
+    "POST",
+    "/api/meetings/{meeting}/decisions",
+    summary="Record a structured decision",
+    body=DECISION,
+    status=201,
+    tag="meetings",
+)
 async def record_decision(call: Call) -> Any:
     loaded = await _loaded(call, lock=True)
     body = dict(call.body)
@@ -416,8 +519,11 @@ async def record_decision(call: Call) -> Any:
     item = loaded.state.item(body["item"])
     if item is None or not loaded.can_read(call.principal, item):
         raise ApiError("not-found", "Fant ikke saken på dagsorden.")
-    call.require(policy.check_record_decision(ctx, call.principal, loaded.state, item),
-                 ctx.plan.id, f"meeting:{loaded.row.id}")
+    call.require(
+        policy.check_record_decision(ctx, call.principal, loaded.state, item),
+        ctx.plan.id,
+        f"meeting:{loaded.row.id}",
+    )
     kind = body.pop("kind")
     for needed in _NEEDS[kind]:
         if needed not in body:
@@ -435,8 +541,11 @@ async def record_decision(call: Call) -> Any:
         section = body["section"]
         if section not in ctx.sections:
             raise ApiError("not-found", "Fant ikke den delen av planen.")
-        call.require(policy.check_read_section(ctx, call.principal, section), ctx.plan.id,
-                     f"section:{section}")
+        call.require(
+            policy.check_read_section(ctx, call.principal, section),
+            ctx.plan.id,
+            f"section:{section}",
+        )
         _check_responsible(call, ctx, body["responsible"], section)
         for key in ("starts", "ends", "evaluate_by"):
             parse_date(body.get(key), key)
@@ -461,26 +570,37 @@ async def record_decision(call: Call) -> Any:
     if measure is not None:
         body.pop("measure")
     body["summary"] = meeting_service.summarise(kind, body, ctx, measure)
-    row = DecisionRow(id=new_id(), meeting_id=loaded.row.id, plan_id=ctx.plan.id,
-                      item_id=item.id, section_id=section, kind=kind,
-                      measure_id=measure.id if measure else None, data=body,
-                      created_by=call.principal.person, created_at=call.now)
+    row = DecisionRow(
+        id=new_id(),
+        meeting_id=loaded.row.id,
+        plan_id=ctx.plan.id,
+        item_id=item.id,
+        section_id=section,
+        kind=kind,
+        measure_id=measure.id if measure else None,
+        data=body,
+        created_by=call.principal.person,
+        created_at=call.now,
+    )
     call.db.add(row)
     await call.db.flush()
     call.log(ctx.plan.id, "change", f"meeting:{loaded.row.id}", f"decision {kind}")
     return _visible_decisions(call, loaded, [row])[0]
 
 
-@api("GET", "/api/meetings/{meeting}/decisions", summary="Decisions I may see",
-     tag="meetings")
+@api("GET", "/api/meetings/{meeting}/decisions", summary="Decisions I may see", tag="meetings")
 async def list_decisions(call: Call) -> Any:
     loaded = await _loaded(call)
     rows = await meeting_repo.decisions(call.db, loaded.row.id)
     return {"decisions": _visible_decisions(call, loaded, rows)}
 
 
-@api("DELETE", "/api/meetings/{meeting}/decisions/{decision}",
-     summary="Withdraw a decision before approval", tag="meetings")
+@api(
+    "DELETE",
+    "/api/meetings/{meeting}/decisions/{decision}",
+    summary="Withdraw a decision before approval",
+    tag="meetings",
+)
 async def remove_decision(call: Call) -> Any:
     loaded = await _loaded(call, lock=True)
     row = await call.db.get(DecisionRow, call.param_id("decision"))
@@ -489,8 +609,11 @@ async def remove_decision(call: Call) -> Any:
     item = loaded.state.item(row.item_id)
     if item is None:
         raise ApiError("not-found", "Fant ikke vedtaket.")
-    call.require(policy.check_record_decision(loaded.ctx, call.principal, loaded.state, item),
-                 loaded.row.plan_id, f"meeting:{loaded.row.id}")
+    call.require(
+        policy.check_record_decision(loaded.ctx, call.principal, loaded.state, item),
+        loaded.row.plan_id,
+        f"meeting:{loaded.row.id}",
+    )
     row.removed_at = call.now
     call.log(loaded.row.plan_id, "change", f"meeting:{loaded.row.id}", "removed decision")
     return {"ok": True}
@@ -499,8 +622,13 @@ async def remove_decision(call: Call) -> Any:
 # --- approval and finalisation --------------------------------------------------------
 
 
-@api("POST", "/api/meetings/{meeting}/approve",
-     summary="The owner (or guardian) approves the minutes", body=EMPTY, tag="meetings")
+@api(
+    "POST",
+    "/api/meetings/{meeting}/approve",
+    summary="The owner (or guardian) approves the minutes",
+    body=EMPTY,
+    tag="meetings",
+)
 async def approve(call: Call) -> Any:
     reply = await _run(call, sm.Approve(), "minutes approved")
     meeting_id = call.param_id("meeting")
@@ -514,31 +642,40 @@ async def _recheck_items(call: Call, meeting_id: str) -> None:
         await call.services.realtime.recheck_prefix(f"meeting:{meeting_id}:")
 
 
-@api("POST", "/api/meetings/{meeting}/finalize",
-     summary="The coordinator finalises: minutes freeze, decisions apply to the plan",
-     body=EMPTY, tag="meetings")
+@api(
+    "POST",
+    "/api/meetings/{meeting}/finalize",
+    summary="The coordinator finalises: minutes freeze, decisions apply to the plan",
+    body=EMPTY,
+    tag="meetings",
+)
 async def finalize(call: Call) -> Any:
     loaded = await _loaded(call, lock=True)
     try:
         await meeting_service.command(call.db, loaded, call.principal, sm.Finalize(), call.now)
     except sm.Refused as exc:
         if exc.code == "forbidden":
-            call.log(loaded.row.plan_id, "denied", f"meeting:{loaded.row.id}", exc.reason,
-                     keep=True)
+            call.log(
+                loaded.row.plan_id, "denied", f"meeting:{loaded.row.id}", exc.reason, keep=True
+            )
         raise _refused(exc) from None
     by = call.principal.person
-    doc_edits = await meeting_service.apply_decisions(call.db, call.services, loaded, by,
-                                                      call.now)
+    doc_edits = await meeting_service.apply_decisions(call.db, call.services, loaded, by, call.now)
     notes = await meeting_service.notes_of(call.services, loaded.row.id, loaded.state.agenda)
     decisions = await meeting_repo.decisions(call.db, loaded.row.id)
     fresh = await meeting_service.load(call.db, loaded.row.id, call.now)
     assert fresh is not None
     fresh.state = loaded.state
-    content = meeting_service.minutes_content(fresh, fresh.ctx.plan.title, decisions, notes,
-                                              1, None, "")
+    content = meeting_service.minutes_content(
+        fresh, fresh.ctx.plan.title, decisions, notes, 1, None, ""
+    )
     stored = await meeting_service.store_minutes(call.db, fresh, content, by=by, now=call.now)
-    call.log(loaded.row.plan_id, "change", f"meeting:{loaded.row.id}",
-             f"finalised; minutes v1 {stored.hash[:12]}")
+    call.log(
+        loaded.row.plan_id,
+        "change",
+        f"meeting:{loaded.row.id}",
+        f"finalised; minutes v1 {stored.hash[:12]}",
+    )
     meeting_id = loaded.row.id
     plan_id = loaded.row.plan_id
 
@@ -570,17 +707,25 @@ CORRECTION = {
 }
 
 
-@api("POST", "/api/meetings/{meeting}/corrections",
-     summary="Correct finalised minutes: a new, linked version", body=CORRECTION,
-     status=201, tag="meetings")
+@api(
+    "POST",
+    "/api/meetings/{meeting}/corrections",
+    summary="Correct finalised minutes: a new, linked version",
+    body=CORRECTION,
+    status=201,
+    tag="meetings",
+)
 async def correct(call: Call) -> Any:
     loaded = await _loaded(call, lock=True)
     if loaded.state.status is not sm.MeetingStatus.FINAL:
         raise ApiError("conflict", "Bare ferdige referater rettes; skriv i møtet til da.")
     me = loaded.ctx.actor(call.principal)
     if me is None or me.role not in (Role.COORDINATOR, Role.OWNER, Role.GUARDIAN):
-        call.require(policy.Decision(False, "corrections are made by the coordinator or owner"),
-                     loaded.row.plan_id, f"meeting:{loaded.row.id}")
+        call.require(
+            policy.Decision(False, "corrections are made by the coordinator or owner"),
+            loaded.row.plan_id,
+            f"meeting:{loaded.row.id}",
+        )
     item = loaded.state.item(call.body["item"])
     if item is None or not loaded.can_read(call.principal, item):
         raise ApiError("not-found", "Fant ikke saken.")
@@ -588,22 +733,36 @@ async def correct(call: Call) -> Any:
     latest = versions[-1]
     content = dict(latest.content)
     content.pop("hash", None)
-    content["items"] = [i | {"notes": call.body["notes"]} if i["id"] == item.id else i
-                        for i in content["items"]]
+    content["items"] = [
+        i | {"notes": call.body["notes"]} if i["id"] == item.id else i for i in content["items"]
+    ]
     content["version"] = latest.version + 1
     content["supersedes"] = latest.version
     content["reason"] = call.body["reason"]
     stored = await meeting_service.store_minutes(
-        call.db, loaded, content, by=call.principal.person, now=call.now,
-        supersedes=latest.id, reason=call.body["reason"])
-    call.log(loaded.row.plan_id, "change", f"meeting:{loaded.row.id}",
-             f"minutes corrected: v{stored.version}")
+        call.db,
+        loaded,
+        content,
+        by=call.principal.person,
+        now=call.now,
+        supersedes=latest.id,
+        reason=call.body["reason"],
+    )
+    call.log(
+        loaded.row.plan_id,
+        "change",
+        f"meeting:{loaded.row.id}",
+        f"minutes corrected: v{stored.version}",
+    )
     return {"version": stored.version, "supersedes": latest.version, "hash": stored.hash}
 
 
-@api("GET", "/api/meetings/{meeting}/minutes",
-     summary="The minutes as I may see them (format=json|html|pdf, version=N)",
-     tag="meetings")
+@api(
+    "GET",
+    "/api/meetings/{meeting}/minutes",
+    summary="The minutes as I may see them (format=json|html|pdf, version=N)",
+    tag="meetings",
+)
 async def get_minutes(call: Call) -> Any:
     loaded = await _loaded(call)
     versions = await meeting_repo.minutes(call.db, loaded.row.id)
@@ -620,20 +779,27 @@ async def get_minutes(call: Call) -> Any:
     fmt = call.query("format", "json")
     lang = call.query("lang", "nb") or "nb"
     if fmt == "html":
-        return Response(minutes.render_minutes_html(content, lang),  # type: ignore[arg-type]
-                        media_type="text/html; charset=utf-8")
+        return Response(
+            minutes.render_minutes_html(cast(minutes.MinutesContent, content), lang),
+            media_type="text/html; charset=utf-8",
+        )
     if fmt == "pdf":
-        return Response(minutes.render_minutes_pdf(content, lang),  # type: ignore[arg-type]
-                        media_type="application/pdf",
-                        headers={"content-disposition":
-                                 f'attachment; filename="referat-{loaded.row.id}.pdf"'})
+        return Response(
+            minutes.render_minutes_pdf(cast(minutes.MinutesContent, content), lang),
+            media_type="application/pdf",
+            headers={"content-disposition": f'attachment; filename="referat-{loaded.row.id}.pdf"'},
+        )
     if fmt != "json":
         raise ApiError("malformed", "format: json, html or pdf.")
     return content | {"versions": [v.version for v in versions]}
 
 
-@api("GET", "/api/meetings/{meeting}/summary",
-     summary="A one-page, plain-language summary for the owner", tag="meetings")
+@api(
+    "GET",
+    "/api/meetings/{meeting}/summary",
+    summary="A one-page, plain-language summary for the owner",
+    tag="meetings",
+)
 async def owner_summary(call: Call) -> Any:
     loaded = await _loaded(call)
     versions = await meeting_repo.minutes(call.db, loaded.row.id)
@@ -642,13 +808,14 @@ async def owner_summary(call: Call) -> Any:
     owner = next(p for p in loaded.ctx.plan.participants if p.role is Role.OWNER)
     content = meeting_service.filter_content(dict(versions[-1].content), loaded, call.principal)
     return Response(
-        minutes.render_owner_summary_html(content, owner.name,  # type: ignore[arg-type]
-                                          call.query("lang", "nb") or "nb"),
-        media_type="text/html; charset=utf-8")
+        minutes.render_owner_summary_html(
+            cast(minutes.MinutesContent, content), owner.name, call.query("lang", "nb") or "nb"
+        ),
+        media_type="text/html; charset=utf-8",
+    )
 
 
-@api("GET", "/api/meetings/{meeting}/invite.ics", summary="My calendar invitation",
-     tag="meetings")
+@api("GET", "/api/meetings/{meeting}/invite.ics", summary="My calendar invitation", tag="meetings")
 async def invitation(call: Call) -> Any:
     loaded = await _loaded(call)
     me = loaded.ctx.actor(call.principal)
@@ -656,23 +823,41 @@ async def invitation(call: Call) -> Any:
     row = loaded.row
     chair = loaded.ctx.plan.participant(loaded.state.chair)
     cancelled = loaded.state.status is sm.MeetingStatus.CANCELLED or (
-        me.id not in loaded.state.invited and me.role is not Role.OWNER)
-    body = ics.invitation(
-        {"id": row.id, "title": row.title, "starts_at": row.starts_at, "ends_at": row.ends_at,
-         "place": row.place, "video_url": row.video_url},
-        attendee_name=me.name, attendee_email=me.email or None,
-        organizer_name=chair.name if chair else "", base_url=call.services.settings.base_url,
-        sequence=row.ics_sequence, method="CANCEL" if cancelled else "REQUEST", now=call.now,
+        me.id not in loaded.state.invited and me.role is not Role.OWNER
     )
-    return Response(body, media_type="text/calendar; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="mote-{row.id}.ics"'})
+    body = ics.invitation(
+        {
+            "id": row.id,
+            "title": row.title,
+            "starts_at": row.starts_at,
+            "ends_at": row.ends_at,
+            "place": row.place,
+            "video_url": row.video_url,
+        },
+        attendee_name=me.name,
+        attendee_email=me.email or None,
+        organizer_name=chair.name if chair else "",
+        base_url=call.services.settings.base_url,
+        sequence=row.ics_sequence,
+        method="CANCEL" if cancelled else "REQUEST",
+        now=call.now,
+    )
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="mote-{row.id}.ics"'},
+    )
 
 
 # --- between meetings -----------------------------------------------------------------
 
 
-@api("GET", "/api/plans/{plan}/changes",
-     summary="What changed since the last finalised meeting, as I may see it", tag="meetings")
+@api(
+    "GET",
+    "/api/plans/{plan}/changes",
+    summary="What changed since the last finalised meeting, as I may see it",
+    tag="meetings",
+)
 async def changes(call: Call) -> Any:
     plan_id = call.param_id("plan")
     ctx = await call.plan(plan_id)
@@ -695,15 +880,29 @@ async def changes(call: Call) -> Any:
             label = ctx.plan.title
         else:
             continue
-        out.append({"entity": v.entity, "id": v.entity_id, "title": label, "change": v.change,
-                    "version": v.version, "at": v.changed_at.isoformat()})
-    return {"since": since.isoformat() if since else None,
-            "last_meeting": last.id if last else None, "changes": out}
+        out.append(
+            {
+                "entity": v.entity,
+                "id": v.entity_id,
+                "title": label,
+                "change": v.change,
+                "version": v.version,
+                "at": v.changed_at.isoformat(),
+            }
+        )
+    return {
+        "since": since.isoformat() if since else None,
+        "last_meeting": last.id if last else None,
+        "changes": out,
+    }
 
 
-@api("GET", "/api/plans/{plan}/overdue",
-     summary="Overdue measures and evaluations I am responsible for or coordinate",
-     tag="meetings")
+@api(
+    "GET",
+    "/api/plans/{plan}/overdue",
+    summary="Overdue measures and evaluations I am responsible for or coordinate",
+    tag="meetings",
+)
 async def overdue(call: Call) -> Any:
     plan_id = call.param_id("plan")
     ctx = await call.plan(plan_id)
@@ -727,13 +926,19 @@ async def overdue(call: Call) -> Any:
         if measure.ends is not None and measure.ends < today:
             reasons.append("ended")
         if reasons:
-            flagged.append({"measure": measure.id, "title": measure.title,
-                            "responsible": measure.responsible, "section": measure.section,
-                            "overdue": reasons,
-                            "evaluate_by": measure.evaluate_by.isoformat()
-                            if measure.evaluate_by else None})
+            flagged.append(
+                {
+                    "measure": measure.id,
+                    "title": measure.title,
+                    "responsible": measure.responsible,
+                    "section": measure.section,
+                    "overdue": reasons,
+                    "evaluate_by": measure.evaluate_by.isoformat() if measure.evaluate_by else None,
+                }
+            )
     plan_overdue = ctx.plan.next_evaluation < today
-    return {"measures": flagged,
-            "plan_evaluation_overdue": plan_overdue if everyone else False,
-            "next_evaluation": ctx.plan.next_evaluation.isoformat()}
-
+    return {
+        "measures": flagged,
+        "plan_evaluation_overdue": plan_overdue if everyone else False,
+        "next_evaluation": ctx.plan.next_evaluation.isoformat(),
+    }

@@ -24,8 +24,12 @@ def document(base_url: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for e in ENDPOINTS:
         params = [
-            {"name": name, "in": "path", "required": True,
-             "schema": {"type": "string", "maxLength": 200}}
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "maxLength": 200},
+            }
             for name in re.findall(r"{(\w+)}", e.path)
         ]
         responses: dict[str, Any] = {

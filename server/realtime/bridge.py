@@ -34,9 +34,13 @@ def unpack(data: bytes) -> tuple[str, str, int, bytes]:
 
 
 class RedisBridge:
-    def __init__(self, url: str, process_id: str,
-                 on_update: Callable[[str, int, bytes], None],
-                 on_meeting: Callable[[str], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        url: str,
+        process_id: str,
+        on_update: Callable[[str, int, bytes], None],
+        on_meeting: Callable[[str], Awaitable[None]],
+    ) -> None:
         self.url = url
         self.process_id = process_id
         self.on_update = on_update

@@ -128,8 +128,12 @@ class Hub:
             await stack.enter_async_context(self.store.running())
             await stack.enter_async_context(self.rooms.running())
             if self.services.settings.redis_url:
-                self.bridge = RedisBridge(self.services.settings.redis_url, self.process_id,
-                                          self._remote_update, self._remote_meeting)
+                self.bridge = RedisBridge(
+                    self.services.settings.redis_url,
+                    self.process_id,
+                    self._remote_update,
+                    self._remote_meeting,
+                )
                 await stack.enter_async_context(self.bridge.running())
             tasks = await stack.enter_async_context(asyncio.TaskGroup())
             poller = tasks.create_task(self._poll_access())
@@ -195,8 +199,9 @@ class Hub:
             morsel = jar.get(SESSION_COOKIE)
             if morsel is None:
                 return None
-            return await resolve_web_session(session, morsel.value, now=now,
-                                             settings=services.settings)
+            return await resolve_web_session(
+                session, morsel.value, now=now, settings=services.settings
+            )
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         found = await self._authenticate(environ, auth)
@@ -225,15 +230,21 @@ class Hub:
 
     # --- documents --------------------------------------------------------------------
 
-    async def _log(self, plan: str | None, conn: Conn, action: str, target: str,
-                   detail: str = "") -> None:
+    async def _log(
+        self, plan: str | None, conn: Conn, action: str, target: str, detail: str = ""
+    ) -> None:
         if plan is None:
             return
         async with self.services.sessionmaker() as session, session.begin():
             await audit.append(
-                session, plan_id=plan, at=self.services.clock(),
-                person_id=conn.principal.person, actor=conn.principal.name, action=action,
-                target=target, detail=detail,
+                session,
+                plan_id=plan,
+                at=self.services.clock(),
+                person_id=conn.principal.person,
+                actor=conn.principal.name,
+                action=action,
+                target=target,
+                detail=detail,
             )
 
     async def on_doc_join(self, conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
@@ -255,13 +266,16 @@ class Hub:
         if found.access is None:
             await self._log(found.plan, conn, "denied", f"doc:{name}", found.decision.reason)
             code = found.decision.code or "forbidden"
-            return refuse("not-found" if code == "conflict" else code,
-                          "No such document, or no consent to see it.")
+            return refuse(
+                "not-found" if code == "conflict" else code,
+                "No such document, or no consent to see it.",
+            )
         if client_id not in conn.clients:
             owner = await self.store.bind_client(client_id, conn.principal.person)
             if owner != conn.principal.person:
-                await self._log(found.plan, conn, "denied", f"doc:{name}",
-                                "clientID bound to someone else")
+                await self._log(
+                    found.plan, conn, "denied", f"doc:{name}", "clientID bound to someone else"
+                )
                 return refuse("foreign-client", "That clientID belongs to someone else.")
             conn.clients.add(client_id)
         room = await self.rooms.get(name)
@@ -295,11 +309,13 @@ class Hub:
             for client in gone:
                 clock = known.pop(client, (0, {}))[0]
                 states.append(AwarenessState(client, clock + 1, None))
-            await self.sio.emit("doc:msg", (name, encode_awareness(tuple(states))),
-                                room=f"doc:{name}")
+            await self.sio.emit(
+                "doc:msg", (name, encode_awareness(tuple(states))), room=f"doc:{name}"
+            )
 
-    async def on_doc_msg(self, conn: Conn, name: Any = None, data: Any = None,
-                         *_: Any) -> dict[str, Any]:
+    async def on_doc_msg(
+        self, conn: Conn, name: Any = None, data: Any = None, *_: Any
+    ) -> dict[str, Any]:
         if not isinstance(name, str) or not isinstance(data, bytes | bytearray):
             return refuse("malformed", "doc:msg takes (doc, bytes).")
         joined = conn.docs.get(name)
@@ -313,10 +329,14 @@ class Hub:
             return await self._awareness(conn, room, message)
         assert isinstance(message, SyncMessage)
         if message.step is SyncStep.STEP1:
-            await self.sio.emit("doc:msg", (name, encode_sync(SyncStep.STEP2,
-                                room.diff(message.payload))), to=conn.sid)
-            await self.sio.emit("doc:msg", (name, encode_sync(SyncStep.STEP1,
-                                room.state_vector())), to=conn.sid)
+            await self.sio.emit(
+                "doc:msg",
+                (name, encode_sync(SyncStep.STEP2, room.diff(message.payload))),
+                to=conn.sid,
+            )
+            await self.sio.emit(
+                "doc:msg", (name, encode_sync(SyncStep.STEP1, room.state_vector())), to=conn.sid
+            )
             known = self.awareness.get(name)
             if known:
                 states = tuple(AwarenessState(c, clock, s) for c, (clock, s) in known.items())
@@ -324,8 +344,9 @@ class Hub:
             return ok()
         return await self._update(conn, joined, room, message.payload)
 
-    async def _update(self, conn: Conn, joined: Joined, room: DocRoom,
-                      update: bytes) -> dict[str, Any]:
+    async def _update(
+        self, conn: Conn, joined: Joined, room: DocRoom, update: bytes
+    ) -> dict[str, Any]:
         if update == EMPTY_UPDATE:
             return ok()
         if joined.access != "write":
@@ -337,8 +358,13 @@ class Hub:
             owners = await self.store.owners_of(unknown)
             mine = {c for c in unknown if owners.get(c) == conn.principal.person}
             if mine != unknown:
-                await self._log(joined.plan, conn, "denied", f"doc:{room.name}",
-                                "update carries another person's clientID")
+                await self._log(
+                    joined.plan,
+                    conn,
+                    "denied",
+                    f"doc:{room.name}",
+                    "update carries another person's clientID",
+                )
                 return refuse("foreign-client", "The change contains someone else's edits.")
             conn.clients |= mine
         seq = await self.rooms.apply(room, update, person=conn.principal.person, origin="client")
@@ -346,10 +372,15 @@ class Hub:
         self.services.metrics.count_event("doc:update")
         return ok(seq=seq)
 
-    async def broadcast_update(self, name: str, update: bytes, seq: int,
-                               skip_sid: str | None = None) -> None:
-        await self.sio.emit("doc:msg", (name, encode_sync(SyncStep.UPDATE, update)),
-                            room=f"doc:{name}", skip_sid=skip_sid)
+    async def broadcast_update(
+        self, name: str, update: bytes, seq: int, skip_sid: str | None = None
+    ) -> None:
+        await self.sio.emit(
+            "doc:msg",
+            (name, encode_sync(SyncStep.UPDATE, update)),
+            room=f"doc:{name}",
+            skip_sid=skip_sid,
+        )
         if self.bridge is not None:
             await self.bridge.publish(name, seq, update)
 
@@ -389,8 +420,9 @@ class Hub:
             await self.meetings.broadcast(meeting_id)
         await self.recheck_prefix(f"meeting:{meeting_id}:")
 
-    async def _awareness(self, conn: Conn, room: DocRoom,
-                         message: AwarenessMessage) -> dict[str, Any]:
+    async def _awareness(
+        self, conn: Conn, room: DocRoom, message: AwarenessMessage
+    ) -> dict[str, Any]:
         stamped = []
         known = self.awareness.setdefault(room.name, {})
         for state in message.states:
@@ -406,8 +438,12 @@ class Hub:
             known[state.client] = (state.clock, verified)
             conn.awareness.setdefault(room.name, set()).add(state.client)
             stamped.append(AwarenessState(state.client, state.clock, verified))
-        await self.sio.emit("doc:msg", (room.name, encode_awareness(tuple(stamped))),
-                            room=f"doc:{room.name}", skip_sid=conn.sid)
+        await self.sio.emit(
+            "doc:msg",
+            (room.name, encode_awareness(tuple(stamped))),
+            room=f"doc:{room.name}",
+            skip_sid=conn.sid,
+        )
         return ok()
 
     def _forget_awareness(self, name: str) -> None:
@@ -453,36 +489,49 @@ class Hub:
             await read_only(session)
             consent = await session.execute(
                 select(ConsentRow.plan_id, func.max(ConsentRow.version))
-                .where(ConsentRow.plan_id.in_(plans)).group_by(ConsentRow.plan_id)
+                .where(ConsentRow.plan_id.in_(plans))
+                .group_by(ConsentRow.plan_id)
             )
             latest = {p: v for p, v in consent.all()}
             periods = await session.execute(
-                select(ConsentRow.plan_id, ConsentRow.version, ConsentRow.valid_from,
-                       ConsentRow.valid_to).where(ConsentRow.plan_id.in_(plans))
+                select(
+                    ConsentRow.plan_id,
+                    ConsentRow.version,
+                    ConsentRow.valid_from,
+                    ConsentRow.valid_to,
+                ).where(ConsentRow.plan_id.in_(plans))
             )
             in_force = {
                 p: (vf <= now and (vt is None or now < vt))
-                for p, v, vf, vt in periods.all() if latest.get(p) == v
+                for p, v, vf, vt in periods.all()
+                if latest.get(p) == v
             }
             people = await session.execute(
-                select(ParticipantRow.plan_id, func.sum(ParticipantRow.version),
-                       func.count()).where(ParticipantRow.plan_id.in_(plans))
+                select(ParticipantRow.plan_id, func.sum(ParticipantRow.version), func.count())
+                .where(ParticipantRow.plan_id.in_(plans))
                 .group_by(ParticipantRow.plan_id)
             )
             people_fp = {p: (int(s or 0), int(c)) for p, s, c in people.all()}
             measures = await session.execute(
                 select(MeasureRow.plan_id, func.sum(MeasureRow.version), func.count())
-                .where(MeasureRow.plan_id.in_(plans)).group_by(MeasureRow.plan_id)
+                .where(MeasureRow.plan_id.in_(plans))
+                .group_by(MeasureRow.plan_id)
             )
             measure_fp = {p: (int(s or 0), int(c)) for p, s, c in measures.all()}
             meetings = await session.execute(
                 select(MeetingRow.plan_id, func.sum(MeetingRow.version), func.count())
-                .where(MeetingRow.plan_id.in_(plans)).group_by(MeetingRow.plan_id)
+                .where(MeetingRow.plan_id.in_(plans))
+                .group_by(MeetingRow.plan_id)
             )
             meeting_fp = {p: (int(s or 0), int(c)) for p, s, c in meetings.all()}
         for p in plans:
-            out[p] = (latest.get(p), in_force.get(p), people_fp.get(p), measure_fp.get(p),
-                      meeting_fp.get(p))
+            out[p] = (
+                latest.get(p),
+                in_force.get(p),
+                people_fp.get(p),
+                measure_fp.get(p),
+                meeting_fp.get(p),
+            )
         return out
 
     async def _poll_access(self) -> None:
@@ -518,6 +567,7 @@ class Hub:
             await read_only(session)
             for conn in cookie_conns:
                 assert conn.session_hash is not None
-                if not await is_session_live(session, conn.session_hash, now=now,
-                                             settings=self.services.settings):
+                if not await is_session_live(
+                    session, conn.session_hash, now=now, settings=self.services.settings
+                ):
                     await self.sio.disconnect(conn.sid)

@@ -31,8 +31,9 @@ def _refuse(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
-async def resolve_item(session: AsyncSession, principal: Principal, ref: ItemDoc,
-                       now: datetime) -> DocAccess:
+async def resolve_item(
+    session: AsyncSession, principal: Principal, ref: ItemDoc, now: datetime
+) -> DocAccess:
     """Who may read and write ``meeting:{m}:item:{i}`` (collab.policy decides)."""
     missing = Decision(False, "no such document", "not-found")
     loaded = await meeting_service.load(session, ref.meeting, now)
@@ -93,13 +94,20 @@ class MeetingEvents:
                 loaded.state.attendance.get(actor.participant) != sm.Attendance.PRESENT
             ):
                 try:
-                    await meeting_service.command(session, loaded, conn.principal,
-                                                  sm.Join(actor.participant), now)
+                    await meeting_service.command(
+                        session, loaded, conn.principal, sm.Join(actor.participant), now
+                    )
                 except sm.Refused:
                     pass  # may watch, but is not recorded as attending
-            await audit.append(session, plan_id=loaded.row.plan_id, at=now,
-                               person_id=conn.principal.person, actor=conn.principal.name,
-                               action="open", target=f"meeting:{meeting_id}")
+            await audit.append(
+                session,
+                plan_id=loaded.row.plan_id,
+                at=now,
+                person_id=conn.principal.person,
+                actor=conn.principal.name,
+                action="open",
+                target=f"meeting:{meeting_id}",
+            )
             state = meeting_service.wire_state(loaded, conn.principal)
         self.members.setdefault(meeting_id, {})[conn.sid] = Member(conn.sid, conn.principal)
         await self.hub.sio.enter_room(conn.sid, f"meeting:{meeting_id}")
@@ -116,24 +124,31 @@ class MeetingEvents:
     async def leave(self, conn: Conn, meeting_id: str) -> None:
         self.members.get(meeting_id, {}).pop(conn.sid, None)
         await self.hub.sio.leave_room(conn.sid, f"meeting:{meeting_id}")
-        still_here = any(m.principal.person == conn.principal.person
-                         for m in self.members.get(meeting_id, {}).values())
+        still_here = any(
+            m.principal.person == conn.principal.person
+            for m in self.members.get(meeting_id, {}).values()
+        )
         if still_here:
             return
         services = self.hub.services
         now = services.clock()
         async with services.sessionmaker() as session, session.begin():
             loaded = await meeting_service.load(session, meeting_id, now, lock=True)
-            if loaded is None or loaded.state.status not in (sm.MeetingStatus.SCHEDULED,
-                                                             sm.MeetingStatus.LIVE):
+            if loaded is None or loaded.state.status not in (
+                sm.MeetingStatus.SCHEDULED,
+                sm.MeetingStatus.LIVE,
+            ):
                 return
             actor = policy.meeting_actor(loaded.ctx, conn.principal)
-            if actor is None or loaded.state.attendance.get(actor.participant) != \
-                    sm.Attendance.PRESENT:
+            if (
+                actor is None
+                or loaded.state.attendance.get(actor.participant) != sm.Attendance.PRESENT
+            ):
                 return
             try:
-                await meeting_service.command(session, loaded, conn.principal,
-                                              sm.Leave(actor.participant), now)
+                await meeting_service.command(
+                    session, loaded, conn.principal, sm.Leave(actor.participant), now
+                )
             except sm.Refused:
                 return
         await self.broadcast(meeting_id)
@@ -157,8 +172,9 @@ class MeetingEvents:
 
         return run
 
-    async def run_command(self, principal: Principal, meeting_id: str,
-                          command: sm.Command) -> dict[str, Any]:
+    async def run_command(
+        self, principal: Principal, meeting_id: str, command: sm.Command
+    ) -> dict[str, Any]:
         services = self.hub.services
         now = services.clock()
         async with services.sessionmaker() as session, session.begin():
@@ -169,10 +185,16 @@ class MeetingEvents:
                 await meeting_service.command(session, loaded, principal, command, now)
             except sm.Refused as exc:
                 return _refuse(exc.code, exc.reason)
-            await audit.append(session, plan_id=loaded.row.plan_id, at=now,
-                               person_id=principal.person, actor=principal.name,
-                               action="change", target=f"meeting:{meeting_id}",
-                               detail=type(command).__name__.lower())
+            await audit.append(
+                session,
+                plan_id=loaded.row.plan_id,
+                at=now,
+                person_id=principal.person,
+                actor=principal.name,
+                action="change",
+                target=f"meeting:{meeting_id}",
+                detail=type(command).__name__.lower(),
+            )
             state = meeting_service.wire_state(loaded, principal)
         await self.after_change(meeting_id)
         return {"ok": True, "state": state}

@@ -73,8 +73,11 @@ async def test_an_acknowledged_change_is_already_in_the_database(
         ack = await per.insert(doc, 0, "Lagret før kvittering. ")
         async with live.services.sessionmaker() as session:
             row = await session.get(DocUpdate, ack["seq"])
-        assert row is not None and row.doc == doc and row.person_id == demo.person(
-            plan, "per")["person"]
+        assert (
+            row is not None
+            and row.doc == doc
+            and row.person_id == demo.person(plan, "per")["person"]
+        )
     finally:
         await per.close()
 
@@ -97,8 +100,11 @@ async def test_the_school_cannot_join_or_read_charlottes_therapy_section(
         await school.close()
     async with live.services.sessionmaker() as session:
         denied = await session.scalar(
-            select(func.count()).select_from(AccessLogRow).where(
-                AccessLogRow.plan_id == plan["id"], AccessLogRow.action == "denied",
+            select(func.count())
+            .select_from(AccessLogRow)
+            .where(
+                AccessLogRow.plan_id == plan["id"],
+                AccessLogRow.action == "denied",
                 AccessLogRow.target == f"doc:{therapy}",
             )
         )
@@ -134,8 +140,11 @@ async def test_a_read_only_participants_update_is_refused_and_never_seen(
         assert "NAV skriver" not in per.text(goals)
         assert len(per.received) == per_before
         async with live.services.sessionmaker() as session:
-            stored = (await session.execute(
-                select(DocUpdate.data).where(DocUpdate.doc == goals))).scalars().all()
+            stored = (
+                (await session.execute(select(DocUpdate.data).where(DocUpdate.doc == goals)))
+                .scalars()
+                .all()
+            )
         check = Doc()
         for data in stored:
             check.apply_update(data)
@@ -235,8 +244,9 @@ async def test_withdrawing_berits_consent_revokes_her_live_session_within_a_seco
         berit_id = demo.person(plan, "berit")["id"]
         started = time.monotonic()
         async with live.http(demo.token(plan, "charlotte")) as http:
-            response = await http.post(f"/api/plans/{plan['id']}/consent/withdraw",
-                                       json={"participant": berit_id})
+            response = await http.post(
+                f"/api/plans/{plan['id']}/consent/withdraw", json={"participant": berit_id}
+            )
             assert response.status_code == 200
         await berit.wait_for(lambda: therapy in berit.revoked, timeout=1.0)
         assert time.monotonic() - started < 1.0
@@ -265,8 +275,9 @@ async def test_consent_expiry_revokes_live_sessions(live: LiveServer, demo: Demo
                 "valid_to": datetime.fromtimestamp(soon, UTC).isoformat(),
                 "grants": consent["grants"],
             }
-            assert (await http.post(f"/api/plans/{plan['id']}/consent", json=body)).status_code \
-                == 201
+            assert (
+                await http.post(f"/api/plans/{plan['id']}/consent", json=body)
+            ).status_code == 201
         assert school_doc not in ola.revoked
         live.clock.advance(3601)
         await ola.wait_for(lambda: school_doc in ola.revoked, timeout=2.0)
@@ -329,8 +340,15 @@ async def test_an_oversized_message_is_refused_and_stored_nowhere(
         ack = await per.send(doc, encode_sync(SyncStep.UPDATE, ydoc.get_update(before)))
         assert ack["ok"] is False and ack["error"]["code"] == "malformed"
         async with live.services.sessionmaker() as session:
-            sizes = (await session.execute(
-                select(func.length(DocUpdate.data)).where(DocUpdate.doc == doc))).scalars().all()
+            sizes = (
+                (
+                    await session.execute(
+                        select(func.length(DocUpdate.data)).where(DocUpdate.doc == doc)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         assert max(sizes) < live.settings.max_doc_message_bytes
     finally:
         await per.close()

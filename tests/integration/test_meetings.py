@@ -47,19 +47,31 @@ class Person:
         return self.states[-1]
 
 
-async def schedule(owner_or_coordinator: Person, plan: dict[str, Any], live: LiveServer,
-                   invited: list[str], items: list[dict[str, str]]) -> dict[str, Any]:
+async def schedule(
+    owner_or_coordinator: Person,
+    plan: dict[str, Any],
+    live: LiveServer,
+    invited: list[str],
+    items: list[dict[str, str]],
+) -> dict[str, Any]:
     starts = live.clock() + timedelta(days=1)
     response = await owner_or_coordinator.http.post(
         f"/api/plans/{plan['id']}/meetings",
-        json={"title": "Ansvarsgruppemøte", "starts_at": starts.isoformat(),
-              "ends_at": (starts + timedelta(hours=1)).isoformat(), "place": "Boligen, stua",
-              "invited": invited, "agenda": "empty"})
+        json={
+            "title": "Ansvarsgruppemøte",
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=1)).isoformat(),
+            "place": "Boligen, stua",
+            "invited": invited,
+            "agenda": "empty",
+        },
+    )
     assert response.status_code == 201, response.text
     meeting = response.json()
     for item in items:
-        added = await owner_or_coordinator.http.post(f"/api/meetings/{meeting['id']}/agenda",
-                                                     json=item)
+        added = await owner_or_coordinator.http.post(
+            f"/api/meetings/{meeting['id']}/agenda", json=item
+        )
         assert added.status_code == 201, added.text
     return meeting
 
@@ -77,15 +89,28 @@ async def test_pers_meeting_from_schedule_to_finalised_plan(live: LiveServer, de
     measures = {m["title"]: m for m in plan["measures"]}
     saving = next(m for t, m in measures.items() if t.startswith("Automatisk sparing"))
     daycentre = next(m for t, m in measures.items() if t.startswith("Dagsenter"))
-    per, maria, siw, ali = [await Person(live, demo, plan, k).start()
-                            for k in ("per", "maria", "siw", "ali")]
+    per, maria, siw, ali = [
+        await Person(live, demo, plan, k).start() for k in ("per", "maria", "siw", "ali")
+    ]
     try:
-        meeting = await schedule(maria, plan, live, [maria.id, siw.id, ali.id], [
-            {"title": "Sparing til ferie", "section": saving["section"],
-             "measure": saving["id"]},
-            {"title": "Dagsenteret", "section": daycentre["section"],
-             "measure": daycentre["id"]},
-        ])
+        meeting = await schedule(
+            maria,
+            plan,
+            live,
+            [maria.id, siw.id, ali.id],
+            [
+                {
+                    "title": "Sparing til ferie",
+                    "section": saving["section"],
+                    "measure": saving["id"],
+                },
+                {
+                    "title": "Dagsenteret",
+                    "section": daycentre["section"],
+                    "measure": daycentre["id"],
+                },
+            ],
+        )
         mid = meeting["id"]
         # Invitations are calendar files that parse.
         ics = await siw.http.get(f"/api/meetings/{mid}/invite.ics")
@@ -105,8 +130,7 @@ async def test_pers_meeting_from_schedule_to_finalised_plan(live: LiveServer, de
         assert refused["ok"] is False and refused["error"]["code"] == "forbidden"
 
         assert (await per.call("meeting:goto", {"meeting": mid, "item": agenda[0]["id"]}))["ok"]
-        await siw.y.wait_for(lambda: siw.states and siw.latest()["current_item"] ==
-                             agenda[0]["id"])
+        await siw.y.wait_for(lambda: siw.states and siw.latest()["current_item"] == agenda[0]["id"])
 
         # NAV updates its saving measure live; the owner sees it.
         await per.y.join(saving["doc"])
@@ -115,12 +139,16 @@ async def test_pers_meeting_from_schedule_to_finalised_plan(live: LiveServer, de
         await siw.y.wait_synced(saving["doc"])
 
         def progress(d: Doc) -> None:
-            d.get("progress", type=Array).append(Map({"at": "2026-11-24",
-                                                      "text": Text("500 kr spart i november.")}))
+            d.get("progress", type=Array).append(
+                Map({"at": "2026-11-24", "text": Text("500 kr spart i november.")})
+            )
 
         assert (await siw.y.edit(saving["doc"], progress))["ok"]
-        await per.y.wait_for(lambda: "500 kr spart" in str(
-            per.y.doc(saving["doc"]).get("progress", type=Array).to_py()))
+        await per.y.wait_for(
+            lambda: (
+                "500 kr spart" in str(per.y.doc(saving["doc"]).get("progress", type=Array).to_py())
+            )
+        )
 
         # The pen: Siw may write the item's minutes only while she holds it.
         item_doc = agenda[0]["doc"]
@@ -129,10 +157,10 @@ async def test_pers_meeting_from_schedule_to_finalised_plan(live: LiveServer, de
         denied = await siw.y.edit(item_doc, notes_edit("NAV: "))
         assert denied["error"]["code"] == "forbidden"
         siw.y.docs.pop(item_doc)
-        pen = await per.call("meeting:pen", {"meeting": mid, "item": agenda[0]["id"],
-                                             "participant": siw.id})
-        assert pen["ok"] and pen["state"]["pen"] == {"item": agenda[0]["id"],
-                                                     "participant": siw.id}
+        pen = await per.call(
+            "meeting:pen", {"meeting": mid, "item": agenda[0]["id"], "participant": siw.id}
+        )
+        assert pen["ok"] and pen["state"]["pen"] == {"item": agenda[0]["id"], "participant": siw.id}
         await siw.y.sio.call("doc:leave", {"doc": item_doc})
         assert (await siw.y.join(item_doc))["access"] == "write"
         await siw.y.wait_synced(item_doc)
@@ -142,33 +170,52 @@ async def test_pers_meeting_from_schedule_to_finalised_plan(live: LiveServer, de
 
         # Decisions: keep the saving, adjust the day centre, next evaluation, next meeting.
         base = f"/api/meetings/{mid}/decisions"
-        assert (await maria.http.post(base, json={
-            "item": agenda[0]["id"], "kind": "evaluation", "measure": saving["id"],
-            "target": "measure", "works": "Fast trekk hver måned", "outcome": "continue",
-        })).status_code == 201
-        assert (await maria.http.post(base, json={
-            "item": agenda[0]["id"], "kind": "continue", "measure": saving["id"]})
+        assert (
+            await maria.http.post(
+                base,
+                json={
+                    "item": agenda[0]["id"],
+                    "kind": "evaluation",
+                    "measure": saving["id"],
+                    "target": "measure",
+                    "works": "Fast trekk hver måned",
+                    "outcome": "continue",
+                },
+            )
         ).status_code == 201
-        adjusted = await maria.http.post(base, json={
-            "item": agenda[1]["id"], "kind": "adjust", "measure": daycentre["id"],
-            "changes": {"frequency": "Mandag, tirsdag og torsdag"}})
+        assert (
+            await maria.http.post(
+                base, json={"item": agenda[0]["id"], "kind": "continue", "measure": saving["id"]}
+            )
+        ).status_code == 201
+        adjusted = await maria.http.post(
+            base,
+            json={
+                "item": agenda[1]["id"],
+                "kind": "adjust",
+                "measure": daycentre["id"],
+                "changes": {"frequency": "Mandag, tirsdag og torsdag"},
+            },
+        )
         assert adjusted.status_code == 201, adjusted.text
         future = (live.clock() + timedelta(days=90)).date().isoformat()
-        assert (await maria.http.post(base, json={
-            "item": agenda[1]["id"], "kind": "next_evaluation", "date": future})
+        assert (
+            await maria.http.post(
+                base, json={"item": agenda[1]["id"], "kind": "next_evaluation", "date": future}
+            )
         ).status_code == 201
         next_at = (live.clock() + timedelta(days=30)).isoformat()
-        assert (await maria.http.post(base, json={
-            "item": agenda[1]["id"], "kind": "next_meeting", "starts_at": next_at})
+        assert (
+            await maria.http.post(
+                base, json={"item": agenda[1]["id"], "kind": "next_meeting", "starts_at": next_at}
+            )
         ).status_code == 201
 
         assert (await per.call("meeting:end", {"meeting": mid}))["state"]["status"] == "ended"
         # Only the owner approves, only the coordinator finalises.
-        assert (await maria.http.post(f"/api/meetings/{mid}/approve", json={})
-                ).status_code == 403
+        assert (await maria.http.post(f"/api/meetings/{mid}/approve", json={})).status_code == 403
         assert (await per.http.post(f"/api/meetings/{mid}/approve", json={})).status_code == 200
-        assert (await per.http.post(f"/api/meetings/{mid}/finalize", json={})
-                ).status_code == 403
+        assert (await per.http.post(f"/api/meetings/{mid}/finalize", json={})).status_code == 403
         final = await maria.http.post(f"/api/meetings/{mid}/finalize", json={})
         assert final.status_code == 200, final.text
         assert final.json()["state"]["status"] == "final"
@@ -181,24 +228,29 @@ async def test_pers_meeting_from_schedule_to_finalised_plan(live: LiveServer, de
         assert late["error"]["code"] == "forbidden"
 
         # The plan holds the decisions.
-        measure = (await maria.http.get(
-            f"/api/plans/{plan['id']}/measures/{daycentre['id']}")).json()
+        measure = (
+            await maria.http.get(f"/api/plans/{plan['id']}/measures/{daycentre['id']}")
+        ).json()
         assert measure["frequency"] == "Mandag, tirsdag og torsdag"
         detail = (await per.http.get(f"/api/plans/{plan['id']}")).json()
         assert detail["next_evaluation"] == future
         meetings = (await per.http.get(f"/api/plans/{plan['id']}/meetings")).json()["meetings"]
         assert len(meetings) == 2 and {m["status"] for m in meetings} == {"final", "scheduled"}
-        await per.y.wait_for(lambda: "Vedtak" in str(per.y.doc(saving["doc"]).get(
-            "progress", type=Array).to_py()) or "fortsetter" in str(per.y.doc(
-                saving["doc"]).get("progress", type=Array).to_py()))
+        await per.y.wait_for(
+            lambda: (
+                "Vedtak" in str(per.y.doc(saving["doc"]).get("progress", type=Array).to_py())
+                or "fortsetter" in str(per.y.doc(saving["doc"]).get("progress", type=Array).to_py())
+            )
+        )
 
         # Minutes: JSON, HTML and a PDF that parses.
         content = (await siw.http.get(f"/api/meetings/{mid}/minutes")).json()
         assert content["items"][0]["notes"].startswith("Spareavtalen fungerer")
         pdf = await per.http.get(f"/api/meetings/{mid}/minutes", params={"format": "pdf"})
         assert pdf.headers["content-type"] == "application/pdf"
-        text = "".join(page.extract_text() for page in pypdf.PdfReader(
-            io.BytesIO(pdf.content)).pages)
+        text = "".join(
+            page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages
+        )
         assert "Sparing til ferie" in text and "Dagsenteret" in text
         html = await per.http.get(f"/api/meetings/{mid}/minutes", params={"format": "html"})
         assert "Spareavtalen fungerer" in html.text
@@ -216,14 +268,21 @@ async def test_charlottes_meeting_never_shows_the_school_the_therapy_item(
     therapy = demo.section(plan, "terapi")
     school_section = demo.section(plan, "skolen")
     goals = demo.section(plan, "mal")
-    charlotte, hilde, berit, ola = [await Person(live, demo, plan, k).start()
-                                    for k in ("charlotte", "hilde", "berit", "skole")]
+    charlotte, hilde, berit, ola = [
+        await Person(live, demo, plan, k).start() for k in ("charlotte", "hilde", "berit", "skole")
+    ]
     try:
-        meeting = await schedule(hilde, plan, live, [hilde.id, berit.id, ola.id], [
-            {"title": "Mål for våren", "section": goals["id"]},
-            {"title": "Samtalene hos DPS", "section": therapy["id"]},
-            {"title": "Fag på skolen", "section": school_section["id"]},
-        ])
+        meeting = await schedule(
+            hilde,
+            plan,
+            live,
+            [hilde.id, berit.id, ola.id],
+            [
+                {"title": "Mål for våren", "section": goals["id"]},
+                {"title": "Samtalene hos DPS", "section": therapy["id"]},
+                {"title": "Fag på skolen", "section": school_section["id"]},
+            ],
+        )
         mid = meeting["id"]
         views = {}
         for person in (charlotte, hilde, berit, ola):
@@ -236,10 +295,16 @@ async def test_charlottes_meeting_never_shows_the_school_the_therapy_item(
         agenda = {i["title"]: i for i in views["charlotte"]["agenda"]}
         therapy_item = agenda["Samtalene hos DPS"]
         await charlotte.call("meeting:start", {"meeting": mid})
-        assert (await charlotte.call("meeting:goto", {"meeting": mid,
-                                                      "item": therapy_item["id"]}))["ok"]
-        await ola.y.wait_for(lambda: ola.states and ola.latest()["status"] == "live"
-                             and ola.latest().get("current_hidden") is True)
+        assert (await charlotte.call("meeting:goto", {"meeting": mid, "item": therapy_item["id"]}))[
+            "ok"
+        ]
+        await ola.y.wait_for(
+            lambda: (
+                ola.states
+                and ola.latest()["status"] == "live"
+                and ola.latest().get("current_hidden") is True
+            )
+        )
         assert ola.latest()["current_item"] is None
         assert "Samtalene" not in str(ola.states)
         assert therapy_item["id"] not in str(ola.states)
@@ -249,28 +314,30 @@ async def test_charlottes_meeting_never_shows_the_school_the_therapy_item(
         # Minutes are written into the therapy item; the school never receives them.
         await charlotte.y.join(therapy_item["doc"])
         await charlotte.y.wait_synced(therapy_item["doc"])
-        assert (await charlotte.y.edit(therapy_item["doc"],
-                                       notes_edit("Terapien går bra.")))["ok"]
+        assert (await charlotte.y.edit(therapy_item["doc"], notes_edit("Terapien går bra.")))["ok"]
         school_item = agenda["Fag på skolen"]
         await charlotte.y.join(school_item["doc"])
         await charlotte.y.wait_synced(school_item["doc"])
-        assert (await charlotte.y.edit(school_item["doc"],
-                                       notes_edit("Skolen lager opplegg.")))["ok"]
+        assert (await charlotte.y.edit(school_item["doc"], notes_edit("Skolen lager opplegg.")))[
+            "ok"
+        ]
         await charlotte.call("meeting:end", {"meeting": mid})
-        assert (await charlotte.http.post(f"/api/meetings/{mid}/approve",
-                                          json={})).status_code == 200
-        assert (await hilde.http.post(f"/api/meetings/{mid}/finalize",
-                                      json={})).status_code == 200
-        for person, hidden, shown in ((ola, "Terapien", "Skolen lager"),
-                                      (berit, "Skolen lager", "Terapien")):
+        assert (
+            await charlotte.http.post(f"/api/meetings/{mid}/approve", json={})
+        ).status_code == 200
+        assert (await hilde.http.post(f"/api/meetings/{mid}/finalize", json={})).status_code == 200
+        for person, hidden, shown in (
+            (ola, "Terapien", "Skolen lager"),
+            (berit, "Skolen lager", "Terapien"),
+        ):
             content = (await person.http.get(f"/api/meetings/{mid}/minutes")).json()
             assert hidden not in str(content) and shown in str(content)
             pdf = await person.http.get(f"/api/meetings/{mid}/minutes", params={"format": "pdf"})
-            text = "".join(p.extract_text() for p in pypdf.PdfReader(
-                io.BytesIO(pdf.content)).pages)
+            text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
             assert hidden not in text and shown in text
-            html = (await person.http.get(f"/api/meetings/{mid}/minutes",
-                                          params={"format": "html"})).text
+            html = (
+                await person.http.get(f"/api/meetings/{mid}/minutes", params={"format": "html"})
+            ).text
             assert hidden not in html
         assert "Samtalene" not in str(ola.states) and "Fag på skolen" not in str(berit.states)
     finally:
@@ -284,12 +351,15 @@ async def test_inviting_someone_without_consent_is_refused_with_a_reason(
     plan = demo.charlotte
     hilde = Person(live, demo, plan, "hilde")
     try:
-        added = await hilde.http.post(f"/api/plans/{plan['id']}/participants",
-                                      json={"role": "service", "name": "Ny Tjeneste"})
+        added = await hilde.http.post(
+            f"/api/plans/{plan['id']}/participants", json={"role": "service", "name": "Ny Tjeneste"}
+        )
         newcomer = added.json()["id"]
         starts = (live.clock() + timedelta(days=2)).isoformat()
-        response = await hilde.http.post(f"/api/plans/{plan['id']}/meetings", json={
-            "starts_at": starts, "invited": [hilde.id, newcomer]})
+        response = await hilde.http.post(
+            f"/api/plans/{plan['id']}/meetings",
+            json={"starts_at": starts, "invited": [hilde.id, newcomer]},
+        )
         assert response.status_code == 409
         assert "Ny Tjeneste" in response.json()["error"]["message"]
     finally:
@@ -304,14 +374,26 @@ async def test_a_decision_giving_responsibility_without_consent_is_refused(
     charlotte = await Person(live, demo, plan, "charlotte").start()
     try:
         therapy = demo.section(plan, "terapi")
-        meeting = await schedule(hilde, plan, live, [hilde.id, ola.id],
-                                 [{"title": "Behandling", "section": therapy["id"]}])
+        meeting = await schedule(
+            hilde,
+            plan,
+            live,
+            [hilde.id, ola.id],
+            [{"title": "Behandling", "section": therapy["id"]}],
+        )
         mid = meeting["id"]
         await charlotte.call("meeting:join", {"meeting": mid})
         state = (await charlotte.call("meeting:start", {"meeting": mid}))["state"]
-        response = await hilde.http.post(f"/api/meetings/{mid}/decisions", json={
-            "item": state["agenda"][0]["id"], "kind": "new_measure", "section": therapy["id"],
-            "title": "Skolen følger opp terapien", "responsible": ola.id})
+        response = await hilde.http.post(
+            f"/api/meetings/{mid}/decisions",
+            json={
+                "item": state["agenda"][0]["id"],
+                "kind": "new_measure",
+                "section": therapy["id"],
+                "title": "Skolen følger opp terapien",
+                "responsible": ola.id,
+            },
+        )
         assert response.status_code == 409
         assert "Ola Strand" in response.json()["error"]["message"]
     finally:
@@ -328,8 +410,13 @@ async def test_a_meeting_survives_a_server_restart(db_url: str) -> None:
     maria = await Person(live, demo, plan, "maria").start()
     mid = ""
     try:
-        meeting = await schedule(maria, plan, live, [maria.id], [
-            {"title": "Boligen", "section": demo.section(plan, "bolig")["id"]}])
+        meeting = await schedule(
+            maria,
+            plan,
+            live,
+            [maria.id],
+            [{"title": "Boligen", "section": demo.section(plan, "bolig")["id"]}],
+        )
         mid = meeting["id"]
         await per.call("meeting:join", {"meeting": mid})
         state = (await per.call("meeting:start", {"meeting": mid}))["state"]
@@ -396,13 +483,19 @@ async def test_invitations_and_cancellations_reach_every_invitee_with_an_address
         await live.stop()
 
 
-async def _finalised_meeting(live: LiveServer, demo: Demo) -> tuple[dict[str, Any], Person,
-                                                                    Person, str]:
+async def _finalised_meeting(
+    live: LiveServer, demo: Demo
+) -> tuple[dict[str, Any], Person, Person, str]:
     plan = demo.per
     per = await Person(live, demo, plan, "per").start()
     maria = Person(live, demo, plan, "maria")
-    meeting = await schedule(maria, plan, live, [maria.id], [
-        {"title": "Boligen", "section": demo.section(plan, "bolig")["id"]}])
+    meeting = await schedule(
+        maria,
+        plan,
+        live,
+        [maria.id],
+        [{"title": "Boligen", "section": demo.section(plan, "bolig")["id"]}],
+    )
     mid = meeting["id"]
     await per.call("meeting:join", {"meeting": mid})
     state = (await per.call("meeting:start", {"meeting": mid}))["state"]
@@ -423,23 +516,28 @@ async def test_a_correction_is_a_new_linked_version_and_never_an_overwrite(
     try:
         first = (await per.http.get(f"/api/meetings/{mid}/minutes")).json()
         item = first["items"][0]["id"]
-        corrected = await maria.http.post(f"/api/meetings/{mid}/corrections", json={
-            "item": item, "notes": "Alt går fint i boligen. Per vil male stua.",
-            "reason": "Per ba om å få med malingen."})
+        corrected = await maria.http.post(
+            f"/api/meetings/{mid}/corrections",
+            json={
+                "item": item,
+                "notes": "Alt går fint i boligen. Per vil male stua.",
+                "reason": "Per ba om å få med malingen.",
+            },
+        )
         assert corrected.status_code == 201, corrected.text
         assert corrected.json()["version"] == 2 and corrected.json()["supersedes"] == 1
         latest = (await per.http.get(f"/api/meetings/{mid}/minutes")).json()
         assert latest["version"] == 2 and latest["versions"] == [1, 2]
         assert "male stua" in latest["items"][0]["notes"]
         assert latest["reason"] == "Per ba om å få med malingen."
-        again = (await per.http.get(f"/api/meetings/{mid}/minutes",
-                                    params={"version": "1"})).json()
+        again = (await per.http.get(f"/api/meetings/{mid}/minutes", params={"version": "1"})).json()
         assert again["items"][0]["notes"] == "Alt går fint i boligen."
         assert again["hash"] == first["hash"] != latest["hash"]
         # A service without the right cannot correct.
         siw = Person(live, demo, plan, "siw")
-        refused = await siw.http.post(f"/api/meetings/{mid}/corrections", json={
-            "item": item, "notes": "x", "reason": "y"})
+        refused = await siw.http.post(
+            f"/api/meetings/{mid}/corrections", json={"item": item, "notes": "x", "reason": "y"}
+        )
         assert refused.status_code in (403, 404)
         await siw.close()
     finally:
@@ -459,16 +557,25 @@ async def test_changes_since_the_last_meeting_and_overdue_flags(
         assert not [c for c in nothing["changes"] if c["entity"] == "measures"]
         siw = Person(live, demo, plan, "siw")
         ali = Person(live, demo, plan, "ali")
-        assert (await siw.http.patch(f"/api/plans/{plan['id']}/measures/{saving['id']}",
-                                     json={"status": "paused"})).status_code == 200
-        assert (await maria.http.patch(f"/api/plans/{plan['id']}/measures/{daycentre['id']}",
-                                       json={"evaluate_by": "2020-01-01"})).status_code == 200
+        assert (
+            await siw.http.patch(
+                f"/api/plans/{plan['id']}/measures/{saving['id']}", json={"status": "paused"}
+            )
+        ).status_code == 200
+        assert (
+            await maria.http.patch(
+                f"/api/plans/{plan['id']}/measures/{daycentre['id']}",
+                json={"evaluate_by": "2020-01-01"},
+            )
+        ).status_code == 200
         changed = (await per.http.get(f"/api/plans/{plan['id']}/changes")).json()
         titles = {c["title"] for c in changed["changes"]}
         assert saving["title"] in titles and daycentre["title"] in titles
         # Ali (day centre, "own" on Arbeid) sees his own measure's change but not NAV's.
-        his = {c["title"] for c in (await ali.http.get(
-            f"/api/plans/{plan['id']}/changes")).json()["changes"]}
+        his = {
+            c["title"]
+            for c in (await ali.http.get(f"/api/plans/{plan['id']}/changes")).json()["changes"]
+        }
         assert daycentre["title"] in his and saving["title"] not in his
         flagged = (await ali.http.get(f"/api/plans/{plan['id']}/overdue")).json()
         assert [m["measure"] for m in flagged["measures"]] == [daycentre["id"]]

@@ -66,8 +66,9 @@ async def test_random_sessions_converge_and_refuse_every_unauthorised_change(
                         start = len(chars[:k].encode())
                         end = len(chars[: k + 2].encode())
 
-                        def cut(d: Doc, start: int = start, end: int = end,
-                                field: str = field) -> None:
+                        def cut(
+                            d: Doc, start: int = start, end: int = end, field: str = field
+                        ) -> None:
                             del d.get(field, type=Text)[start:end]
 
                         assert (await client.edit(doc, cut))["ok"]

@@ -18,9 +18,9 @@ from tests.yclient import YClient
 
 
 @pytest.fixture
-async def two_servers(db_url: str, redis_url: str) -> AsyncIterator[
-    tuple[ServerProcess, ServerProcess]
-]:
+async def two_servers(
+    db_url: str, redis_url: str
+) -> AsyncIterator[tuple[ServerProcess, ServerProcess]]:
     first = ServerProcess(db_url, free_port(), {"PLANROM_REDIS_URL": redis_url})
     second = ServerProcess(db_url, free_port(), {"PLANROM_REDIS_URL": redis_url})
     try:
@@ -33,8 +33,9 @@ async def two_servers(db_url: str, redis_url: str) -> AsyncIterator[
 async def count_updates(db_url: str, doc: str) -> int:
     engine = make_engine(db_url)
     async with make_sessionmaker(engine)() as session:
-        n = await session.scalar(select(func.count()).select_from(DocUpdate).where(
-            DocUpdate.doc == doc))
+        n = await session.scalar(
+            select(func.count()).select_from(DocUpdate).where(DocUpdate.doc == doc)
+        )
     await engine.dispose()
     return int(n or 0)
 
@@ -86,11 +87,13 @@ async def test_four_hundred_clients_joining_fifty_new_documents_are_all_synced(
         plan = next(p for p in demo["plans"] if p["title"].startswith("Per"))
         tokens = [p["token"] for p in plan["participants"] if p["key"] in ("per", "maria")]
         docs = []
-        async with httpx.AsyncClient(base_url=server.url,
-                                     headers={"authorization": f"Bearer {tokens[0]}"}) as http:
+        async with httpx.AsyncClient(
+            base_url=server.url, headers={"authorization": f"Bearer {tokens[0]}"}
+        ) as http:
             for i in range(50):
-                response = await http.post(f"/api/plans/{plan['id']}/sections",
-                                           json={"title": f"Område {i}"})
+                response = await http.post(
+                    f"/api/plans/{plan['id']}/sections", json={"title": f"Område {i}"}
+                )
                 assert response.status_code == 201, response.text
                 docs.append(response.json()["doc"])
             # The owner signs consent so the coordinator may edit the new sections too.
@@ -100,26 +103,28 @@ async def test_four_hundred_clients_joining_fifty_new_documents_are_all_synced(
             grants = consent["grants"] + [
                 {"participant": maria, "section": s, "level": "edit"} for s in new_ids
             ]
-            signed = await http.post(f"/api/plans/{plan['id']}/consent", json={
-                "purpose": consent["purpose"], "grants": grants})
+            signed = await http.post(
+                f"/api/plans/{plan['id']}/consent",
+                json={"purpose": consent["purpose"], "grants": grants},
+            )
             assert signed.status_code == 201, signed.text
         clients = [YClient(server.url, tokens[i % 2]) for i in range(400)]
         await asyncio.gather(*(c.connect() for c in clients))
         try:
             # All at the same moment, 8 per document, each document new to the server.
-            acks = await asyncio.gather(
-                *(c.join(docs[i % 50]) for i, c in enumerate(clients))
-            )
+            acks = await asyncio.gather(*(c.join(docs[i % 50]) for i, c in enumerate(clients)))
             assert [a for a in acks if a != {"ok": True, "access": "write"}] == []
-            await asyncio.gather(*(c.wait_synced(docs[i % 50], timeout=60)
-                                   for i, c in enumerate(clients)))
+            await asyncio.gather(
+                *(c.wait_synced(docs[i % 50], timeout=60) for i, c in enumerate(clients))
+            )
             # And each document is live for its eight clients.
             writers = clients[:50]
             for i, w in enumerate(writers):
                 assert (await w.insert(docs[i], 0, f"doc {i}"))["ok"]
             for i, c in enumerate(clients):
-                await c.wait_for(lambda c=c, i=i: c.text(docs[i % 50]) == f"doc {i % 50}",
-                                 timeout=60)
+                await c.wait_for(
+                    lambda c=c, i=i: c.text(docs[i % 50]) == f"doc {i % 50}", timeout=60
+                )
         finally:
             await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
     finally:

@@ -55,8 +55,9 @@ def upgrade() -> None:
         sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("applied_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("outcome", sa.JSON(), nullable=True),
-        sa.ForeignKeyConstraint(["meeting_id"], ["meetings.id"],
-                                name="fk_meeting_decisions_meeting_id_meetings"),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"], ["meetings.id"], name="fk_meeting_decisions_meeting_id_meetings"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_meeting_decisions"),
     )
     op.create_index("ix_meeting_decisions_meeting_id", "meeting_decisions", ["meeting_id"])
@@ -72,8 +73,9 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(64), nullable=False),
         sa.Column("created_by", sa.String(32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["meeting_id"], ["meetings.id"],
-                                name="fk_meeting_minutes_meeting_id_meetings"),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"], ["meetings.id"], name="fk_meeting_minutes_meeting_id_meetings"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_meeting_minutes"),
         sa.UniqueConstraint("meeting_id", "version", name="uq_meeting_minutes_meeting_id"),
     )
