@@ -20,8 +20,9 @@ export function measureView (record, { planId, people, scope, app, headingLevel 
   const flags = h('p', { class: 'flags' })
   const facts = h('dl', { class: 'facts' })
   const statusWrap = h('div', { class: 'status-control' })
+  const note = h('p', { class: 'inline-note', role: 'status' })
   const el = h('article', { class: 'measure', 'aria-labelledby': titleId, dataset: { measure: record.id } },
-    title, flags, facts, statusWrap)
+    title, flags, facts, statusWrap, note)
 
   function who (id) {
     const p = people.get(id)
@@ -45,13 +46,14 @@ export function measureView (record, { planId, people, scope, app, headingLevel 
     if (m.access === 'write') {
       const select = h('select', { id: uid('status'), class: 'status-select' },
         options(MEASURE_STATUSES.map((s) => [s, t(`measure.status.${s}`)]), m.status))
-      const note = h('span', { class: 'inline-note', role: 'status' })
       select.addEventListener('change', async () => {
         select.disabled = true
+        note.textContent = ''
         try {
           current = await api.patch(`/api/plans/${planId}/measures/${m.id}`, { status: select.value })
-          note.textContent = t('measure.status.saved')
           renderRecord()
+          note.textContent = t('measure.status.saved')
+          statusWrap.querySelector('select')?.focus()
         } catch (err) {
           note.textContent = errorText(err)
           select.value = current.status
@@ -59,7 +61,7 @@ export function measureView (record, { planId, people, scope, app, headingLevel 
           select.disabled = false
         }
       })
-      statusWrap.append(h('label', { for: select.id, text: t('measure.status') }), select, note)
+      statusWrap.append(h('label', { for: select.id, text: t('measure.status') }), select)
     } else {
       statusWrap.append(h('p', {}, `${t('measure.status')}: `, h('strong', { class: `status status-${m.status}`, text: t(`measure.status.${m.status}`) })))
     }

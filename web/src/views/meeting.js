@@ -106,13 +106,14 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
 
   function applyState (next) {
     const prevStatus = state.status
+    const prevHidden = Boolean(state.current_hidden)
     state = next
     renderStatus()
     renderControls()
     renderAgenda()
     renderAttendees()
     const id = state.current_item ?? null
-    if (id !== currentId || (prevStatus !== state.status && id === null)) renderCurrent()
+    if (id !== currentId || (id === null && (prevStatus !== state.status || prevHidden !== Boolean(state.current_hidden)))) renderCurrent()
     else refreshCurrent()
   }
 
@@ -213,9 +214,10 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
     for (const a of sorted) {
       attendeesList.append(h('li', { class: a.present ? 'present' : 'absent' },
         h('span', { class: 'dot', 'aria-hidden': 'true' }),
-        h('span', { text: a.name }), ' ',
-        h('span', { class: 'meta', text: `${roleName(a.role)} · ${a.present ? t('meeting.present') : t('meeting.absent')}` }),
-        state.chair === a.participant ? [' ', flag(t('meeting.chair'), 'info')] : null))
+        h('div', {},
+          h('span', { class: 'attendee-name', text: a.name }),
+          state.chair === a.participant ? [' ', flag(t('meeting.chair'), 'info')] : null,
+          h('span', { class: 'meta block', text: `${roleName(a.role)} · ${a.present ? t('meeting.present') : t('meeting.absent')}` }))))
     }
   }
 
