@@ -84,9 +84,12 @@ function shell () {
   root.append(
     h('a', { class: 'skip-link', href: '#main', text: t('nav.skip') }),
     header,
-    main,
-    h('div', { id: 'announcer', class: 'visually-hidden', 'aria-live': 'assertive', role: 'alert' })
+    main
   )
+  if (!document.getElementById('announcer')) {
+    // Outside #app, so that a message survives the re-render that often follows it.
+    document.body.append(h('div', { id: 'announcer', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' }))
+  }
   app.main = main
   renderStatus()
 }

@@ -247,6 +247,7 @@ export default {
   'consent.version': 'Version {version}, signed {date}.',
   'consent.was.withdrawal': 'This was a withdrawal.',
   'consent.purpose': 'Purpose – what the information will be used for',
+  'consent.purpose.short': 'Purpose',
   'consent.purpose.missing': 'Write the purpose of the consent.',
   'consent.period': 'Valid from {from} until {to}.',
   'consent.no.end': 'you withdraw it',

@@ -247,6 +247,7 @@ export default {
   'consent.version': 'Versjon {version}, signert {date}.',
   'consent.was.withdrawal': 'Dette var en tilbaketrekking.',
   'consent.purpose': 'Formål – hva skal opplysningene brukes til',
+  'consent.purpose.short': 'Formål',
   'consent.purpose.missing': 'Skriv formålet med samtykket.',
   'consent.period': 'Gjelder fra {from} til {to}.',
   'consent.no.end': 'du trekker det tilbake',

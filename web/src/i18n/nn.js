@@ -247,6 +247,7 @@ export default {
   'consent.version': 'Versjon {version}, signert {date}.',
   'consent.was.withdrawal': 'Dette var ei tilbaketrekking.',
   'consent.purpose': 'Formål – kva skal opplysningane brukast til',
+  'consent.purpose.short': 'Formål',
   'consent.purpose.missing': 'Skriv formålet med samtykket.',
   'consent.period': 'Gjeld frå {from} til {to}.',
   'consent.no.end': 'du trekkjer det tilbake',

@@ -47,7 +47,7 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
     status.append(
       h('h2', { text: t('consent.current') }),
       h('p', { text: t('consent.version', { version: consent.version, date: formatDateTime(consent.signed_at) }) + (withdrawal ? ` ${t('consent.was.withdrawal')}` : '') }),
-      h('p', { text: `${t('consent.purpose')}: ${consent.purpose}` }),
+      h('p', { text: `${t('consent.purpose.short')}: ${consent.purpose}` }),
       h('p', { text: t('consent.period', { from: formatDate(consent.valid_from), to: consent.valid_to ? formatDate(consent.valid_to) : t('consent.no.end') }) }))
   } else {
     status.append(h('h2', { text: t('consent.current') }), h('p', { text: t('consent.none') }))
