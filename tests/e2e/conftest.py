@@ -23,7 +23,6 @@ SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 TABLET = {"width": 1024, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
-pytestmark = pytest.mark.browser
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -163,7 +162,11 @@ class Browsers:
 
 @pytest.fixture
 async def browsers(web_dist: Path, live_sqlite: LiveServer) -> AsyncIterator[Browsers]:
-    from playwright.async_api import async_playwright
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        pytest.fail("Python Playwright is missing: pip install playwright==1.65.1 "
+                    "(it drives /usr/bin/chromium; no `playwright install` needed).")
 
     async with async_playwright() as p:
         chromium = await p.chromium.launch(
