@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import AccessLogRow, PlanRow
+from server.db.models import AccessLogHead, AccessLogRow, PlanRow
 
 GENESIS = "0" * 64
 
@@ -56,9 +56,7 @@ async def append(
     The plan row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite transactions are
     already exclusive), so two writers never fork the chain.
     """
-    await session.execute(
-        update(PlanRow).where(PlanRow.id == plan_id).values(id=PlanRow.id)
-    )
+    await session.execute(update(PlanRow).where(PlanRow.id == plan_id).values(id=PlanRow.id))
     last = (
         await session.execute(
             select(AccessLogRow.seq, AccessLogRow.hash)
@@ -91,6 +89,11 @@ async def append(
         ),
     )
     session.add(row)
+    head = await session.get(AccessLogHead, plan_id)
+    if head is None:
+        session.add(AccessLogHead(plan_id=plan_id, seq=seq, hash=row.hash))
+    else:
+        head.seq, head.hash = seq, row.hash
     await session.flush()
     return row
 
@@ -131,20 +134,47 @@ def check_chain(rows: Sequence[AccessLogRow]) -> Break | None:
 
 
 async def verify(session: AsyncSession) -> tuple[int, list[Break]]:
-    """Check every plan's chain; returns the number of entries read and the breaks."""
-    plan_ids = (await session.execute(select(AccessLogRow.plan_id).distinct())).scalars().all()
+    """Check every plan's chain and its recorded head; returns entries read and breaks."""
+    heads = {h.plan_id: h for h in (await session.execute(select(AccessLogHead))).scalars()}
+    plan_ids = set((await session.execute(select(AccessLogRow.plan_id).distinct())).scalars())
     breaks: list[Break] = []
     count = 0
-    for plan_id in sorted(plan_ids):
+    for plan_id in sorted(plan_ids | set(heads)):
         rows = (
-            await session.execute(
-                select(AccessLogRow)
-                .where(AccessLogRow.plan_id == plan_id)
-                .order_by(AccessLogRow.seq)
+            (
+                await session.execute(
+                    select(AccessLogRow)
+                    .where(AccessLogRow.plan_id == plan_id)
+                    .order_by(AccessLogRow.seq)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         count += len(rows)
-        broken = check_chain(rows)
+        broken = check_chain(rows) or check_head(plan_id, rows, heads.get(plan_id))
         if broken is not None:
             breaks.append(broken)
     return count, breaks
+
+
+def check_head(
+    plan_id: str, rows: Sequence[AccessLogRow], head: AccessLogHead | None
+) -> Break | None:
+    """The newest entry must be the recorded head: catches a removed tail."""
+    last = rows[-1] if rows else None
+    if head is None:
+        if last is None:
+            return None
+        return Break(plan_id, last.seq, last.id, "the record of the newest entry is missing")
+    if last is None or last.seq < head.seq:
+        after = last.seq if last is not None else 0
+        return Break(
+            plan_id,
+            after + 1,
+            last.id if last is not None else 0,
+            f"entries {after + 1}–{head.seq} were removed",
+        )
+    if last.seq != head.seq or last.hash != head.hash:
+        return Break(plan_id, last.seq, last.id, "does not match the recorded newest entry")
+    return None

@@ -306,3 +306,12 @@ class MinutesRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
+
+
+class AccessLogHead(Base):
+    """The newest entry of each plan's access log, so a cut-off tail is detected too."""
+
+    __tablename__ = "access_log_heads"
+    plan_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -134,3 +134,16 @@ async def test_concurrent_requests_never_fork_the_chain(live: LiveServer, demo: 
     assert [r[0] for r in rows] == list(range(1, 31))
     code, output = await verify(live)
     assert code == 0 and "30 entries" in output, output
+
+
+async def test_verify_finds_a_removed_tail(live: LiveServer, demo: Demo) -> None:
+    await write_entries(live, demo)
+    plan = demo.charlotte["id"]
+    newest = await sql(live, "SELECT max(seq) FROM access_log WHERE plan_id = :p", p=plan)
+    await sql(
+        live, "DELETE FROM access_log WHERE plan_id = :p AND seq = :s", p=plan, s=newest[0][0]
+    )
+    code, output = await verify(live)
+    assert code == 1, output
+    assert f"plan {plan}, entry {newest[0][0]} " in output and "removed" in output
+    assert demo.per["id"] not in output
