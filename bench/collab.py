@@ -77,6 +77,9 @@ class Probe:
                     started = self.sent.get(key)
                     if started is not None:
                         self.latencies.append(now - started)
+                # Receivers only measure: applying every update in this one client process
+                # would make the clients, not the server, the bottleneck.
+                return
             await original(name, data)
 
         client.sio.handlers["/"]["doc:msg"] = on_msg
