@@ -22,7 +22,6 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,31 +57,6 @@ def proc_usage(pid: int) -> tuple[float, int]:
             if line.startswith("VmHWM:"):
                 peak = int(line.split()[1]) * 1024
     return cpu, peak
-
-
-@dataclass
-class Probe:
-    sent: dict[tuple[int, int], float] = field(default_factory=dict)
-    latencies: list[float] = field(default_factory=list)
-    applied: int = 0
-
-    def attach(self, client: YClient) -> None:
-        original = client._on_msg
-
-        async def on_msg(name: str, data: bytes) -> None:
-            now = time.perf_counter()
-            message = decode(data)
-            if isinstance(message, SyncMessage) and message.step is SyncStep.UPDATE:
-                for key in decode_state_vector(get_state(message.payload)).items():
-                    started = self.sent.get(key)
-                    if started is not None:
-                        self.latencies.append(now - started)
-                # Receivers only measure: applying every update in this one client process
-                # would make the clients, not the server, the bottleneck.
-                return
-            await original(name, data)
-
-        client.sio.handlers["/"]["doc:msg"] = on_msg
 
 
 async def _create_docs(server: ServerProcess, plan: dict[str, Any], count: int) -> list[str]:
@@ -126,14 +100,103 @@ async def _pg(sql: str) -> None:
         await conn.close()
 
 
+async def drive(
+    url: str,
+    tokens: list[str],
+    docs: list[str],
+    indices: list[int],
+    rate: float,
+    ready: Any,
+    seconds: float,
+) -> dict[str, Any]:
+    """Run some of a scenario's clients: connect, join, then edit at ``rate`` per second
+    each from the moment ``ready()`` returns (a wall-clock start). Returns what was sent
+    and received (keyed by clientID and clock) and how many edits were acknowledged."""
+    from collab.yproto import encode_sync
+
+    rooms = len(docs)
+    clients = [YClient(url, tokens[i % len(tokens)]) for i in indices]
+    received: list[tuple[int, int, float]] = []
+
+    def attach(client: YClient) -> None:
+        async def on_msg(name: str, data: bytes) -> None:
+            now = time.time()
+            message = decode(data)
+            if isinstance(message, SyncMessage) and message.step is SyncStep.UPDATE:
+                for client_id, clock in decode_state_vector(get_state(message.payload)).items():
+                    received.append((client_id, clock, now))
+                return  # receivers only measure; applying would load the client process
+            await original(name, data)
+
+        original = client._on_msg
+        client.sio.handlers["/"]["doc:msg"] = on_msg
+
+    await asyncio.gather(*(c.connect() for c in clients))
+    for c in clients:
+        attach(c)
+    await asyncio.gather(*(c.join(docs[i % rooms]) for i, c in zip(indices, clients, strict=True)))
+    await asyncio.gather(
+        *(c.wait_synced(docs[i % rooms], 120) for i, c in zip(indices, clients, strict=True))
+    )
+    start_at = await ready()
+    stop = start_at + seconds
+    sent: list[tuple[int, int, float]] = []
+    acked = 0
+
+    async def run(i: int, client: YClient) -> None:
+        nonlocal acked
+        doc = docs[i % rooms]
+        ydoc = client.doc(doc)
+        interval = 1.0 / rate
+        await asyncio.sleep(max(0.0, start_at - time.time()) + interval * (i % 97) / 97)
+        while time.time() < stop:
+            before = ydoc.get_state()
+            ydoc.get("situation", type=Text).insert(0, "x")
+            update = ydoc.get_update(before)
+            clock = decode_state_vector(ydoc.get_state())[ydoc.client_id]
+            sent.append((ydoc.client_id, clock, time.time()))
+            ack = await client.send(doc, encode_sync(SyncStep.UPDATE, update))
+            if ack.get("ok"):
+                acked += 1
+            await asyncio.sleep(interval)
+
+    await asyncio.gather(*(run(i, c) for i, c in zip(indices, clients, strict=True)))
+    await asyncio.sleep(1.0)
+    await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+    return {"sent": sent, "received": received, "acked": acked}
+
+
+async def worker() -> None:
+    """``--worker``: one client process of a scenario, driven over stdin/stdout."""
+    config = json.loads(sys.stdin.readline())
+    loop = asyncio.get_running_loop()
+
+    async def ready() -> float:
+        print("ready", flush=True)
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        return float(line.split()[1])
+
+    result = await drive(
+        config["url"],
+        config["tokens"],
+        config["docs"],
+        config["indices"],
+        config["rate"],
+        ready,
+        config["seconds"],
+    )
+    print(json.dumps(result), flush=True)
+
+
 async def edit_scenario(
-    db: str, rooms: int, per_room: int, rate: float, seconds: float
+    db: str, rooms: int, per_room: int, rate: float, seconds: float, workers: int = 2
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         url, pg_name = _database(db, Path(tmp))
         if pg_name:
             await _pg(f'CREATE DATABASE "{pg_name}"')
         server = ServerProcess(url, free_port())
+        procs: list[asyncio.subprocess.Process] = []
         try:
             server.cli("migrate")
             demo = json.loads(server.cli("demo", "--json"))
@@ -141,59 +204,76 @@ async def edit_scenario(
             plan = next(p for p in demo["plans"] if p["title"].startswith("Per"))
             tokens = [p["token"] for p in plan["participants"] if p["key"] in ("per", "maria")]
             docs = await _create_docs(server, plan, rooms)
-            probe = Probe()
-            clients = [YClient(server.url, tokens[i % 2]) for i in range(rooms * per_room)]
-            await asyncio.gather(*(c.connect() for c in clients))
-            for c in clients:
-                probe.attach(c)
-            await asyncio.gather(*(c.join(docs[i % rooms]) for i, c in enumerate(clients)))
-            await asyncio.gather(
-                *(c.wait_synced(docs[i % rooms], 120) for i, c in enumerate(clients))
-            )
+            total = rooms * per_room
+            for w in range(workers):
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    limit=1 << 26,
+                )
+                assert proc.stdin is not None
+                proc.stdin.write(
+                    (
+                        json.dumps(
+                            {
+                                "url": server.url,
+                                "tokens": tokens,
+                                "docs": docs,
+                                "rate": rate,
+                                "seconds": seconds,
+                                "indices": list(range(w, total, workers)),
+                            }
+                        )
+                        + "\n"
+                    ).encode()
+                )
+                await proc.stdin.drain()
+                procs.append(proc)
+            for proc in procs:
+                assert proc.stdout is not None
+                line = await asyncio.wait_for(proc.stdout.readline(), 300)
+                assert line.strip() == b"ready", line
             assert server.proc is not None
             cpu0, _ = proc_usage(server.proc.pid)
-            stop = time.perf_counter() + seconds
-            acked = 0
-
-            async def run(i: int, client: YClient) -> None:
-                nonlocal acked
-                doc = docs[i % rooms]
-                ydoc = client.doc(doc)
-                interval = 1.0 / rate
-                await asyncio.sleep(interval * (i % 97) / 97)
-                while time.perf_counter() < stop:
-                    before = ydoc.get_state()
-                    ydoc.get("situation", type=Text).insert(0, "x")
-                    update = ydoc.get_update(before)
-                    key = (ydoc.client_id, decode_state_vector(ydoc.get_state())[ydoc.client_id])
-                    probe.sent[key] = time.perf_counter()
-                    from collab.yproto import encode_sync
-
-                    ack = await client.send(doc, encode_sync(SyncStep.UPDATE, update))
-                    if ack.get("ok"):
-                        acked += 1
-                    await asyncio.sleep(interval)
-
-            started = time.perf_counter()
-            await asyncio.gather(*(run(i, c) for i, c in enumerate(clients)))
-            elapsed = time.perf_counter() - started
-            await asyncio.sleep(1.0)
+            start_at = time.time() + 0.5
+            for proc in procs:
+                assert proc.stdin is not None
+                proc.stdin.write(f"go {start_at}\n".encode())
+                await proc.stdin.drain()
+            results = []
+            for proc in procs:
+                assert proc.stdout is not None
+                results.append(
+                    json.loads(await asyncio.wait_for(proc.stdout.readline(), seconds + 300))
+                )
+                await proc.wait()
             cpu1, peak = proc_usage(server.proc.pid)
-            await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
-            lat = sorted(probe.latencies)
+            sent = {(c, k): t for r in results for c, k, t in r["sent"]}
+            lat = sorted(
+                t - sent[(c, k)] for r in results for c, k, t in r["received"] if (c, k) in sent
+            )
+            acked = sum(r["acked"] for r in results)
             return {
-                "clients": len(clients),
+                "clients": total,
                 "rooms": rooms,
+                "client_processes": workers,
                 "edits_acked": acked,
-                "edits_per_second": acked / elapsed,
+                "edits_per_second": acked / seconds,
+                "target_edits_per_second": total * rate,
                 "deliveries": len(lat),
                 "latency_p50_ms": 1000 * lat[len(lat) // 2] if lat else None,
                 "latency_p99_ms": 1000 * lat[int(len(lat) * 0.99)] if lat else None,
                 "server_cpu_seconds": cpu1 - cpu0,
-                "server_cpu_share": (cpu1 - cpu0) / elapsed,
+                "server_cpu_share": (cpu1 - cpu0) / seconds,
                 "server_peak_rss_mb": peak / 2**20,
             }
         finally:
+            for proc in procs:
+                if proc.returncode is None:
+                    proc.kill()
             server.stop()
             if pg_name:
                 await _pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
@@ -310,4 +390,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(worker() if sys.argv[1:] == ["--worker"] else main())
