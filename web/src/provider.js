@@ -240,6 +240,9 @@ export class SocketIOProvider extends Emitter {
    */
   constructor (socket, doc, ydoc, opts = {}) {
     super()
+    // Register first: a duplicate doc name throws before anything is created.
+    this._router = DocRouter.for(socket)
+    this._router.add(doc, this)
     this.socket = socket
     this.doc = doc
     this.ydoc = ydoc
@@ -282,8 +285,6 @@ export class SocketIOProvider extends Emitter {
     this._onDisconnect = () => this._handleDisconnect()
     this._onDocDestroy = () => this.destroy()
 
-    this._router = DocRouter.for(socket)
-    this._router.add(doc, this)
     ydoc.on('update', this._onDocUpdate)
     ydoc.on('destroy', this._onDocDestroy)
     this.awareness.on('update', this._onAwarenessUpdate)
@@ -345,6 +346,7 @@ export class SocketIOProvider extends Emitter {
   _join () {
     if (this._closed || this._revoked) return
     const session = this._resetSession()
+    this.error = null // a new attempt; a refusal is reported again if it recurs
     this._updateStatus()
     this.socket.emit('doc:join', { doc: this.doc, client_id: this.ydoc.clientID }, (ack) => {
       if (session !== this._session) return
@@ -371,11 +373,25 @@ export class SocketIOProvider extends Emitter {
     this.emit('joined', { ok: true, access: this.access })
     this._sendSync(encodeSyncStep1(this.ydoc), null)
     if (this._serverStateVector !== null) this._answerStep1()
-    const local = this.awareness.getLocalState()
-    if (local !== null) {
-      this._send(encodeAwarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, [this.ydoc.clientID])))
-    }
+    this._announcePresence()
     this._updateStatus()
+  }
+
+  /**
+   * Re-publishes the local awareness state with a clock peers will accept.
+   * Peers ignore a state whose clock is not newer than the one they hold:
+   * the constructor's initial state has clock 0 (which a peer that never saw
+   * us treats as already known), and when our previous connection dropped the
+   * server may have announced our removal with clock + 1. Skipping one clock
+   * value before setLocalState (which adds one more) beats both; the change
+   * reaches the server through the awareness 'update' listener.
+   */
+  _announcePresence () {
+    const local = this.awareness.getLocalState()
+    if (local === null) return
+    const meta = this.awareness.meta.get(this.ydoc.clientID)
+    if (meta !== undefined) meta.clock += 1
+    this.awareness.setLocalState(local)
   }
 
   _handleDisconnect () {
