@@ -43,6 +43,7 @@ run: install web
 	PLANROM_DEMO=1 PLANROM_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/planrom serve --host $(HOST) --port $(PORT)
 
 test: install web node-test-deps browser
+	cd web && npm test --silent
 	$(PY) -m pytest -q -p no:cacheprovider
 
 check: install
