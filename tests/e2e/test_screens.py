@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import statistics
+from datetime import timedelta
 
 import pytest
 from playwright.async_api import expect
@@ -53,9 +54,18 @@ async def test_each_screen_is_accessible_and_photographed(
         await owner.shot(f"{name}-{size}")
         problems[name] = await owner.axe(name)
 
+    # An overdue evaluation is flagged first on the coordinator's page.
+    bus = next(m for m in plan["measures"] if m["title"].startswith("Følge Per"))
+    yesterday = (live_sqlite.clock() - timedelta(days=1)).date().isoformat()
+    async with live_sqlite.http(demo.token(plan, "maria")) as maria:
+        patched = await maria.patch(f"/api/plans/{plan['id']}/measures/{bus['id']}",
+                                    json={"evaluate_by": yesterday})
+        assert patched.status_code == 200, patched.text
     coordinator = await browsers.new(viewport)
     await coordinator.sign_in(demo.token(plan, "maria"))
     await expect(coordinator.page.locator(".plan-card")).to_have_count(1)
+    await expect(coordinator.page.locator(".plan-card.urgent .overdue-list")).to_contain_text(
+        "Følge Per til bussen")
     await coordinator.shot(f"home-coordinator-{size}")
     problems["home-coordinator"] = await coordinator.axe("home-coordinator")
 

@@ -46,6 +46,7 @@ export default {
   'home.none': 'You are not part of any plan yet.',
   'home.role': 'Your role',
   'home.overdue': 'Needs follow-up',
+  'home.overdue.none': 'Nothing is overdue.',
   'home.next.evaluation': 'Next evaluation of the plan: {date}',
   'home.next.meeting': 'Next meeting',
   'home.no.meeting': 'No meetings are scheduled.',

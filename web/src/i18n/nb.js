@@ -46,6 +46,7 @@ export default {
   'home.none': 'Du er ikke med i noen planer ennå.',
   'home.role': 'Din rolle',
   'home.overdue': 'Må følges opp',
+  'home.overdue.none': 'Ingenting er på overtid.',
   'home.next.evaluation': 'Neste evaluering av planen: {date}',
   'home.next.meeting': 'Neste møte',
   'home.no.meeting': 'Ingen møter er satt opp.',

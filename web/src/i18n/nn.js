@@ -46,6 +46,7 @@ export default {
   'home.none': 'Du er ikkje med i nokon planar enno.',
   'home.role': 'Rolla di',
   'home.overdue': 'Må følgjast opp',
+  'home.overdue.none': 'Ingenting er på overtid.',
   'home.next.evaluation': 'Neste evaluering av planen: {date}',
   'home.next.meeting': 'Neste møte',
   'home.no.meeting': 'Ingen møte er sette opp.',

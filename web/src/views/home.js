@@ -48,7 +48,8 @@ async function loadCard (plan) {
     }
     append(el, [h('h3', { text: t('home.overdue') }), items])
   } else if (overdue) {
-    el.append(h('p', { text: t('home.next.evaluation', { date: formatDate(overdue.next_evaluation) }) }))
+    el.append(h('p', { text: t('home.overdue.none') }),
+      h('p', { text: t('home.next.evaluation', { date: formatDate(overdue.next_evaluation) }) }))
   }
   const next = nextMeeting(meetings.meetings)
   el.append(h('h3', { text: t('home.next.meeting') }))
