@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pycrdt import Doc, Text, get_state
+from pycrdt import Doc, Text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from collab.yproto import SyncMessage, SyncStep, decode, decode_state_vector
+from collab.yupdate import read_update
 from tests.procs import ServerProcess
 from tests.yclient import YClient
 
@@ -123,8 +124,8 @@ async def drive(
             now = time.time()
             message = decode(data)
             if isinstance(message, SyncMessage) and message.step is SyncStep.UPDATE:
-                for client_id, clock in decode_state_vector(get_state(message.payload)).items():
-                    received.append((client_id, clock, now))
+                for run in read_update(message.payload):
+                    received.append((run.client, run.end, now))
                 return  # receivers only measure; applying would load the client process
             await original(name, data)
 

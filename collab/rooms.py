@@ -15,11 +15,12 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from pycrdt import Doc, get_state
+from pycrdt import Doc
 
 from collab.editing import YDoc
 from collab.store import DocStore
-from collab.yproto import EMPTY_UPDATE, Malformed, decode_state_vector
+from collab.yproto import EMPTY_UPDATE, Malformed
+from collab.yupdate import update_clients
 
 log = logging.getLogger("planrom.rooms")
 
@@ -30,16 +31,7 @@ class StoreUnavailable(RuntimeError):
 
 def clients_in_update(update: bytes) -> set[int]:
     """The clientIDs whose items (structs) an update carries; raises Malformed."""
-    try:
-        return set(decode_state_vector(get_state(update)))
-    except Malformed:
-        raise
-    except Exception:  # pycrdt raises ValueError for undecodable updates
-        raise Malformed("not a Yjs update") from None
-    except BaseException as exc:  # a Rust panic surfaces as a BaseException subclass
-        if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
-            raise
-        raise Malformed("not a Yjs update") from None
+    return update_clients(update)
 
 
 def check_update(update: bytes) -> None:

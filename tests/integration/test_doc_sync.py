@@ -375,3 +375,31 @@ async def test_a_flood_is_rate_limited_while_others_keep_working(
     finally:
         await flooder.close()
         await per.close()
+
+
+async def test_a_forged_continuation_of_someone_elses_edits_is_refused(
+    live: LiveServer, demo: Demo
+) -> None:
+    """An update whose items continue another client's clock (not starting at 0)."""
+    plan = demo.per
+    doc = demo.section(plan, "om-meg")["doc"]
+    per = await connected(live, demo.token(plan, "per"))
+    maria = await connected(live, demo.token(plan, "maria"))
+    try:
+        for client in (per, maria):
+            await client.join(doc)
+            await client.wait_synced(doc)
+        assert (await per.insert(doc, 0, "Per: "))["ok"]
+        await maria.wait_for(lambda: maria.text(doc).startswith("Per: "))
+        # Maria builds Per's next edit under Per's clientID, continuing his clock.
+        forged = Doc(client_id=per.doc(doc).client_id)
+        forged.apply_update(per.doc(doc).get_update())
+        before = forged.get_state()
+        forged.get("situation", type=Text).insert(0, "Per sier ja til alt. ")
+        ack = await maria.send(doc, encode_sync(SyncStep.UPDATE, forged.get_update(before)))
+        assert ack["ok"] is False and ack["error"]["code"] == "foreign-client"
+        await asyncio.sleep(0.2)
+        assert "sier ja" not in per.text(doc)
+    finally:
+        await per.close()
+        await maria.close()
