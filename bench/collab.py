@@ -135,7 +135,9 @@ async def drive(
     await asyncio.gather(*(c.connect() for c in clients))
     for c in clients:
         attach(c)
-    await asyncio.gather(*(c.join(docs[i % rooms]) for i, c in zip(indices, clients, strict=True)))
+    pairs = list(zip(indices, clients, strict=True))
+    for batch in range(0, len(pairs), 200):  # people arrive in waves, not all in one tick
+        await asyncio.gather(*(c.join(docs[i % rooms]) for i, c in pairs[batch : batch + 200]))
     await asyncio.gather(
         *(c.wait_synced(docs[i % rooms], 120) for i, c in zip(indices, clients, strict=True))
     )

@@ -261,7 +261,8 @@ class Hub:
             or not 0 <= client_id <= MAX_CLIENT_ID
         ):
             return refuse("malformed", "client_id must be a Yjs clientID (a whole number).")
-        async with self.services.sessionmaker() as session, session.begin():
+        async with self.services.sessionmaker() as session:
+            await read_only(session)
             found = await resolve(session, conn.principal, ref, self.services.clock())
         if found.access is None:
             await self._log(found.plan, conn, "denied", f"doc:{name}", found.decision.reason)
@@ -466,7 +467,8 @@ class Hub:
                     await self._recheck(conn, name, joined)
 
     async def _recheck(self, conn: Conn, name: str, joined: Joined) -> None:
-        async with self.services.sessionmaker() as session, session.begin():
+        async with self.services.sessionmaker() as session:
+            await read_only(session)
             found = await resolve(session, conn.principal, joined.ref, self.services.clock())
         if found.access is not None:
             joined.access = found.access
