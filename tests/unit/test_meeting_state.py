@@ -489,7 +489,12 @@ def check_accepted(cmd: Command, actor: Actor, before: MeetingState, after: Meet
         assert actor.participant == before.chair or acts_for_owner(before, actor)
         assert cmd.participant in before.attendance
     if isinstance(cmd, Join) and cmd.participant not in before.invited:
-        assert actor.role in ("guardian", "coordinator")
+        # Uninvited: a guardian or coordinator joining themselves, or the chair recording
+        # someone who already joined that way (so is on the attendance list).
+        by_chair = actor.participant == before.chair or acts_for_owner(before, actor)
+        assert actor.role in ("guardian", "coordinator") or (
+            by_chair and cmd.participant in before.attendance
+        )
     if isinstance(cmd, Join | Leave):
         expected = "present" if isinstance(cmd, Join) else ("left", "invited")
         assert after.attendance[cmd.participant] in expected
@@ -610,3 +615,11 @@ def test_the_coordinator_prepares_the_agenda_before_the_start_but_not_during() -
     assert state.minute_taker == "maria"
     assert refused(scheduled(), AddItem(extra), NAV) == "forbidden"
     assert refused(live(), AddItem(extra), COORD) == "forbidden"
+
+
+def test_the_chair_records_an_uninvited_coordinator_who_had_joined() -> None:
+    state, _ = apply(scheduled(), Join("maria"), COORD, NOW)
+    state, _ = apply(state, Leave("maria"), COORD, NOW)
+    state, _ = apply(state, Join("maria"), OWNER, NOW)
+    assert state.attendance["maria"] == "present"
+    assert refused(state, Join("nobody1"), OWNER) in ("not-found", "forbidden")
