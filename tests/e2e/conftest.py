@@ -103,6 +103,10 @@ class Browser:
         return bad
 
     async def shot(self, name: str) -> Path:
+        # No placeholder ever reaches a person: "null", "undefined", "NaN" or a raw key.
+        visible = await self.page.evaluate("() => document.body.innerText")
+        for leak in ("null", "undefined", "NaN", "[object Object]"):
+            assert leak not in visible.split(), f"{name} shows {leak!r}"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         await self.page.screenshot(path=str(path), full_page=True)

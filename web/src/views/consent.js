@@ -103,7 +103,7 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
       h('div', { class: 'field' }, h('label', { for: to.id, text: t('consent.to') }), h('p', { class: 'hint', text: t('consent.to.hint') }), to)),
     role === 'coordinator' || signerChoices.length > 1
       ? h('div', { class: 'field' }, h('label', { for: signer.id, text: t('consent.signer') }), signer)
-      : null,
+      : '',
     h('h2', { id: 'summary-title', text: t('consent.summary') }),
     summary,
     h('div', { class: 'check' }, confirm, h('label', { for: confirm.id, text: t('consent.confirm') })),

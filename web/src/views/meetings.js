@@ -93,8 +93,8 @@ export async function renderMinutes (main, { params: [meetingId] }) {
       h('a', { class: 'button', href: `/api/meetings/${meetingId}/minutes?format=html&lang=${lang}`, target: '_blank', rel: 'noopener', text: t('minutes.html') })))
   const article = h('article', { class: 'minutes card' })
   article.append(h('p', { text: t('minutes.version', { version: minutes.version }) }),
-    minutes.approved_by ? h('p', { text: t('minutes.approved', { name: minutes.approved_by, date: formatDateTime(minutes.approved_at) }) }) : null,
-    minutes.finalised_by ? h('p', { text: t('minutes.finalised', { name: minutes.finalised_by, date: formatDateTime(minutes.finalised_at) }) }) : null)
+    minutes.approved_by ? h('p', { text: t('minutes.approved', { name: minutes.approved_by, date: formatDateTime(minutes.approved_at) }) }) : '',
+    minutes.finalised_by ? h('p', { text: t('minutes.finalised', { name: minutes.finalised_by, date: formatDateTime(minutes.finalised_at) }) }) : '')
   article.append(h('h2', { text: t('minutes.attendance') }),
     h('ul', { class: 'plain-list' }, minutes.attendance.map((a) => h('li', { text: `${a.name} (${a.service || a.organisation || roleName(a.role)}) – ${t(`attendance.${a.attendance}`)}` }))))
   article.append(h('h2', { text: t('minutes.items') }))
