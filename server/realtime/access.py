@@ -1,12 +1,14 @@
 """Document access for live sessions: a document name → who may read or write it.
 
-Thin: it loads what policy needs from the database and asks ``collab.policy``.
+Thin: it loads what policy needs from the database and asks ``collab.policy``. A
+:class:`Resolver` caches what it loaded (plan contexts, measures, meetings) for its own
+lifetime, so re-deciding a thousand live sessions of one plan loads the plan once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -14,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from collab import policy
 from collab.docs import DocRef, ItemDoc, MeasureDoc, SectionDoc
-from collab.policy import Decision, Principal
+from collab.model import Measure
+from collab.policy import Decision, PlanContext, Principal
 from server.db import repo
 from server.db.models import MeasureRow
 
@@ -28,8 +31,59 @@ class DocAccess:
     decision: Decision  # why (the read decision when refused, else the write decision)
 
 
+MISSING = Decision(False, "no such document", "not-found")
+
+
+@dataclass
+class Resolver:
+    """Decides document access within one read of the database."""
+
+    session: AsyncSession
+    now: datetime
+    _contexts: dict[str, PlanContext | None] = field(default_factory=dict)
+    _measures: dict[str, Measure | None] = field(default_factory=dict)
+    cache: dict[tuple[str, str], object] = field(default_factory=dict)  # for item resolvers
+
+    async def context(self, plan_id: str) -> PlanContext | None:
+        if plan_id not in self._contexts:
+            self._contexts[plan_id] = await repo.load_context(self.session, plan_id, self.now)
+        return self._contexts[plan_id]
+
+    async def measure(self, measure_id: str) -> Measure | None:
+        if measure_id not in self._measures:
+            row = await self.session.get(MeasureRow, measure_id)
+            self._measures[measure_id] = repo.to_measure(row) if row is not None else None
+        return self._measures[measure_id]
+
+    async def resolve(self, principal: Principal, ref: DocRef) -> DocAccess:
+        if isinstance(ref, ItemDoc):
+            if not _item_resolver:
+                return DocAccess(None, None, MISSING)
+            return await _item_resolver[0](self, principal, ref)
+        ctx = await self.context(ref.plan)
+        if ctx is None:
+            return DocAccess(None, None, MISSING)
+        if isinstance(ref, SectionDoc):
+            if ref.section not in ctx.sections:
+                return DocAccess(None, ref.plan, MISSING)
+            return _from(
+                policy.check_read_section_doc(ctx, principal, ref.section),
+                policy.check_write_section_doc(ctx, principal, ref.section),
+                ref.plan,
+            )
+        assert isinstance(ref, MeasureDoc)
+        measure = await self.measure(ref.measure)
+        if measure is None or measure.plan != ref.plan:
+            return DocAccess(None, ref.plan, MISSING)
+        return _from(
+            policy.check_read_measure_doc(ctx, principal, measure),
+            policy.check_write_measure_doc(ctx, principal, measure),
+            ref.plan,
+        )
+
+
 # Meeting item documents are decided by the meeting module, which registers here.
-ItemResolver = Callable[[AsyncSession, Principal, ItemDoc, datetime], Awaitable[DocAccess]]
+ItemResolver = Callable[[Resolver, Principal, ItemDoc], Awaitable[DocAccess]]
 _item_resolver: list[ItemResolver] = []
 
 
@@ -46,29 +100,5 @@ def _from(read: Decision, write: Decision, plan: str) -> DocAccess:
 async def resolve(
     session: AsyncSession, principal: Principal, ref: DocRef, now: datetime
 ) -> DocAccess:
-    missing = Decision(False, "no such document", "not-found")
-    if isinstance(ref, ItemDoc):
-        if not _item_resolver:
-            return DocAccess(None, None, missing)
-        return await _item_resolver[0](session, principal, ref, now)
-    ctx = await repo.load_context(session, ref.plan, now)
-    if ctx is None:
-        return DocAccess(None, None, missing)
-    if isinstance(ref, SectionDoc):
-        if ref.section not in ctx.sections:
-            return DocAccess(None, ref.plan, missing)
-        return _from(
-            policy.check_read_section_doc(ctx, principal, ref.section),
-            policy.check_write_section_doc(ctx, principal, ref.section),
-            ref.plan,
-        )
-    assert isinstance(ref, MeasureDoc)
-    row = await session.get(MeasureRow, ref.measure)
-    if row is None or row.plan_id != ref.plan:
-        return DocAccess(None, ref.plan, missing)
-    measure = repo.to_measure(row)
-    return _from(
-        policy.check_read_measure_doc(ctx, principal, measure),
-        policy.check_write_measure_doc(ctx, principal, measure),
-        ref.plan,
-    )
+    """One decision (a fresh resolver)."""
+    return await Resolver(session, now).resolve(principal, ref)

@@ -46,7 +46,7 @@ from server.db import audit
 from server.db.docstore import SqlDocStore
 from server.db.engine import read_only
 from server.db.models import ConsentRow, MeasureRow, MeetingRow, ParticipantRow
-from server.realtime.access import Access, resolve
+from server.realtime.access import Access, Resolver, resolve
 from server.realtime.bridge import RedisBridge
 from server.runtime import Services
 
@@ -454,26 +454,33 @@ class Hub:
 
     async def recheck_prefix(self, prefix: str) -> None:
         """Re-decide every live document whose name starts with ``prefix``."""
-        for conn in list(self.conns.values()):
-            for name, joined in list(conn.docs.items()):
-                if name.startswith(prefix):
-                    await self._recheck(conn, name, joined)
+        await self._recheck(lambda name, joined: name.startswith(prefix))
 
     async def recheck_plan(self, plan_id: str) -> None:
         """Re-decide every live document of a plan; revoke what may no longer be read."""
-        for conn in list(self.conns.values()):
-            for name, joined in list(conn.docs.items()):
-                if joined.plan == plan_id:
-                    await self._recheck(conn, name, joined)
+        await self._recheck(lambda name, joined: joined.plan == plan_id)
 
-    async def _recheck(self, conn: Conn, name: str, joined: Joined) -> None:
+    async def _recheck(self, matches: Callable[[str, Joined], bool]) -> None:
+        sessions = [
+            (conn, name, joined)
+            for conn in list(self.conns.values())
+            for name, joined in list(conn.docs.items())
+            if matches(name, joined)
+        ]
+        if not sessions:
+            return
+        lost: list[tuple[Conn, str, str]] = []
         async with self.services.sessionmaker() as session:
             await read_only(session)
-            found = await resolve(session, conn.principal, joined.ref, self.services.clock())
-        if found.access is not None:
-            joined.access = found.access
-            return
-        await self.revoke(conn, name, found.decision.reason)
+            resolver = Resolver(session, self.services.clock())
+            for conn, name, joined in sessions:
+                found = await resolver.resolve(conn.principal, joined.ref)
+                if found.access is not None:
+                    joined.access = found.access
+                else:
+                    lost.append((conn, name, found.decision.reason))
+        for conn, name, reason in lost:
+            await self.revoke(conn, name, reason)
 
     async def revoke(self, conn: Conn, name: str, reason: str) -> None:
         joined = conn.docs.get(name)

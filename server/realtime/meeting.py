@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from collab import meeting as sm
 from collab import policy
@@ -19,7 +16,7 @@ from collab.policy import Decision, Principal
 from server import meeting_service
 from server.db import audit
 from server.db.engine import read_only
-from server.realtime.access import DocAccess, register_item_resolver
+from server.realtime.access import DocAccess, Resolver, register_item_resolver
 
 if TYPE_CHECKING:
     from server.realtime.hub import Conn, Hub
@@ -31,14 +28,18 @@ def _refuse(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
-async def resolve_item(
-    session: AsyncSession, principal: Principal, ref: ItemDoc, now: datetime
-) -> DocAccess:
+async def resolve_item(resolver: Resolver, principal: Principal, ref: ItemDoc) -> DocAccess:
     """Who may read and write ``meeting:{m}:item:{i}`` (collab.policy decides)."""
     missing = Decision(False, "no such document", "not-found")
-    loaded = await meeting_service.load(session, ref.meeting, now)
+    key = ("meeting", ref.meeting)
+    if key not in resolver.cache:
+        resolver.cache[key] = await meeting_service.load(
+            resolver.session, ref.meeting, resolver.now
+        )
+    loaded = resolver.cache[key]
     if loaded is None:
         return DocAccess(None, None, missing)
+    assert isinstance(loaded, meeting_service.Loaded)
     item = loaded.state.item(ref.item)
     if item is None:
         return DocAccess(None, loaded.row.plan_id, missing)
