@@ -17,7 +17,7 @@ from collab.model import MeasureStatus, Role, new_id
 from collab.policy import PlanContext
 from server import ics, meeting_service, minutes
 from server.db import meeting_repo, repo
-from server.db.models import DecisionRow, MeetingRow
+from server.db.models import DecisionRow, MeetingRow, MinutesRow
 from server.http.common import ApiError, Call, api
 from server.http.render import (
     DATE_SCHEMA,
@@ -757,6 +757,25 @@ async def correct(call: Call) -> Any:
     return {"version": stored.version, "supersedes": latest.version, "hash": stored.hash}
 
 
+async def _minutes(
+    call: Call, loaded: meeting_service.Loaded
+) -> tuple[MinutesRow, list[int], dict[str, Any]]:
+    """The wanted (default: newest) minutes version, filtered to the caller's consent."""
+    versions = await meeting_repo.minutes(call.db, loaded.row.id)
+    if not versions:
+        raise ApiError("not-found", "Møtet har ikke ferdige referater ennå.")
+    wanted = call.query("version")
+    row = (
+        versions[-1]
+        if wanted is None
+        else next((v for v in versions if str(v.version) == wanted), None)
+    )
+    if row is None:
+        raise ApiError("not-found", "Fant ikke den versjonen av referatet.")
+    content = meeting_service.filter_content(dict(row.content), loaded, call.principal)
+    return row, [v.version for v in versions], content
+
+
 @api(
     "GET",
     "/api/meetings/{meeting}/minutes",
@@ -765,16 +784,7 @@ async def correct(call: Call) -> Any:
 )
 async def get_minutes(call: Call) -> Any:
     loaded = await _loaded(call)
-    versions = await meeting_repo.minutes(call.db, loaded.row.id)
-    if not versions:
-        raise ApiError("not-found", "Møtet har ikke ferdige referater ennå.")
-    wanted = call.query("version")
-    row = versions[-1]
-    if wanted is not None:
-        row = next((v for v in versions if str(v.version) == wanted), None)  # type: ignore[assignment]
-        if row is None:
-            raise ApiError("not-found", "Fant ikke den versjonen av referatet.")
-    content = meeting_service.filter_content(dict(row.content), loaded, call.principal)
+    row, versions, content = await _minutes(call, loaded)
     call.log(loaded.row.plan_id, "open", f"minutes:{loaded.row.id}", f"v{row.version}")
     fmt = call.query("format", "json")
     lang = call.query("lang", "nb") or "nb"
@@ -791,7 +801,7 @@ async def get_minutes(call: Call) -> Any:
         )
     if fmt != "json":
         raise ApiError("malformed", "format: json, html or pdf.")
-    return content | {"versions": [v.version for v in versions]}
+    return content | {"versions": versions}
 
 
 @api(
@@ -802,11 +812,8 @@ async def get_minutes(call: Call) -> Any:
 )
 async def owner_summary(call: Call) -> Any:
     loaded = await _loaded(call)
-    versions = await meeting_repo.minutes(call.db, loaded.row.id)
-    if not versions:
-        raise ApiError("not-found", "Møtet har ikke ferdige referater ennå.")
     owner = next(p for p in loaded.ctx.plan.participants if p.role is Role.OWNER)
-    content = meeting_service.filter_content(dict(versions[-1].content), loaded, call.principal)
+    _, _, content = await _minutes(call, loaded)
     return Response(
         minutes.render_owner_summary_html(
             cast(minutes.MinutesContent, content), owner.name, call.query("lang", "nb") or "nb"
