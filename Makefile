@@ -36,11 +36,16 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || { echo "could not install Debian's chromium"; exit 1; }; }
 
+# The demo runs on its own SQLite file, made fresh each time (new 24-hour sign-in links).
+DEMO_ENV = PLANROM_DEMO=1 PLANROM_BASE_URL=http://$(HOST):$(PORT) \
+	PLANROM_DATABASE_URL=sqlite+aiosqlite:///$(CURDIR)/var/demo.sqlite3
+
 run: install web
 	mkdir -p var
-	PLANROM_DEMO=1 PLANROM_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/planrom migrate
-	PLANROM_DEMO=1 PLANROM_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/planrom demo
-	PLANROM_DEMO=1 PLANROM_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/planrom serve --host $(HOST) --port $(PORT)
+	rm -f var/demo.sqlite3 var/demo.sqlite3-wal var/demo.sqlite3-shm
+	$(DEMO_ENV) $(VENV)/bin/planrom migrate
+	$(DEMO_ENV) $(VENV)/bin/planrom demo
+	$(DEMO_ENV) $(VENV)/bin/planrom serve --host $(HOST) --port $(PORT)
 
 test: install web node-test-deps browser
 	cd web && npm test --silent
