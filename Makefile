@@ -48,6 +48,7 @@ run: install web
 	$(DEMO_ENV) $(VENV)/bin/planrom serve --host $(HOST) --port $(PORT)
 
 test: install web node-test-deps browser
+	scripts/check
 	cd web && npm test --silent
 	$(PY) -m pytest -q -p no:cacheprovider
 

@@ -29,8 +29,9 @@ async def _demo(as_json: bool) -> int:
 
     settings = settings_module.from_env()
     if not settings.demo:
-        print("planrom demo: demo mode is off. Set PLANROM_DEMO=1 to load demo data.",
-              file=sys.stderr)
+        print(
+            "planrom demo: demo mode is off. Set PLANROM_DEMO=1 to load demo data.", file=sys.stderr
+        )
         return 2
     engine = make_engine(settings.database_url)
     try:

@@ -44,7 +44,10 @@ async def issue_token(
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
         AuthToken(
-            token_hash=_digest(raw), person_id=person_id, kind=kind, created_at=now,
+            token_hash=_digest(raw),
+            person_id=person_id,
+            kind=kind,
+            created_at=now,
             expires_at=now + ttl,
         )
     )
@@ -104,7 +107,11 @@ async def start_web_session(
     csrf = secrets.token_urlsafe(24)
     session.add(
         WebSession(
-            id_hash=_digest(raw), person_id=person_id, csrf=csrf, via=via, created_at=now,
+            id_hash=_digest(raw),
+            person_id=person_id,
+            csrf=csrf,
+            via=via,
+            created_at=now,
             last_seen_at=now,
             expires_at=now + timedelta(seconds=settings.session_absolute_seconds),
             user_agent=user_agent[:300],

@@ -99,9 +99,7 @@ def to_consent(row: ConsentRow) -> ConsentVersion:
         purpose=row.purpose,
         valid_from=row.valid_from,
         valid_to=row.valid_to,
-        grants=tuple(
-            Grant(g["participant"], g["section"], Level(g["level"])) for g in row.grants
-        ),
+        grants=tuple(Grant(g["participant"], g["section"], Level(g["level"])) for g in row.grants),
         kind=ConsentKind(row.kind),
     )
 
@@ -199,17 +197,27 @@ async def load_context(session: AsyncSession, plan_id: str, now: datetime) -> Pl
     if plan_row is None:
         return None
     participants = (
-        await session.execute(
-            select(ParticipantRow).where(ParticipantRow.plan_id == plan_id).order_by(
-                ParticipantRow.updated_at, ParticipantRow.id
+        (
+            await session.execute(
+                select(ParticipantRow)
+                .where(ParticipantRow.plan_id == plan_id)
+                .order_by(ParticipantRow.updated_at, ParticipantRow.id)
             )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     sections = (
-        await session.execute(
-            select(SectionRow).where(SectionRow.plan_id == plan_id).order_by(SectionRow.position)
+        (
+            await session.execute(
+                select(SectionRow)
+                .where(SectionRow.plan_id == plan_id)
+                .order_by(SectionRow.position)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     return PlanContext(
         plan=to_plan(plan_row, participants),
         consent=await current_consent(session, plan_id),
@@ -261,27 +269,45 @@ async def create_plan(
     section_ids = []
     for position, (key, kind, section_title) in enumerate(templates):
         row = SectionRow(
-            id=new_id(), plan_id=plan.id, key=key, kind=kind.value, title=section_title,
-            position=position, archived=False,
+            id=new_id(),
+            plan_id=plan.id,
+            key=key,
+            kind=kind.value,
+            title=section_title,
+            position=position,
+            archived=False,
         )
         section_ids.append(row.id)
         await record(session, row, plan_id=plan.id, change="create", by=by, at=at)
     owner = ParticipantRow(
-        id=new_id(), plan_id=plan.id, person_id=owner_person, role=Role.OWNER.value,
-        name=owner_name, active=True,
+        id=new_id(),
+        plan_id=plan.id,
+        person_id=owner_person,
+        role=Role.OWNER.value,
+        name=owner_name,
+        active=True,
     )
     await record(session, owner, plan_id=plan.id, change="create", by=by, at=at)
     if coordinator is not None:
         coord = ParticipantRow(
-            id=new_id(), plan_id=plan.id, person_id=coordinator_person,
-            role=Role.COORDINATOR.value, active=True, **coordinator,
+            id=new_id(),
+            plan_id=plan.id,
+            person_id=coordinator_person,
+            role=Role.COORDINATOR.value,
+            active=True,
+            **coordinator,
         )
         await record(session, coord, plan_id=plan.id, change="create", by=by, at=at)
         await add_consent(
             session,
             ConsentVersion(
-                plan=plan.id, version=1, signed_by=owner.id, recorded_by=coord.id,
-                signed_at=at, purpose="Samarbeid om individuell plan", valid_from=at,
+                plan=plan.id,
+                version=1,
+                signed_by=owner.id,
+                recorded_by=coord.id,
+                signed_at=at,
+                purpose="Samarbeid om individuell plan",
+                valid_from=at,
                 valid_to=None,
                 grants=tuple(Grant(coord.id, s, Level.EDIT) for s in section_ids),
             ),

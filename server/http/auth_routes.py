@@ -29,8 +29,14 @@ def set_session_cookie(response: Response, call: Call, cookie: str) -> None:
     )
 
 
-@api("GET", "/auth/demo/{token}", summary="Sign in with a demo link (demo mode only)",
-     auth=False, tag="auth", responses=(303,))
+@api(
+    "GET",
+    "/auth/demo/{token}",
+    summary="Sign in with a demo link (demo mode only)",
+    auth=False,
+    tag="auth",
+    responses=(303,),
+)
 async def demo_login(call: Call) -> Any:
     if not call.services.settings.demo:
         raise ApiError("forbidden", "Demomodus er av (demo mode is off).")
@@ -39,8 +45,12 @@ async def demo_login(call: Call) -> Any:
     if found is None:
         raise ApiError("unauthenticated", "Lenken er ugyldig eller utløpt.")
     cookie, _csrf = await start_web_session(
-        call.db, found.principal.person, via="demo", now=call.now,
-        settings=call.services.settings, user_agent=call.request.headers.get("user-agent", ""),
+        call.db,
+        found.principal.person,
+        via="demo",
+        now=call.now,
+        settings=call.services.settings,
+        user_agent=call.request.headers.get("user-agent", ""),
     )
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(response, call, cookie)
@@ -61,8 +71,13 @@ async def whoami(call: Call) -> Any:
     }
 
 
-@api("POST", "/api/session/logout", summary="End this browser session", tag="auth",
-     body={"type": "object", "maxProperties": 0})
+@api(
+    "POST",
+    "/api/session/logout",
+    summary="End this browser session",
+    tag="auth",
+    body={"type": "object", "maxProperties": 0},
+)
 async def logout(call: Call) -> Any:
     auth = call.auth
     if auth is None or auth.session_hash is None:

@@ -56,8 +56,14 @@ async def get_consent(call: Call) -> Any:
     return consent_json(ctx.consent, only=None if whole else me.id)
 
 
-@api("POST", "/api/plans/{plan}/consent", summary="Sign a new consent version",
-     body=SIGN_CONSENT, status=201, tag="consent")
+@api(
+    "POST",
+    "/api/plans/{plan}/consent",
+    summary="Sign a new consent version",
+    body=SIGN_CONSENT,
+    status=201,
+    tag="consent",
+)
 async def sign_consent(call: Call) -> Any:
     plan_id = call.param_id("plan")
     ctx = await call.plan(plan_id)
@@ -75,8 +81,9 @@ async def sign_consent(call: Call) -> Any:
     valid_to = parse_datetime(body.get("valid_to"), "valid_to")
     try:
         grants = check_new_version(
-            grants=[Grant(g["participant"], g["section"], Level(g["level"]))
-                    for g in body["grants"]],
+            grants=[
+                Grant(g["participant"], g["section"], Level(g["level"])) for g in body["grants"]
+            ],
             participants={p.id: p for p in ctx.plan.participants},
             sections=ctx.sections.keys(),
             valid_from=valid_from,
@@ -98,8 +105,12 @@ async def sign_consent(call: Call) -> Any:
     )
     await repo.add_consent(call.db, version, recorded_by_person=call.principal.person)
     lowered = narrowed(ctx.consent, version, call.now)
-    call.log(plan_id, "sign", "consent", f"version {version.version}"
-             + (f"; narrowed {len(lowered)} grant(s)" if lowered else ""))
+    call.log(
+        plan_id,
+        "sign",
+        "consent",
+        f"version {version.version}" + (f"; narrowed {len(lowered)} grant(s)" if lowered else ""),
+    )
     call.after_commit(lambda: call.services.access_changed(plan_id))
     return consent_json(version)
 
@@ -111,9 +122,13 @@ WITHDRAW = {
 }
 
 
-@api("POST", "/api/plans/{plan}/consent/withdraw",
-     summary="Withdraw one participant's consent, or everyone's, at once", body=WITHDRAW,
-     tag="consent")
+@api(
+    "POST",
+    "/api/plans/{plan}/consent/withdraw",
+    summary="Withdraw one participant's consent, or everyone's, at once",
+    body=WITHDRAW,
+    tag="consent",
+)
 async def withdraw_consent(call: Call) -> Any:
     plan_id = call.param_id("plan")
     ctx = await call.plan(plan_id)
@@ -127,14 +142,19 @@ async def withdraw_consent(call: Call) -> Any:
         raise ApiError("not-found", "Fant ikke deltakeren.")
     version = make_withdrawal(ctx.consent, participant=who, by=me.id, at=call.now)
     await repo.add_consent(call.db, version, recorded_by_person=call.principal.person)
-    call.log(plan_id, "sign", "consent",
-             f"version {version.version}: withdrew {'everyone' if who is None else who}")
+    call.log(
+        plan_id,
+        "sign",
+        "consent",
+        f"version {version.version}: withdrew {'everyone' if who is None else who}",
+    )
     call.after_commit(lambda: call.services.access_changed(plan_id))
     return consent_json(version)
 
 
-@api("GET", "/api/plans/{plan}/access-log", summary="Who opened or changed what, when",
-     tag="consent")
+@api(
+    "GET", "/api/plans/{plan}/access-log", summary="Who opened or changed what, when", tag="consent"
+)
 async def access_log(call: Call) -> Any:
     plan_id = call.param_id("plan")
     ctx = await call.plan(plan_id)
@@ -143,18 +163,29 @@ async def access_log(call: Call) -> Any:
     if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 5000:
         raise ApiError("malformed", "limit: a whole number from 1 to 5000.")
     rows = (
-        await call.db.execute(
-            select(AccessLogRow)
-            .where(AccessLogRow.plan_id == plan_id)
-            .order_by(AccessLogRow.seq.desc())
-            .limit(int(limit_raw))
+        (
+            await call.db.execute(
+                select(AccessLogRow)
+                .where(AccessLogRow.plan_id == plan_id)
+                .order_by(AccessLogRow.seq.desc())
+                .limit(int(limit_raw))
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     call.log(plan_id, "open", "access-log")
     return {
         "entries": [
-            {"seq": r.seq, "at": r.at.isoformat(), "person": r.person_id, "actor": r.actor,
-             "action": r.action, "target": r.target, "detail": r.detail}
+            {
+                "seq": r.seq,
+                "at": r.at.isoformat(),
+                "person": r.person_id,
+                "actor": r.actor,
+                "action": r.action,
+                "target": r.target,
+                "detail": r.detail,
+            }
             for r in rows
         ]
     }

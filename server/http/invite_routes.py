@@ -371,7 +371,8 @@ async def invite_participant(call: Call) -> Any:
         raise ApiError("not-found", "Fant ikke deltakeren.")
     call.require(
         policy.check_invite_participant(ctx, me, repo.to_participant(participant)),
-        plan_id, target,
+        plan_id,
+        target,
     )
     if participant.person_id is not None:
         raise ApiError("conflict", "Deltakeren har allerede innlogging (already signed in).")

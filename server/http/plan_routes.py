@@ -169,8 +169,12 @@ UPDATE_PLAN = {
 }
 
 
-@api("PATCH", "/api/plans/{plan}", summary="Change the plan's title, period or cadence",
-     body=UPDATE_PLAN)
+@api(
+    "PATCH",
+    "/api/plans/{plan}",
+    summary="Change the plan's title, period or cadence",
+    body=UPDATE_PLAN,
+)
 async def update_plan(call: Call) -> Any:
     plan_id = call.param_id("plan")
     ctx = await call.plan(plan_id)
@@ -178,9 +182,11 @@ async def update_plan(call: Call) -> Any:
     if body.get("status") == PlanStatus.ACTIVE.value and ctx.plan.status is PlanStatus.CLOSED:
         decision = policy.check_see_plan(ctx, call.principal)
         me = ctx.actor(call.principal)
-        if decision and me is not None and me.role not in {
-            Role.OWNER, Role.GUARDIAN, Role.COORDINATOR
-        }:
+        if (
+            decision
+            and me is not None
+            and me.role not in {Role.OWNER, Role.GUARDIAN, Role.COORDINATOR}
+        ):
             decision = policy.Decision(False, "only the owner or coordinator reopen a plan")
         call.require(decision, plan_id, "plan")
     else:
@@ -207,8 +213,9 @@ async def update_plan(call: Call) -> Any:
         row.next_evaluation = next_evaluation(
             row.period_from, call.now.date(), row.evaluation_months
         )
-    await repo.record(call.db, row, plan_id=plan_id, change="update", by=call.principal.person,
-                      at=call.now)
+    await repo.record(
+        call.db, row, plan_id=plan_id, change="update", by=call.principal.person, at=call.now
+    )
     call.log(plan_id, "change", "plan", ", ".join(sorted(body)))
     return await _plan_detail(call, await call.plan(plan_id))
 
@@ -232,20 +239,30 @@ CREATE_SECTION = {
 }
 
 
-@api("POST", "/api/plans/{plan}/sections", summary="Add a section (e.g. a life area)",
-     body=CREATE_SECTION, status=201)
+@api(
+    "POST",
+    "/api/plans/{plan}/sections",
+    summary="Add a section (e.g. a life area)",
+    body=CREATE_SECTION,
+    status=201,
+)
 async def create_section(call: Call) -> Any:
     plan_id = call.param_id("plan")
     ctx = await call.plan(plan_id)
     call.require(policy.check_manage_plan(ctx, call.principal), plan_id, "sections")
     position = max((s.position for s in ctx.sections.values()), default=-1) + 1
     row = SectionRow(
-        id=new_id(), plan_id=plan_id, key=f"egen-{new_id(6)}",
-        kind=call.body.get("kind", SectionKind.CUSTOM.value), title=call.body["title"],
-        position=position, archived=False,
+        id=new_id(),
+        plan_id=plan_id,
+        key=f"egen-{new_id(6)}",
+        kind=call.body.get("kind", SectionKind.CUSTOM.value),
+        title=call.body["title"],
+        position=position,
+        archived=False,
     )
-    await repo.record(call.db, row, plan_id=plan_id, change="create", by=call.principal.person,
-                      at=call.now)
+    await repo.record(
+        call.db, row, plan_id=plan_id, change="create", by=call.principal.person, at=call.now
+    )
     call.log(plan_id, "change", f"section:{row.id}", "added")
     # The new section has no grants yet: only the owner and guardians see it until the
     # owner signs a consent version that includes it.
@@ -265,8 +282,12 @@ UPDATE_SECTION = {
 }
 
 
-@api("PATCH", "/api/plans/{plan}/sections/{section}",
-     summary="Rename, move or archive a section", body=UPDATE_SECTION)
+@api(
+    "PATCH",
+    "/api/plans/{plan}/sections/{section}",
+    summary="Rename, move or archive a section",
+    body=UPDATE_SECTION,
+)
 async def update_section(call: Call) -> Any:
     plan_id, section_id = call.param_id("plan"), call.param_id("section")
     ctx = await call.plan(plan_id)
@@ -278,16 +299,22 @@ async def update_section(call: Call) -> Any:
     if "archived" in call.body and me.role not in {Role.OWNER, Role.GUARDIAN}:
         call.require(
             policy.Decision(False, "only the owner or a guardian archive sections"),
-            plan_id, target,
+            plan_id,
+            target,
         )
     if "title" in call.body:
-        call.require(policy.check_rename_section(ctx, call.principal, section_id), plan_id,
-                     target)
+        call.require(policy.check_rename_section(ctx, call.principal, section_id), plan_id, target)
     rows = (
-        await call.db.execute(
-            select(SectionRow).where(SectionRow.plan_id == plan_id).order_by(SectionRow.position)
+        (
+            await call.db.execute(
+                select(SectionRow)
+                .where(SectionRow.plan_id == plan_id)
+                .order_by(SectionRow.position)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     row = next(r for r in rows if r.id == section_id)
     if "title" in call.body:
         row.title = call.body["title"]
@@ -299,11 +326,18 @@ async def update_section(call: Call) -> Any:
         for index, other in enumerate(ordered):
             if other.position != index and other is not row:
                 other.position = index
-                await repo.record(call.db, other, plan_id=plan_id, change="update",
-                                  by=call.principal.person, at=call.now)
+                await repo.record(
+                    call.db,
+                    other,
+                    plan_id=plan_id,
+                    change="update",
+                    by=call.principal.person,
+                    at=call.now,
+                )
         row.position = ordered.index(row)
-    await repo.record(call.db, row, plan_id=plan_id, change="update", by=call.principal.person,
-                      at=call.now)
+    await repo.record(
+        call.db, row, plan_id=plan_id, change="update", by=call.principal.person, at=call.now
+    )
     call.log(plan_id, "change", target, ", ".join(sorted(call.body)))
     level, _ = policy.section_level(ctx, call.principal, section_id)
     return section_json(repo.to_section(row), level)
@@ -324,13 +358,17 @@ ADD_PARTICIPANT = {
     "type": "object",
     "additionalProperties": False,
     "required": ["role", "name"],
-    "properties": {"role": {"enum": ["guardian", "relative", "coordinator", "service"]}}
-    | CONTACT,
+    "properties": {"role": {"enum": ["guardian", "relative", "coordinator", "service"]}} | CONTACT,
 }
 
 
-@api("POST", "/api/plans/{plan}/participants", summary="Add someone to the group",
-     body=ADD_PARTICIPANT, status=201)
+@api(
+    "POST",
+    "/api/plans/{plan}/participants",
+    summary="Add someone to the group",
+    body=ADD_PARTICIPANT,
+    status=201,
+)
 async def add_participant(call: Call) -> Any:
     plan_id = call.param_id("plan")
     ctx = await call.plan(plan_id)
@@ -339,11 +377,15 @@ async def add_participant(call: Call) -> Any:
     me = ctx.actor(call.principal)
     assert me is not None
     if body["role"] == Role.GUARDIAN.value and me.role not in {Role.OWNER, Role.GUARDIAN}:
-        call.require(policy.Decision(False, "a guardian is added by the owner or a guardian"),
-                     plan_id, "participants")
+        call.require(
+            policy.Decision(False, "a guardian is added by the owner or a guardian"),
+            plan_id,
+            "participants",
+        )
     row = ParticipantRow(id=new_id(), plan_id=plan_id, person_id=None, active=True, **body)
-    await repo.record(call.db, row, plan_id=plan_id, change="create", by=call.principal.person,
-                      at=call.now)
+    await repo.record(
+        call.db, row, plan_id=plan_id, change="create", by=call.principal.person, at=call.now
+    )
     call.log(plan_id, "change", f"participant:{row.id}", f"added {row.name} ({row.role})")
     # Consent is not implied: the new participant sees nothing until the owner signs.
     return participant_json(repo.to_participant(row), contact=True)
@@ -357,9 +399,12 @@ UPDATE_PARTICIPANT = {
 }
 
 
-@api("PATCH", "/api/plans/{plan}/participants/{participant}",
-     summary="Change contact details, or remove someone (active: false)",
-     body=UPDATE_PARTICIPANT)
+@api(
+    "PATCH",
+    "/api/plans/{plan}/participants/{participant}",
+    summary="Change contact details, or remove someone (active: false)",
+    body=UPDATE_PARTICIPANT,
+)
 async def update_participant(call: Call) -> Any:
     plan_id, pid = call.param_id("plan"), call.param_id("participant")
     ctx = await call.plan(plan_id)
@@ -372,16 +417,28 @@ async def update_participant(call: Call) -> Any:
         raise ApiError("conflict", "Planeieren kan ikke fjernes fra sin egen plan.")
     me = ctx.actor(call.principal)
     assert me is not None
-    if (row.role == Role.GUARDIAN.value and "active" in call.body
-            and me.role not in {Role.OWNER, Role.GUARDIAN}):
+    if (
+        row.role == Role.GUARDIAN.value
+        and "active" in call.body
+        and me.role not in {Role.OWNER, Role.GUARDIAN}
+    ):
         # As with adding one: a guardian acts for the owner, not for the services.
-        call.require(policy.Decision(False, "a guardian is removed by the owner or a guardian"),
-                     plan_id, target)
+        call.require(
+            policy.Decision(False, "a guardian is removed by the owner or a guardian"),
+            plan_id,
+            target,
+        )
     for key, value in call.body.items():
         setattr(row, key, value)
     removed = call.body.get("active") is False
-    await repo.record(call.db, row, plan_id=plan_id, change="remove" if removed else "update",
-                      by=call.principal.person, at=call.now)
+    await repo.record(
+        call.db,
+        row,
+        plan_id=plan_id,
+        change="remove" if removed else "update",
+        by=call.principal.person,
+        at=call.now,
+    )
     call.log(plan_id, "change", target, "removed" if removed else ", ".join(sorted(call.body)))
     if removed:
         call.after_commit(lambda: call.services.access_changed(plan_id))
@@ -439,8 +496,9 @@ def _apply_measure_fields(call: Call, ctx: PlanContext, row: MeasureRow, body: A
         who = ctx.plan.participant(row.responsible_id)
         if who is None:
             raise ApiError("not-found", "Fant ikke den ansvarlige deltakeren.")
-        call.require(policy.check_responsible(ctx, who, row.section_id), ctx.plan.id,
-                     f"measure:{row.id}")
+        call.require(
+            policy.check_responsible(ctx, who, row.section_id), ctx.plan.id, f"measure:{row.id}"
+        )
 
 
 @api("GET", "/api/plans/{plan}/measures", summary="The measures I may see")
@@ -451,20 +509,35 @@ async def list_measures(call: Call) -> Any:
     return {"measures": await _visible_measures(call, ctx)}
 
 
-@api("POST", "/api/plans/{plan}/measures", summary="Add a measure (tiltak)",
-     body=CREATE_MEASURE, status=201)
+@api(
+    "POST",
+    "/api/plans/{plan}/measures",
+    summary="Add a measure (tiltak)",
+    body=CREATE_MEASURE,
+    status=201,
+)
 async def create_measure(call: Call) -> Any:
     plan_id = call.param_id("plan")
     ctx = await call.plan(plan_id)
     section = call.body["section"]
     call.require(policy.check_see_plan(ctx, call.principal), plan_id, "measures")
-    call.require(policy.check_shape_measure(ctx, call.principal, section), plan_id,
-                 f"section:{section}")
-    row = MeasureRow(id=new_id(), plan_id=plan_id, section_id=section, title="", goal_ids=[],
-                     frequency="", status=MeasureStatus.PLANNED.value, responsible_id=None)
+    call.require(
+        policy.check_shape_measure(ctx, call.principal, section), plan_id, f"section:{section}"
+    )
+    row = MeasureRow(
+        id=new_id(),
+        plan_id=plan_id,
+        section_id=section,
+        title="",
+        goal_ids=[],
+        frequency="",
+        status=MeasureStatus.PLANNED.value,
+        responsible_id=None,
+    )
     _apply_measure_fields(call, ctx, row, call.body)
-    await repo.record(call.db, row, plan_id=plan_id, change="create", by=call.principal.person,
-                      at=call.now)
+    await repo.record(
+        call.db, row, plan_id=plan_id, change="create", by=call.principal.person, at=call.now
+    )
     call.log(plan_id, "change", f"measure:{row.id}", "added")
     return measure_json(repo.to_measure(row), writable=True)
 
@@ -473,8 +546,11 @@ async def _measure(call: Call, ctx: PlanContext) -> MeasureRow:
     row = await call.db.get(MeasureRow, call.param_id("measure"))
     if row is None or row.plan_id != ctx.plan.id:
         raise ApiError("not-found", NOT_FOUND_MESSAGE)
-    call.require(policy.check_read_measure(ctx, call.principal, repo.to_measure(row)),
-                 ctx.plan.id, f"measure:{row.id}")
+    call.require(
+        policy.check_read_measure(ctx, call.principal, repo.to_measure(row)),
+        ctx.plan.id,
+        f"measure:{row.id}",
+    )
     return row
 
 
@@ -484,30 +560,38 @@ async def get_measure(call: Call) -> Any:
     row = await _measure(call, ctx)
     measure = repo.to_measure(row)
     call.log(ctx.plan.id, "open", f"measure:{row.id}")
-    return measure_json(measure,
-                        writable=bool(policy.check_update_measure(ctx, call.principal, measure)))
+    return measure_json(
+        measure, writable=bool(policy.check_update_measure(ctx, call.principal, measure))
+    )
 
 
-@api("PATCH", "/api/plans/{plan}/measures/{measure}",
-     summary="Update a measure: status by its responsible service, the rest with edit",
-     body=UPDATE_MEASURE)
+@api(
+    "PATCH",
+    "/api/plans/{plan}/measures/{measure}",
+    summary="Update a measure: status by its responsible service, the rest with edit",
+    body=UPDATE_MEASURE,
+)
 async def update_measure(call: Call) -> Any:
     ctx = await call.plan(call.param_id("plan"))
     row = await _measure(call, ctx)
     target = f"measure:{row.id}"
     before = repo.to_measure(row)
     if set(call.body) - PROGRESS_FIELDS:
-        call.require(policy.check_shape_measure(ctx, call.principal, before.section),
-                     ctx.plan.id, target)
+        call.require(
+            policy.check_shape_measure(ctx, call.principal, before.section), ctx.plan.id, target
+        )
         if "section" in call.body:
-            call.require(policy.check_shape_measure(ctx, call.principal, call.body["section"]),
-                         ctx.plan.id, target)
+            call.require(
+                policy.check_shape_measure(ctx, call.principal, call.body["section"]),
+                ctx.plan.id,
+                target,
+            )
     else:
-        call.require(policy.check_update_measure(ctx, call.principal, before), ctx.plan.id,
-                     target)
+        call.require(policy.check_update_measure(ctx, call.principal, before), ctx.plan.id, target)
     _apply_measure_fields(call, ctx, row, call.body)
-    await repo.record(call.db, row, plan_id=ctx.plan.id, change="update",
-                      by=call.principal.person, at=call.now)
+    await repo.record(
+        call.db, row, plan_id=ctx.plan.id, change="update", by=call.principal.person, at=call.now
+    )
     call.log(ctx.plan.id, "change", target, ", ".join(sorted(call.body)))
     if {"section", "responsible"} & call.body.keys():
         call.after_commit(lambda: call.services.access_changed(ctx.plan.id))
@@ -521,13 +605,22 @@ async def plan_history(call: Call) -> Any:
     call.require(policy.check_read_access_log(ctx, call.principal), plan_id, "history")
     out = []
     for v in await repo.history(call.db, plan_id):
-        if v.entity == "sections" and not policy.check_see_section(ctx, call.principal,
-                                                                   v.entity_id):
+        if v.entity == "sections" and not policy.check_see_section(
+            ctx, call.principal, v.entity_id
+        ):
             continue
         if v.entity == "measures":
             section = str(v.data.get("section_id", ""))
             if not policy.check_read_section(ctx, call.principal, section):
                 continue
-        out.append({"entity": v.entity, "id": v.entity_id, "version": v.version,
-                    "change": v.change, "by": v.changed_by, "at": v.changed_at.isoformat()})
+        out.append(
+            {
+                "entity": v.entity,
+                "id": v.entity_id,
+                "version": v.version,
+                "change": v.change,
+                "by": v.changed_by,
+                "at": v.changed_at.isoformat(),
+            }
+        )
     return {"history": out}

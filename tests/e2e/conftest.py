@@ -24,7 +24,6 @@ TABLET = {"width": 1024, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
 
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in str(item.fspath).replace("\\", "/"):
@@ -124,7 +123,10 @@ class Browsers:
 
     async def new(self, viewport: dict[str, int] = TABLET, *, touch: bool = False) -> Browser:
         context = await self.chromium.new_context(
-            viewport=viewport, has_touch=touch, is_mobile=False, locale="nb-NO",
+            viewport=viewport,
+            has_touch=touch,
+            is_mobile=False,
+            locale="nb-NO",
             timezone_id="Europe/Oslo",
         )
         context.set_default_timeout(15000)
@@ -169,14 +171,15 @@ async def browsers(web_dist: Path, live_sqlite: LiveServer) -> AsyncIterator[Bro
     try:
         from playwright.async_api import async_playwright
     except ImportError:
-        pytest.fail("Python Playwright is missing: pip install playwright==1.65.1 "
-                    "(it drives /usr/bin/chromium; no `playwright install` needed).")
+        pytest.fail(
+            "Python Playwright is missing: pip install playwright==1.65.1 "
+            "(it drives /usr/bin/chromium; no `playwright install` needed)."
+        )
 
     async with async_playwright() as p:
         chromium = await p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-background-networking",
-                  "--disable-gpu"],
+            args=["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu"],
         )
         pool = Browsers(live_sqlite, chromium)
         try:

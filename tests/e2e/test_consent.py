@@ -21,8 +21,15 @@ async def test_school_never_sees_therapy_and_withdrawal_is_immediate(
     plan = demo.charlotte
     therapy = demo.section(plan, "terapi")
     therapy_measure = next(m for m in plan["measures"] if m["section"] == therapy["id"])
-    secrets = [therapy["id"], therapy["title"], therapy["doc"], therapy_measure["id"],
-               therapy_measure["title"], "Samtaler hos DPS annenhver uke", "Samtaleterapi"]
+    secrets = [
+        therapy["id"],
+        therapy["title"],
+        therapy["doc"],
+        therapy_measure["id"],
+        therapy_measure["title"],
+        "Samtaler hos DPS annenhver uke",
+        "Samtaleterapi",
+    ]
 
     school = await browsers.new(PHONE, touch=True)
     berit = await browsers.new(TABLET)
@@ -51,8 +58,7 @@ async def test_school_never_sees_therapy_and_withdrawal_is_immediate(
     # Berit has the therapy section open.
     await berit.go(f"/plan/{plan['id']}")
     section = berit.page.locator(f"section[data-section='{therapy['id']}']")
-    await expect(section.locator("textarea").first).to_have_value(
-        "Samtaler hos DPS annenhver uke.")
+    await expect(section.locator("textarea").first).to_have_value("Samtaler hos DPS annenhver uke.")
     await expect(section.locator("textarea").first).to_be_editable()
 
     # Charlotte withdraws Berit's consent on the consent page.
@@ -77,13 +83,13 @@ async def test_school_never_sees_therapy_and_withdrawal_is_immediate(
     await expect(cell).to_have_value("none")
     await cell.select_option("edit")
     await expect(charlotte.page.locator("#consent-summary")).to_contain_text(
-        f"Kan skrive i: {therapy['title']}")
+        f"Kan skrive i: {therapy['title']}"
+    )
     await charlotte.page.get_by_label("Jeg har lest hva hver person vil se").check()
     await charlotte.page.get_by_role("button", name="Signer samtykket").click()
     await expect(charlotte.page.locator("#announcer")).to_contain_text("signert")
     await berit.page.reload()
-    await expect(section.locator("textarea").first).to_have_value(
-        "Samtaler hos DPS annenhver uke.")
+    await expect(section.locator("textarea").first).to_have_value("Samtaler hos DPS annenhver uke.")
 
     # Charlotte sees who looked at her plan, including the refusals and revocations.
     await charlotte.go(f"/plan/{plan['id']}/innsyn")

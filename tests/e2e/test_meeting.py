@@ -22,25 +22,38 @@ async def _schedule(live: LiveServer, demo: Demo) -> dict[str, str]:
     people = {p["key"]: p["id"] for p in plan["participants"]}
     starts = live.clock() + timedelta(hours=1)
     async with live.http(demo.token(plan, "maria")) as maria:
-        made = await maria.post(f"/api/plans/{plan['id']}/meetings", json={
-            "title": "Ansvarsgruppemøte", "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=1)).isoformat(), "place": "Boligen, stua",
-            "invited": [people["maria"], people["siw"], people["ali"]], "agenda": "empty"})
+        made = await maria.post(
+            f"/api/plans/{plan['id']}/meetings",
+            json={
+                "title": "Ansvarsgruppemøte",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=1)).isoformat(),
+                "place": "Boligen, stua",
+                "invited": [people["maria"], people["siw"], people["ali"]],
+                "agenda": "empty",
+            },
+        )
         assert made.status_code == 201, made.text
         meeting = made.json()["id"]
-        for item in ({"title": "Sparing til ferie", "section": saving["section"],
-                      "measure": saving["id"]},
-                     {"title": "Dagsenteret", "section": daycentre["section"],
-                      "measure": daycentre["id"]}):
+        for item in (
+            {"title": "Sparing til ferie", "section": saving["section"], "measure": saving["id"]},
+            {"title": "Dagsenteret", "section": daycentre["section"], "measure": daycentre["id"]},
+        ):
             added = await maria.post(f"/api/meetings/{meeting}/agenda", json=item)
             assert added.status_code in (200, 201), added.text
-    return {"meeting": meeting, "saving": saving["id"], "daycentre": daycentre["id"],
-            "siw": people["siw"], "plan": plan["id"]}
+    return {
+        "meeting": meeting,
+        "saving": saving["id"],
+        "daycentre": daycentre["id"],
+        "siw": people["siw"],
+        "plan": plan["id"],
+    }
 
 
 @pytest.mark.timeout(180)
-async def test_pers_meeting_with_three_browsers(browsers: Browsers, live_sqlite: LiveServer,
-                                                demo_sqlite: Demo) -> None:
+async def test_pers_meeting_with_three_browsers(
+    browsers: Browsers, live_sqlite: LiveServer, demo_sqlite: Demo
+) -> None:
     live, demo = live_sqlite, demo_sqlite
     ids = await _schedule(live, demo)
     room = f"/mote/{ids['meeting']}"
@@ -61,8 +74,7 @@ async def test_pers_meeting_with_three_browsers(browsers: Browsers, live_sqlite:
     await expect(per.page.locator(".current-title")).to_have_text("Sparing til ferie")
     await expect(siw.page.locator(".current-title")).to_have_text("Sparing til ferie")
     # The day centre may not read the economy section: the item stays hidden from Ali.
-    await expect(ali.page.locator(".current-item .notice")).to_contain_text(
-        "ikke er delt med deg")
+    await expect(ali.page.locator(".current-item .notice")).to_contain_text("ikke er delt med deg")
     await expect(ali.page.locator(".agenda")).not_to_contain_text("Sparing til ferie")
 
     # Minutes typed by the chair appear in NAV's browser.
@@ -79,11 +91,9 @@ async def test_pers_meeting_with_three_browsers(browsers: Browsers, live_sqlite:
     await measure.get_by_role("button", name="Legg til").click()
     await measure.locator("select.status-select").select_option("paused")
     await expect(measure.locator(".inline-note")).to_have_text("Status lagret.")
-    per_measure = per.page.locator(
-        f".current-item article.measure[data-measure='{ids['saving']}']")
+    per_measure = per.page.locator(f".current-item article.measure[data-measure='{ids['saving']}']")
     await expect(per_measure.locator(".progress-log")).to_contain_text("500 kr spart i november.")
-    await expect(per_measure.locator("select.status-select")).to_have_value("paused",
-                                                                            timeout=10000)
+    await expect(per_measure.locator("select.status-select")).to_have_value("paused", timeout=10000)
 
     # Per hands the pen to Siw; she writes, and Per sees it.
     await per.page.locator(".pen-control select").select_option(ids["siw"])
@@ -96,13 +106,14 @@ async def test_pers_meeting_with_three_browsers(browsers: Browsers, live_sqlite:
     await expect(notes).to_have_value("Per: sparingen går fint. NAV: avtalen fortsetter.")
     await per.shot("meeting-tablet")
     await siw.shot("meeting-remote-desktop")
-    assert not await per.axe("meeting") , dump(await per.axe("meeting"))
+    assert not await per.axe("meeting"), dump(await per.axe("meeting"))
 
     # A structured decision with big plain controls.
     await per.page.get_by_role("button", name="Fortsett", exact=True).click()
     await per.page.get_by_role("button", name="Lagre vedtaket").click()
-    await expect(siw.page.locator(".decisions")).to_contain_text("fortsetter som før",
-                                                                 timeout=10000)
+    await expect(siw.page.locator(".decisions")).to_contain_text(
+        "fortsetter som før", timeout=10000
+    )
 
     # Per reorders the agenda (Dagsenteret first) and moves on to it.
     await per.page.get_by_role("button", name="Flytt «Dagsenteret» opp").click()
@@ -112,10 +123,12 @@ async def test_pers_meeting_with_three_browsers(browsers: Browsers, live_sqlite:
     await expect(siw.page.locator(".current-title")).to_have_text("Dagsenteret")
     await per.page.locator(".current-item textarea.notes").fill("Dagsenteret fungerer.")
     await expect(ali.page.locator(".current-item textarea.notes")).to_have_value(
-        "Dagsenteret fungerer.")
+        "Dagsenteret fungerer."
+    )
     # Ali's own measure is on this item, for him to update.
     ali_measure = ali.page.locator(
-        f".current-item article.measure[data-measure='{ids['daycentre']}']")
+        f".current-item article.measure[data-measure='{ids['daycentre']}']"
+    )
     await expect(ali_measure.locator("select.status-select")).to_be_visible()
     await ali.shot("meeting-phone")
     assert not await ali.axe("meeting-phone"), dump(await ali.axe("meeting-phone"))
@@ -136,7 +149,8 @@ async def test_pers_meeting_with_three_browsers(browsers: Browsers, live_sqlite:
     assert not await per.axe("minutes"), dump(await per.axe("minutes"))
     pdf = per.page.get_by_role("link", name="Last ned PDF")
     assert (await pdf.get_attribute("href") or "").startswith(
-        f"/api/meetings/{ids['meeting']}/minutes?format=pdf")
+        f"/api/meetings/{ids['meeting']}/minutes?format=pdf"
+    )
     await ali.go(f"/mote/{ids['meeting']}/referat")
     await expect(ali.page.locator("article.minutes")).to_contain_text("Dagsenteret fungerer.")
     await expect(ali.page.locator("article.minutes")).not_to_contain_text("sparingen")

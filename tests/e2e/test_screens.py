@@ -47,7 +47,10 @@ async def test_each_screen_is_accessible_and_photographed(
     }
     for name, (path, ready) in screens.items():
         # Navigate inside the app (History API), as a person would.
-        await owner.page.evaluate("(p) => { history.pushState({}, '', p); dispatchEvent(new PopStateEvent('popstate')) }", path)
+        await owner.page.evaluate(
+            "(p) => { history.pushState({}, '', p); dispatchEvent(new PopStateEvent('popstate')) }",
+            path,
+        )
         await owner.page.wait_for_selector(ready)
         if name == "plan":
             await expect(owner.page.locator("#save-status")).to_have_text("Lagret")
@@ -58,14 +61,16 @@ async def test_each_screen_is_accessible_and_photographed(
     bus = next(m for m in plan["measures"] if m["title"].startswith("Følge Per"))
     yesterday = (live_sqlite.clock() - timedelta(days=1)).date().isoformat()
     async with live_sqlite.http(demo.token(plan, "maria")) as maria:
-        patched = await maria.patch(f"/api/plans/{plan['id']}/measures/{bus['id']}",
-                                    json={"evaluate_by": yesterday})
+        patched = await maria.patch(
+            f"/api/plans/{plan['id']}/measures/{bus['id']}", json={"evaluate_by": yesterday}
+        )
         assert patched.status_code == 200, patched.text
     coordinator = await browsers.new(viewport)
     await coordinator.sign_in(demo.token(plan, "maria"))
     await expect(coordinator.page.locator(".plan-card")).to_have_count(1)
     await expect(coordinator.page.locator(".plan-card.urgent .overdue-list")).to_contain_text(
-        "Følge Per til bussen")
+        "Følge Per til bussen"
+    )
     await coordinator.shot(f"home-coordinator-{size}")
     problems["home-coordinator"] = await coordinator.axe("home-coordinator")
 
@@ -74,8 +79,9 @@ async def test_each_screen_is_accessible_and_photographed(
     assert not owner.csp_errors(), owner.csp_errors()
 
 
-async def test_keyboard_languages_and_links(browsers: Browsers, live_sqlite: LiveServer,
-                                            demo_sqlite: Demo) -> None:
+async def test_keyboard_languages_and_links(
+    browsers: Browsers, live_sqlite: LiveServer, demo_sqlite: Demo
+) -> None:
     demo = demo_sqlite
     plan = demo.per
     me = await browsers.new(TABLET)
@@ -112,8 +118,9 @@ async def test_keyboard_languages_and_links(browsers: Browsers, live_sqlite: Liv
     assert not small, small
 
 
-async def test_bundle_size_and_first_load(browsers: Browsers, live_sqlite: LiveServer,
-                                          demo_sqlite: Demo) -> None:
+async def test_bundle_size_and_first_load(
+    browsers: Browsers, live_sqlite: LiveServer, demo_sqlite: Demo
+) -> None:
     demo = demo_sqlite
     plan = demo.per
     loads = []
@@ -138,8 +145,9 @@ async def test_bundle_size_and_first_load(browsers: Browsers, live_sqlite: LiveS
         "app_js_gzip_bytes": len(gzip.compress(app, 9)),
         "app_css_bytes": len(css),
         "app_css_gzip_bytes": len(gzip.compress(css, 9)),
-        "median_dom_content_loaded_ms": round(statistics.median(
-            x["dom_content_loaded_ms"] for x in loads), 1),
+        "median_dom_content_loaded_ms": round(
+            statistics.median(x["dom_content_loaded_ms"] for x in loads), 1
+        ),
         "median_load_ms": round(statistics.median(x["load_ms"] for x in loads), 1),
         "median_plan_synced_ms": round(statistics.median(x["plan_ready_ms"] for x in loads), 1),
         "loads": loads,

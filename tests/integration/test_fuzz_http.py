@@ -11,11 +11,9 @@ hypothesis drive synchronous test functions. The number of cases is bounded.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -33,36 +31,13 @@ from server.db.migrate import upgrade
 from server.db.models import ConsentRow, RecordVersion
 from server.settings import OIDCProvider
 from tests import conftest
+from tests.background import Background
 from tests.conftest import Demo, LiveServer, load_demo_into
 
 T = TypeVar("T")
 CASES_PER_OPERATION = 10  # per identity
 PAGE_CASES = 150
 KEBAB = re.compile(r"^[a-z]+(-[a-z]+)*$")
-
-
-class Background:
-    """An event loop in a thread, for the server."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        async def cancel_the_rest() -> None:
-            rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in rest:
-                task.cancel()
-            await asyncio.gather(*rest, return_exceptions=True)
-
-        self.run(cancel_the_rest())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-        self.loop.close()
 
 
 @dataclass

@@ -383,12 +383,14 @@ async def test_an_invitation_that_cannot_be_mailed_is_withdrawn(
 async def test_the_coordinator_cannot_invite_a_guardian(live: LiveServer, demo: Demo) -> None:
     plan = demo.charlotte
     async with live.http(demo.token(plan, "charlotte")) as owner:
-        added = await owner.post(f"/api/plans/{plan['id']}/participants",
-                                 json={"role": "guardian", "name": "Mor Berg"})
+        added = await owner.post(
+            f"/api/plans/{plan['id']}/participants", json={"role": "guardian", "name": "Mor Berg"}
+        )
         assert added.status_code == 201
         guardian = added.json()["id"]
     async with live.http(demo.token(plan, "hilde")) as coordinator:
         response = await coordinator.post(
-            f"/api/plans/{plan['id']}/participants/{guardian}/invite", json={})
+            f"/api/plans/{plan['id']}/participants/{guardian}/invite", json={}
+        )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden"
