@@ -590,3 +590,27 @@ async def test_changes_since_the_last_meeting_and_overdue_flags(
     finally:
         await per.close()
         await maria.close()
+
+
+async def test_a_one_to_one_meeting_is_the_owner_and_the_coordinator(
+    live: LiveServer, demo: Demo
+) -> None:
+    plan = demo.per
+    maria = Person(live, demo, plan, "maria")
+    siw = demo.person(plan, "siw")["id"]
+    starts = (live.clock() + timedelta(days=3)).isoformat()
+    try:
+        base = f"/api/plans/{plan['id']}/meetings"
+        too_many = await maria.http.post(
+            base, json={"kind": "one-to-one", "starts_at": starts, "invited": [maria.id, siw]}
+        )
+        assert too_many.status_code == 400
+        assert "one-to-one" in too_many.json()["error"]["message"]
+        ok = await maria.http.post(
+            base, json={"kind": "one-to-one", "starts_at": starts, "invited": [maria.id]}
+        )
+        assert ok.status_code == 201
+        people = {a["role"] for a in ok.json()["state"]["attendees"]}
+        assert people == {"owner", "coordinator"} and ok.json()["kind"] == "one-to-one"
+    finally:
+        await maria.close()
