@@ -162,15 +162,19 @@ class SqlDocStore:
 
     async def bind_client(self, client_id: int, person: str) -> str:
         async with self.sessionmaker() as session, session.begin():
-            dialect = postgresql if self._is_pg(session) else sqlite
-            await session.execute(
-                dialect.insert(YClient)
-                .values(client_id=client_id, person_id=person, bound_at=utcnow())
-                .on_conflict_do_nothing(index_elements=["client_id"])
-            )
-            owner = await session.scalar(
-                select(YClient.person_id).where(YClient.client_id == client_id)
-            )
+            return await self.bind_client_in(session, client_id, person)
+
+    async def bind_client_in(self, session: AsyncSession, client_id: int, person: str) -> str:
+        """``bind_client`` inside the caller's transaction (one durable write, not two)."""
+        dialect = postgresql if self._is_pg(session) else sqlite
+        await session.execute(
+            dialect.insert(YClient)
+            .values(client_id=client_id, person_id=person, bound_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["client_id"])
+        )
+        owner = await session.scalar(
+            select(YClient.person_id).where(YClient.client_id == client_id)
+        )
         assert owner is not None
         return str(owner)
 

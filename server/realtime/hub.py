@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import socketio
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from collab.docs import DocRef, parse_doc_name
 from collab.editing import YDoc, make_edit, new_client_id
@@ -236,16 +237,29 @@ class Hub:
         if plan is None:
             return
         async with self.services.sessionmaker() as session, session.begin():
-            await audit.append(
-                session,
-                plan_id=plan,
-                at=self.services.clock(),
-                person_id=conn.principal.person,
-                actor=conn.principal.name,
-                action=action,
-                target=target,
-                detail=detail,
-            )
+            await self._log_in(session, plan, conn, action, target, detail)
+
+    async def _log_in(
+        self,
+        session: AsyncSession,
+        plan: str | None,
+        conn: Conn,
+        action: str,
+        target: str,
+        detail: str = "",
+    ) -> None:
+        if plan is None:
+            return
+        await audit.append(
+            session,
+            plan_id=plan,
+            at=self.services.clock(),
+            person_id=conn.principal.person,
+            actor=conn.principal.name,
+            action=action,
+            target=target,
+            detail=detail,
+        )
 
     async def on_doc_join(self, conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
@@ -271,12 +285,28 @@ class Hub:
                 "not-found" if code == "conflict" else code,
                 "No such document, or no consent to see it.",
             )
-        if client_id not in conn.clients:
-            owner = await self.store.bind_client(client_id, conn.principal.person)
-            if owner != conn.principal.person:
-                await self._log(
-                    found.plan, conn, "denied", f"doc:{name}", "clientID bound to someone else"
-                )
+        first = name not in conn.docs
+        person = conn.principal.person
+        if client_id not in conn.clients or first:
+            # Binding the clientID and the owner's access-log entry: one transaction.
+            async with self.services.sessionmaker() as session, session.begin():
+                owner = person
+                if client_id not in conn.clients:
+                    owner = await self.store.bind_client_in(session, client_id, person)
+                if owner != person:
+                    await self._log_in(
+                        session,
+                        found.plan,
+                        conn,
+                        "denied",
+                        f"doc:{name}",
+                        "clientID bound to someone else",
+                    )
+                elif first:
+                    await self._log_in(
+                        session, found.plan, conn, "open", f"doc:{name}", found.access
+                    )
+            if owner != person:
                 return refuse("foreign-client", "That clientID belongs to someone else.")
             conn.clients.add(client_id)
         room = await self.rooms.get(name)
@@ -284,10 +314,7 @@ class Hub:
             return refuse("unauthenticated", "Disconnected.")
         self.rooms.join(room, conn.sid)
         await self.sio.enter_room(conn.sid, f"doc:{name}")
-        first = name not in conn.docs
         conn.docs[name] = Joined(ref, found.plan, found.access)
-        if first:
-            await self._log(found.plan, conn, "open", f"doc:{name}", found.access)
         self.services.metrics.count_event("doc:join")
         return ok(access=found.access)
 
