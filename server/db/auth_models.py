@@ -56,3 +56,5 @@ class Invitation(Base):
     used_by: Mapped[str | None] = mapped_column(String(32), default=None)  # person
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_by: Mapped[str | None] = mapped_column(String(32), default=None)  # person
+    # For the owner and guardians: only the person with this national identity may use it.
+    expected_pid: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -32,7 +32,7 @@ from server import mail
 from server.auth import oidc
 from server.db import audit, repo
 from server.db.auth_models import Invitation
-from server.db.models import ParticipantRow, Person
+from server.db.models import Identity, ParticipantRow, Person
 from server.http import ratelimit
 from server.http.common import ApiError, Call, api
 from server.runtime import Services
@@ -131,6 +131,13 @@ PROBLEMS = {
         "Du deltar allerede i denne planen med en annen rolle, så invitasjonen kan ikke "
         "brukes av deg. (You already take part in this plan.)",
     ),
+    "wrong-person": Problem(
+        "wrong-person",
+        403,
+        "Invitasjonen gjelder en annen person",
+        "Denne invitasjonen kan bare brukes av den personen den ble laget for. Du er ikke "
+        "logget inn i planen. (This invitation is for someone else.)",
+    ),
     "wrong-provider": Problem(
         "wrong-provider",
         400,
@@ -219,6 +226,14 @@ async def accept_invitation(
     participant = found.participant
     if provider not in oidc.provider_for_role(settings, Role(participant.role)):
         return "!wrong-provider"
+    if row.expected_pid is not None:
+        proven = await db.scalar(
+            select(Identity.person_id).where(
+                Identity.person_id == person.id, Identity.subject == f"pid:{row.expected_pid}"
+            )
+        )
+        if proven is None:
+            return "!wrong-person"
     other = (
         await db.execute(
             select(ParticipantRow.id).where(
@@ -335,6 +350,8 @@ INVITE = {
     "properties": {
         "email": EMAIL_SCHEMA,
         "valid_days": {"type": "integer", "minimum": 1, "maximum": 30},
+        # Required for the owner and guardians, who always see the whole plan.
+        "national_id": {"type": "string", "pattern": "^[0-9]{11}$"},
     },
 }
 
@@ -395,6 +412,13 @@ async def invite_participant(call: Call) -> Any:
         )
         .values(revoked_at=call.now, revoked_by=me.person)
     )
+    national_id = call.body.get("national_id")
+    if participant.role in (Role.OWNER.value, Role.GUARDIAN.value) and national_id is None:
+        # Whoever uses this link sees the whole plan: only the right person may.
+        raise ApiError(
+            "malformed",
+            "national_id: give the fødselsnummer of the person this invitation is for.",
+        )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     days = call.body.get("valid_days")
     ttl = timedelta(days=days) if days else timedelta(seconds=settings.invitation_ttl_seconds)
@@ -408,6 +432,7 @@ async def invite_participant(call: Call) -> Any:
         created_by=me.person,
         created_at=call.now,
         expires_at=call.now + ttl,
+        expected_pid=national_id,
     )
     call.db.add(row)
     await call.db.flush()

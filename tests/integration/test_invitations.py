@@ -394,3 +394,31 @@ async def test_the_coordinator_cannot_invite_a_guardian(live: LiveServer, demo: 
         )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden"
+
+
+async def test_only_the_named_person_can_use_an_owner_invitation(
+    oidc_live: LiveServer, demo: Demo
+) -> None:
+    maria = demo.token(demo.per, "maria")
+    async with oidc_live.http(maria) as api:
+        created = await api.post(
+            "/api/plans", json={"title": "Olas plan", "as": "coordinator", "owner_name": "Ola"}
+        )
+        assert created.status_code == 201
+        plan = created.json()
+    owner = next(p for p in plan["participants"] if p["role"] == "owner")
+    unnamed = await invite(oidc_live, maria, plan["id"], owner["id"])
+    assert unnamed.status_code == 400 and "national_id" in unnamed.json()["error"]["message"]
+    made = await invite(oidc_live, maria, plan["id"], owner["id"], national_id="01017012345")
+    assert made.status_code == 201, made.text
+    token = made.json()["url"].rsplit("/")[-1]
+    # Someone else with a citizen identity (the coordinator's own, say) is turned away.
+    async with oidc_live.http() as browser:
+        wrong = await sign_in(browser, "citizen", login="annen", pid="02028012345", invite=token)
+        assert page_code(wrong) == "invitation-wrong-person"
+        assert (await browser.get("/api/session")).status_code == 401
+    async with oidc_live.http() as browser:
+        right = await sign_in(browser, "citizen", login="ola", pid="01017012345", invite=token)
+        assert right.status_code == 303
+        me = (await browser.get("/api/session")).json()
+        assert plan["id"] in me["plans"]
