@@ -419,3 +419,66 @@ def check_invite_participant(
     if participant.role is Role.OWNER and participant.person is None:
         return _allow("the coordinator invites the owner to a plan being set up")
     return _deny("only the owner or a guardian invite the owner or a guardian")
+
+
+# --- decisions routes used to make themselves ---------------------------------------
+
+
+def _owner_guardian_or_coordinator(ctx: PlanContext, principal: Principal) -> Participant | None:
+    who = ctx.actor(principal)
+    if who is not None and (who.role in ALWAYS_FULL_ACCESS or who.role is Role.COORDINATOR):
+        return who
+    return None
+
+
+def check_reopen_plan(ctx: PlanContext, principal: Principal) -> Decision:
+    seen = check_see_plan(ctx, principal)
+    if not seen:
+        return seen
+    if _owner_guardian_or_coordinator(ctx, principal) is None:
+        return _deny("only the owner, a guardian or the coordinator reopen a plan")
+    return _allow("reopens the plan")
+
+
+def check_archive_section(ctx: PlanContext, principal: Principal) -> Decision:
+    """Archiving hides a part of the owner's plan: the owner's or a guardian's choice."""
+    if _is_full(ctx, principal) is None:
+        return _deny("only the owner or a guardian archive sections")
+    return _writable(ctx, _allow("owner or guardian archives a section"))
+
+
+def check_change_guardian(ctx: PlanContext, principal: Principal) -> Decision:
+    """Adding or removing a guardian: a guardian acts for the owner, not for the services."""
+    if _is_full(ctx, principal) is None:
+        return _deny("a guardian is added or removed by the owner or a guardian")
+    return _writable(ctx, _allow("owner or guardian changes the guardians"))
+
+
+def check_correct_minutes(ctx: PlanContext, principal: Principal) -> Decision:
+    if _owner_guardian_or_coordinator(ctx, principal) is None:
+        return _deny("corrections are made by the owner, a guardian or the coordinator")
+    return _allow("corrects the minutes")
+
+
+def check_see_everyones_measures(ctx: PlanContext, principal: Principal) -> Decision:
+    """Overviews (overdue flags) of every readable measure, not only one's own."""
+    if _owner_guardian_or_coordinator(ctx, principal) is None:
+        return _deny("services see their own measures in overviews")
+    return _allow("follows up the whole plan")
+
+
+def visible_participants(ctx: PlanContext, principal: Principal) -> list[tuple[Participant, bool]]:
+    """The people one may see, each with whether their contact details may be shown.
+
+    With the coordination section one sees the whole group; without it, oneself, the
+    owner and the coordinator (whom one works with), but not the rest of the group.
+    """
+    active = [p for p in ctx.plan.participants if p.active]
+    if check_see_participants(ctx, principal):
+        return [(p, True) for p in active]
+    me = ctx.actor(principal)
+    return [
+        (p, p.role is Role.COORDINATOR)
+        for p in active
+        if p.role in (Role.OWNER, Role.COORDINATOR) or (me is not None and p.id == me.id)
+    ]

@@ -719,13 +719,11 @@ async def correct(call: Call) -> Any:
     loaded = await _loaded(call, lock=True)
     if loaded.state.status is not sm.MeetingStatus.FINAL:
         raise ApiError("conflict", "Bare ferdige referater rettes; skriv i møtet til da.")
-    me = loaded.ctx.actor(call.principal)
-    if me is None or me.role not in (Role.COORDINATOR, Role.OWNER, Role.GUARDIAN):
-        call.require(
-            policy.Decision(False, "corrections are made by the coordinator or owner"),
-            loaded.row.plan_id,
-            f"meeting:{loaded.row.id}",
-        )
+    call.require(
+        policy.check_correct_minutes(loaded.ctx, call.principal),
+        loaded.row.plan_id,
+        f"meeting:{loaded.row.id}",
+    )
     item = loaded.state.item(call.body["item"])
     if item is None or not loaded.can_read(call.principal, item):
         raise ApiError("not-found", "Fant ikke saken.")
@@ -917,7 +915,7 @@ async def overdue(call: Call) -> Any:
     me = ctx.actor(call.principal)
     assert me is not None
     today = call.now.date()
-    everyone = me.role in (Role.OWNER, Role.GUARDIAN, Role.COORDINATOR)
+    everyone = bool(policy.check_see_everyones_measures(ctx, call.principal))
     flagged = []
     for row in await repo.measures_of_plan(call.db, plan_id):
         measure = repo.to_measure(row)

@@ -122,16 +122,9 @@ async def _plan_detail(call: Call, ctx: PlanContext) -> dict[str, Any]:
 
 
 def _visible_participants(call: Call, ctx: PlanContext) -> list[dict[str, Any]]:
-    if policy.check_see_participants(ctx, call.principal):
-        return [participant_json(p, contact=True) for p in ctx.plan.participants if p.active]
-    me = ctx.actor(call.principal)
-    # Without the coordination section, one still knows oneself, the owner and the
-    # coordinator (whom one works with), but not the rest of the group.
-    keep = {Role.OWNER, Role.COORDINATOR}
     return [
-        participant_json(p, contact=p.role is Role.COORDINATOR)
-        for p in ctx.plan.participants
-        if p.active and (p.role in keep or (me is not None and p.id == me.id))
+        participant_json(p, contact=contact)
+        for p, contact in policy.visible_participants(ctx, call.principal)
     ]
 
 
@@ -180,15 +173,7 @@ async def update_plan(call: Call) -> Any:
     ctx = await call.plan(plan_id)
     body = call.body
     if body.get("status") == PlanStatus.ACTIVE.value and ctx.plan.status is PlanStatus.CLOSED:
-        decision = policy.check_see_plan(ctx, call.principal)
-        me = ctx.actor(call.principal)
-        if (
-            decision
-            and me is not None
-            and me.role not in {Role.OWNER, Role.GUARDIAN, Role.COORDINATOR}
-        ):
-            decision = policy.Decision(False, "only the owner or coordinator reopen a plan")
-        call.require(decision, plan_id, "plan")
+        call.require(policy.check_reopen_plan(ctx, call.principal), plan_id, "plan")
     else:
         call.require(policy.check_manage_plan(ctx, call.principal), plan_id, "plan")
     row = await call.db.get(PlanRow, plan_id)
@@ -294,14 +279,8 @@ async def update_section(call: Call) -> Any:
     target = f"section:{section_id}"
     call.require(policy.check_see_section(ctx, call.principal, section_id), plan_id, target)
     call.require(policy.check_manage_plan(ctx, call.principal), plan_id, target)
-    me = ctx.actor(call.principal)
-    assert me is not None
-    if "archived" in call.body and me.role not in {Role.OWNER, Role.GUARDIAN}:
-        call.require(
-            policy.Decision(False, "only the owner or a guardian archive sections"),
-            plan_id,
-            target,
-        )
+    if "archived" in call.body:
+        call.require(policy.check_archive_section(ctx, call.principal), plan_id, target)
     if "title" in call.body:
         call.require(policy.check_rename_section(ctx, call.principal, section_id), plan_id, target)
     rows = (
@@ -374,14 +353,8 @@ async def add_participant(call: Call) -> Any:
     ctx = await call.plan(plan_id)
     call.require(policy.check_manage_plan(ctx, call.principal), plan_id, "participants")
     body = call.body
-    me = ctx.actor(call.principal)
-    assert me is not None
-    if body["role"] == Role.GUARDIAN.value and me.role not in {Role.OWNER, Role.GUARDIAN}:
-        call.require(
-            policy.Decision(False, "a guardian is added by the owner or a guardian"),
-            plan_id,
-            "participants",
-        )
+    if body["role"] == Role.GUARDIAN.value:
+        call.require(policy.check_change_guardian(ctx, call.principal), plan_id, "participants")
     row = ParticipantRow(id=new_id(), plan_id=plan_id, person_id=None, active=True, **body)
     await repo.record(
         call.db, row, plan_id=plan_id, change="create", by=call.principal.person, at=call.now
@@ -415,19 +388,8 @@ async def update_participant(call: Call) -> Any:
         raise ApiError("not-found", "Fant ikke deltakeren.")
     if row.role == Role.OWNER.value and "active" in call.body:
         raise ApiError("conflict", "Planeieren kan ikke fjernes fra sin egen plan.")
-    me = ctx.actor(call.principal)
-    assert me is not None
-    if (
-        row.role == Role.GUARDIAN.value
-        and "active" in call.body
-        and me.role not in {Role.OWNER, Role.GUARDIAN}
-    ):
-        # As with adding one: a guardian acts for the owner, not for the services.
-        call.require(
-            policy.Decision(False, "a guardian is removed by the owner or a guardian"),
-            plan_id,
-            target,
-        )
+    if row.role == Role.GUARDIAN.value and "active" in call.body:
+        call.require(policy.check_change_guardian(ctx, call.principal), plan_id, target)
     for key, value in call.body.items():
         setattr(row, key, value)
     removed = call.body.get("active") is False

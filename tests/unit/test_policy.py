@@ -638,6 +638,25 @@ def test_only_the_owner_guardian_and_coordinator_read_the_log_and_the_whole_cons
             staff and ctx.plan.status is PlanStatus.ACTIVE
         )
         assert bool(policy.check_see_plan(ctx, principal)) is (who is not None)
+        assert bool(policy.check_correct_minutes(ctx, principal)) is staff
+        assert bool(policy.check_see_everyones_measures(ctx, principal)) is staff
+        assert bool(policy.check_reopen_plan(ctx, principal)) is staff
+        active = ctx.plan.status is PlanStatus.ACTIVE
+        full = who is not None and who.role in FULL
+        assert bool(policy.check_archive_section(ctx, principal)) is (full and active)
+        assert bool(policy.check_change_guardian(ctx, principal)) is (full and active)
+        seen = policy.visible_participants(ctx, principal)
+        if who is None:
+            assert [p for p, _ in seen if p.role not in (Role.OWNER, Role.COORDINATOR)] == []
+        else:
+            assert all(p.active for p, _ in seen)
+            if not policy.check_see_participants(ctx, principal):
+                assert {p.id for p, _ in seen} <= {
+                    p.id
+                    for p in ctx.plan.participants
+                    if p.role in (Role.OWNER, Role.COORDINATOR) or p.id == who.id
+                }
+                assert all(not contact or p.role is Role.COORDINATOR for p, contact in seen)
 
 
 # --- the stories -------------------------------------------------------------------------
