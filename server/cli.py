@@ -72,7 +72,12 @@ def _serve(host: str, port: int) -> int:
 
     from server.app import create_app
 
-    settings = settings_module.from_env()
+    try:
+        settings = settings_module.from_env()
+        settings_module.require_secret_key(settings)
+    except settings_module.SettingsError as exc:
+        print(f"planrom serve: {exc}", file=sys.stderr)
+        return 2
 
     async def prepare() -> None:
         engine = make_engine(settings.database_url)
