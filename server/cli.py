@@ -115,6 +115,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="check the access log's hash chain")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except settings_module.SettingsError as exc:
+        print(f"planrom {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "migrate":
         asyncio.run(_migrate())
         print("database is at the current schema")
