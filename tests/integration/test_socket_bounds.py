@@ -148,10 +148,11 @@ PERSON_DAY_CAP = 40
 
 
 @pytest.fixture
-async def capped(sqlite_url: str) -> AsyncIterator[tuple[LiveServer, Demo]]:
+async def capped(db_url: str) -> AsyncIterator[tuple[LiveServer, Demo]]:
+    """Small caps, on SQLite and PostgreSQL (the day's count is a query on each)."""
     live = await start_server(
         test_settings(
-            sqlite_url,
+            db_url,
             max_awareness_states_per_doc=6,
             max_client_ids_per_person_day=PERSON_DAY_CAP,
         )
