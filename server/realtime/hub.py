@@ -509,7 +509,6 @@ class Hub:
         known = self.awareness.get(room.name, {})
         shown = conn.awareness.get(room.name, set())
         stamped: list[AwarenessState] = []
-        added: set[int] = set()
         for state in message.states:
             if state.client not in conn.clients:
                 return refuse("foreign-client", "Awareness for someone else's clientID.")
@@ -521,13 +520,20 @@ class Hub:
             if len(awareness_json(verified)) > settings.max_awareness_state_bytes:
                 self.services.metrics.count_error("too-large")
                 return refuse("too-large", "Awareness state too large.")
-            if state.client not in shown:
-                added.add(state.client)
             stamped.append(AwarenessState(state.client, state.clock, verified))
-        if len(shown | added) > settings.max_awareness_states_per_doc_conn:
+        # What this connection and the document would show after the message.
+        after_shown, after_known = set(shown), set(known)
+        for state in stamped:
+            if state.state is None:
+                after_shown.discard(state.client)
+                after_known.discard(state.client)
+            else:
+                after_shown.add(state.client)
+                after_known.add(state.client)
+        if len(after_shown) > max(len(shown), settings.max_awareness_states_per_doc_conn):
             self.services.metrics.count_error("rate-limited")
             return refuse("rate-limited", "Too many awareness states on this document.")
-        if len(known) + len(added - known.keys()) > settings.max_awareness_states_per_doc:
+        if len(after_known) > max(len(known), settings.max_awareness_states_per_doc):
             self.services.metrics.count_error("rate-limited")
             return refuse("rate-limited", "This document shows as many people as it can.")
         known = self.awareness.setdefault(room.name, known)

@@ -221,6 +221,12 @@ async def test_one_connection_binds_few_clientids_per_document_and_shows_few_sta
         # Taking one away makes room again.
         assert await show(siw, goals, 9001, None) == "ok"
         assert await show(siw, goals, 9000 + cap, {"here": True}) == "ok"
+        # One message may take one away and show another.
+        swap = encode_awareness(
+            (AwarenessState(9002, 2, None), AwarenessState(9001, 2, {"here": True}))
+        )
+        assert code(await siw.send(goals, swap)) == "ok"
+        assert await show(siw, goals, 9002, {"here": True}) == "rate-limited"
         # Leaving forgets the document's clientIDs: joining with new ones works again.
         assert code(await leave(siw, goals)) == "ok"
         assert code(await siw.join(goals, client_id=9100, sync=False)) == "ok"
