@@ -24,8 +24,8 @@ from tests.conftest import Demo, free_port
 from tests.procs import ServerProcess
 from tests.yclient import YClient
 
-CONNECTIONS = 16
-PER_CONNECTION = 250  # 16 × 250 = 4,000 clientIDs
+CONNECTIONS = 8
+PER_CONNECTION = 500  # 8 × 500 = 4,000 clientIDs
 BIG = {"pad": "x" * (16 * 1024 - 16)}  # 16 KiB of JSON: the most one state may decode to
 FITS = {"pad": "y" * 3000}
 DEFAULTS = Settings(database_url="")
