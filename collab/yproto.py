@@ -10,6 +10,7 @@ Every read is bounded; anything malformed raises :class:`Malformed`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -146,12 +147,27 @@ def encode_sync(step: SyncStep, payload: bytes) -> bytes:
     return _varuint(MESSAGE_SYNC) + _varuint(step) + _bytes(payload)
 
 
-def encode_awareness(states: tuple[AwarenessState, ...]) -> bytes:
-    inner = _varuint(len(states))
+def awareness_json(state: dict[str, object] | None) -> bytes:
+    """One awareness state as it goes on the wire (compact UTF-8 JSON)."""
+    return json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def awareness_parts(states: Sequence[AwarenessState]) -> Iterator[bytes]:
+    """The pieces of an awareness message, in order; each byte of the message is made
+    once, so joining them is linear in the number and size of the states."""
+    body = [_varuint(len(states))]
     for s in states:
-        raw = json.dumps(s.state, ensure_ascii=False, separators=(",", ":"))
-        inner += _varuint(s.client) + _varuint(s.clock) + _bytes(raw.encode())
-    return _varuint(MESSAGE_AWARENESS) + _bytes(inner)
+        raw = awareness_json(s.state)
+        body += (_varuint(s.client), _varuint(s.clock), _varuint(len(raw)), raw)
+    yield _varuint(MESSAGE_AWARENESS)
+    yield _varuint(sum(len(b) for b in body))
+    yield from body
+
+
+def encode_awareness(states: Sequence[AwarenessState]) -> bytes:
+    # One join at the end: appending to a growing bytes object would copy the message
+    # once per state (quadratic; 4,000 states of 16 KiB took a minute).
+    return b"".join(awareness_parts(states))
 
 
 def decode_state_vector(data: bytes) -> dict[int, int]:

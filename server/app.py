@@ -23,7 +23,7 @@ from server.http.headers import SecurityHeaders
 from server.realtime.hub import Hub
 from server.realtime.meeting import MeetingEvents
 from server.runtime import Services
-from server.settings import Settings
+from server.settings import Settings, require_secret_key
 
 log = logging.getLogger("planrom")
 
@@ -73,6 +73,7 @@ def _index(dist: Path) -> Route:
 
 def create_app(settings: Settings, *, services: Services | None = None) -> Any:
     """An ASGI app serving the API, Socket.IO and the web client."""
+    require_secret_key(settings)  # never sign sessions with an empty key
     if services is None:
         engine = make_engine(settings.database_url)
         services = Services(

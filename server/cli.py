@@ -72,7 +72,12 @@ def _serve(host: str, port: int) -> int:
 
     from server.app import create_app
 
-    settings = settings_module.from_env()
+    try:
+        settings = settings_module.from_env()
+        settings_module.require_secret_key(settings)
+    except settings_module.SettingsError as exc:
+        print(f"planrom serve: {exc}", file=sys.stderr)
+        return 2
 
     async def prepare() -> None:
         engine = make_engine(settings.database_url)
@@ -110,6 +115,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="check the access log's hash chain")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except settings_module.SettingsError as exc:
+        print(f"planrom {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "migrate":
         asyncio.run(_migrate())
         print("database is at the current schema")

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _bool(value: str | None) -> bool:
@@ -66,7 +67,33 @@ class Settings:
     consent_poll_seconds: float = 0.25
     doc_idle_unload_seconds: float = 30.0
     snapshot_after_updates: int = 500
+    # Awareness and Yjs clientIDs (see docs/protocol-notes.md, "Awareness and clientIDs").
+    # A browser tab binds one clientID per open document and shows one awareness state
+    # for it; a few more cover a re-opened document and a second editor in the same tab.
+    max_client_ids_per_doc: int = 4
+    # New clientIDs one person may bind in a day, over all connections (counted in the
+    # bindings table, so reconnecting does not reset it). A day of heavy use (30 open
+    # documents × 30 page loads, plus server-side edits made on their behalf) stays
+    # well below it.
+    max_client_ids_per_person_day: int = 2000
+    max_awareness_states_per_doc_conn: int = 4
+    # One state as stored and relayed (JSON, after the server stamps `user`): a cursor,
+    # a selection and a name fit in a few hundred bytes.
+    max_awareness_state_bytes: int = 4096
+    # States held per document: everyone in a large meeting on two devices each, with
+    # room to spare; bounds the awareness part of a joiner's sync reply to
+    # 64 × 4 KiB ≈ 260 KiB.
+    max_awareness_states_per_doc: int = 64
+    # Origins (scheme://host[:port]) allowed to open Socket.IO connections besides the
+    # origin of base_url.
+    allowed_origins: tuple[str, ...] = ()
     web_dist: Path = Path(__file__).resolve().parent.parent / "web" / "dist"
+
+    @property
+    def socket_origins(self) -> frozenset[str]:
+        """The browser origins whose pages may open a Socket.IO connection."""
+        found = (normalise_origin(o) for o in (self.base_url, *self.allowed_origins))
+        return frozenset(o for o in found if o is not None)
 
     @property
     def secure_cookies(self) -> bool:
@@ -74,6 +101,60 @@ class Settings:
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_origin(url: str) -> str | None:
+    """``scheme://host[:port]`` as a browser serialises an Origin header (lower case,
+    default port left out), or None when ``url`` has no scheme and host."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a server that may start."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1")
+    return value
+
+
+def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    out = []
+    for raw in env.get("PLANROM_ALLOWED_ORIGINS", "").split(","):
+        if not raw.strip():
+            continue
+        origin = normalise_origin(raw)
+        if origin is None:
+            raise SettingsError(
+                f"PLANROM_ALLOWED_ORIGINS: {raw.strip()!r} is not an origin "
+                "(write scheme://host[:port], e.g. https://planrom.kommune.no)"
+            )
+        out.append(origin)
+    return tuple(out)
 
 
 def default_database_url(root: Path | None = None) -> str:
@@ -119,19 +200,50 @@ def _smtp(env: Mapping[str, str]) -> SMTP | None:
 
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
+    demo = _bool(env.get("PLANROM_DEMO"))
     secret = env.get("PLANROM_SECRET_KEY", "")
-    if not secret:
-        # A per-process key: sessions do not survive restarts, which is safe but
-        # inconvenient; production sets PLANROM_SECRET_KEY.
+    if not secret and demo:
+        # Demo mode only: a per-process key (sessions do not survive a restart).
+        # Outside demo mode the key stays empty and `planrom serve` refuses to start
+        # (see require_secret_key): a key per process would silently break sessions
+        # as soon as a second process serves them.
         secret = secrets.token_urlsafe(32)
+    d = Settings(database_url="")
     return Settings(
         database_url=env.get("PLANROM_DATABASE_URL") or default_database_url(),
         base_url=env.get("PLANROM_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         secret_key=secret,
         redis_url=env.get("PLANROM_REDIS_URL") or None,
-        demo=_bool(env.get("PLANROM_DEMO")),
+        demo=demo,
+        max_client_ids_per_doc=_int(
+            env, "PLANROM_MAX_CLIENT_IDS_PER_DOC", d.max_client_ids_per_doc
+        ),
+        max_client_ids_per_person_day=_int(
+            env, "PLANROM_MAX_CLIENT_IDS_PER_PERSON_DAY", d.max_client_ids_per_person_day
+        ),
+        max_awareness_states_per_doc_conn=_int(
+            env, "PLANROM_MAX_AWARENESS_STATES_PER_CONNECTION", d.max_awareness_states_per_doc_conn
+        ),
+        max_awareness_state_bytes=_int(
+            env, "PLANROM_MAX_AWARENESS_STATE_BYTES", d.max_awareness_state_bytes
+        ),
+        max_awareness_states_per_doc=_int(
+            env, "PLANROM_MAX_AWARENESS_STATES_PER_DOC", d.max_awareness_states_per_doc
+        ),
+        allowed_origins=_origins(env),
         oidc_citizen=_provider(env, "CITIZEN"),
         oidc_staff=_provider(env, "STAFF"),
         smtp=_smtp(env),
         outbox_dir=Path(env.get("PLANROM_OUTBOX_DIR", "") or Path.cwd() / "var" / "outbox"),
     )
+
+
+def require_secret_key(settings: Settings) -> None:
+    """Refuse to serve without a configured key outside demo mode."""
+    if not settings.secret_key:
+        raise SettingsError(
+            "PLANROM_SECRET_KEY is not set. Outside demo mode the server needs one fixed "
+            "secret key, shared by every process (sessions and sign-in links are signed "
+            "with it). Set PLANROM_SECRET_KEY to a long random string, for example the "
+            "output of: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pycrdt import Doc
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -177,6 +177,32 @@ class SqlDocStore:
         )
         assert owner is not None
         return str(owner)
+
+    async def bind_client_capped_in(
+        self,
+        session: AsyncSession,
+        client_id: int,
+        person: str,
+        *,
+        since: datetime,
+        limit: int,
+    ) -> str | None:
+        """``bind_client_in``, but a new binding is refused (None) once ``person`` has
+        bound ``limit`` clientIDs since ``since``. An existing binding answers its owner
+        as before. Counted in the table, so reconnecting does not reset the count."""
+        owner = await session.scalar(
+            select(YClient.person_id).where(YClient.client_id == client_id)
+        )
+        if owner is not None:
+            return str(owner)
+        recent = await session.scalar(
+            select(func.count())
+            .select_from(YClient)
+            .where(YClient.person_id == person, YClient.bound_at >= since)
+        )
+        if int(recent or 0) >= limit:
+            return None
+        return await self.bind_client_in(session, client_id, person)
 
     async def owners_of(self, client_ids: set[int]) -> dict[int, str]:
         if not client_ids:

@@ -14,6 +14,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ from collab.yproto import (
     Malformed,
     SyncMessage,
     SyncStep,
+    awareness_json,
     decode,
     encode_awareness,
     encode_sync,
@@ -49,7 +51,8 @@ from server.db.engine import read_only
 from server.db.models import ConsentRow, MeasureRow, MeetingRow, ParticipantRow
 from server.realtime.access import Access, Resolver, resolve
 from server.realtime.bridge import RedisBridge
-from server.runtime import Services
+from server.runtime import Services, utcnow
+from server.settings import normalise_origin
 
 if TYPE_CHECKING:
     from server.realtime.meeting import MeetingEvents
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("planrom.realtime")
 
 MAX_CLIENT_ID = 2**53 - 1
+CLIENT_ID_WINDOW = timedelta(days=1)  # settings.max_client_ids_per_person_day counts in it
 RATE_PER_SECOND = 100.0
 RATE_BURST = 400.0
 
@@ -84,6 +88,8 @@ class Conn:
     docs: dict[str, Joined] = field(default_factory=dict)
     clients: set[int] = field(default_factory=set)  # Yjs clientIDs bound to this person
     awareness: dict[str, set[int]] = field(default_factory=dict)  # doc → clientIDs shown
+    # doc → clientIDs joined with while joined (capped; forgotten on leave)
+    doc_clients: dict[str, set[int]] = field(default_factory=dict)
     tokens: float = RATE_BURST
     refilled: float = field(default_factory=time.monotonic)
 
@@ -204,18 +210,42 @@ class Hub:
                 session, morsel.value, now=now, settings=services.settings
             )
 
+    @staticmethod
+    def _refuse_connect(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
+        refused = socketio.exceptions.ConnectionRefusedError(code)
+        # Socket.IO's connect_error carries {message, data}: browsers read err.data,
+        # Python clients the whole object; both find {"code": code}.
+        refused.error_args = {
+            "message": code,
+            "code": code,
+            "data": {"code": code, "message": message},
+        }
+        return refused
+
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        # Cross-site sockets: a page on another site may not use the person's cookie (or
+        # a token it holds) to talk to us. Checked before anything touches the database.
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None and (
+            normalise_origin(origin) not in self.services.settings.socket_origins
+        ):
+            self.services.metrics.count_error("forbidden")
+            raise self._refuse_connect("forbidden", "This site may not connect to Planrom.")
         found = await self._authenticate(environ, auth)
         if found is None:
-            refused = socketio.exceptions.ConnectionRefusedError("unauthenticated")
-            # Socket.IO's connect_error carries {message, data}: browsers read err.data,
-            # Python clients the whole object; both find {"code": "unauthenticated"}.
-            refused.error_args = {
-                "message": "unauthenticated",
-                "code": "unauthenticated",
-                "data": {"code": "unauthenticated", "message": "Sign in first."},
-            }
-            raise refused
+            raise self._refuse_connect("unauthenticated", "Sign in first.")
+        if (
+            origin is None
+            and found.session_hash is not None
+            # A browser sends no Origin on a same-origin GET (the long-polling handshake),
+            # but always says where a request comes from in Sec-Fetch-Site, which no page
+            # can set. Anything else presenting a cookie without an Origin is refused.
+            and environ.get("HTTP_SEC_FETCH_SITE") != "same-origin"
+        ):
+            self.services.metrics.count_error("forbidden")
+            raise self._refuse_connect(
+                "forbidden", "A browser connection must come from Planrom's own pages."
+            )
         self.conns[sid] = Conn(sid, found.principal, found.session_hash)
         self.services.metrics.set_gauge("realtime_connections", len(self.conns))
 
@@ -275,6 +305,15 @@ class Hub:
             or not 0 <= client_id <= MAX_CLIENT_ID
         ):
             return refuse("malformed", "client_id must be a Yjs clientID (a whole number).")
+        # Before any database work: a connection that keeps joining one document with new
+        # clientIDs (to show thousands of awareness states) is refused here, cheaply.
+        joined_with = conn.doc_clients.get(name, set())
+        if (
+            client_id not in joined_with
+            and len(joined_with) >= self.services.settings.max_client_ids_per_doc
+        ):
+            self.services.metrics.count_error("rate-limited")
+            return refuse("rate-limited", "Too many clientIDs on this document; leave it first.")
         async with self.services.sessionmaker() as session:
             await read_only(session)
             found = await resolve(session, conn.principal, ref, self.services.clock())
@@ -287,13 +326,22 @@ class Hub:
             )
         first = name not in conn.docs
         person = conn.principal.person
+        settings = self.services.settings
         if client_id not in conn.clients or first:
             # Binding the clientID and the owner's access-log entry: one transaction.
             async with self.services.sessionmaker() as session, session.begin():
-                owner = person
+                owner: str | None = person
                 if client_id not in conn.clients:
-                    owner = await self.store.bind_client_in(session, client_id, person)
-                if owner != person:
+                    owner = await self.store.bind_client_capped_in(
+                        session,
+                        client_id,
+                        person,
+                        since=utcnow() - CLIENT_ID_WINDOW,
+                        limit=settings.max_client_ids_per_person_day,
+                    )
+                if owner is None:
+                    pass  # over the day's cap: nothing written, nothing logged
+                elif owner != person:
                     await self._log_in(
                         session,
                         found.plan,
@@ -306,9 +354,13 @@ class Hub:
                     await self._log_in(
                         session, found.plan, conn, "open", f"doc:{name}", found.access
                     )
+            if owner is None:
+                self.services.metrics.count_error("rate-limited")
+                return refuse("rate-limited", "Too many new clientIDs today; reuse one.")
             if owner != person:
                 return refuse("foreign-client", "That clientID belongs to someone else.")
             conn.clients.add(client_id)
+        conn.doc_clients.setdefault(name, set()).add(client_id)
         room = await self.rooms.get(name)
         if conn.sid not in self.conns:  # disconnected while loading
             return refuse("unauthenticated", "Disconnected.")
@@ -330,6 +382,7 @@ class Hub:
         self.rooms.leave(name, conn.sid)
         with contextlib.suppress(Exception):
             await self.sio.leave_room(conn.sid, f"doc:{name}")
+        conn.doc_clients.pop(name, None)
         gone = conn.awareness.pop(name, set())
         if gone:
             known = self.awareness.get(name, {})
@@ -451,24 +504,54 @@ class Hub:
     async def _awareness(
         self, conn: Conn, room: DocRoom, message: AwarenessMessage
     ) -> dict[str, Any]:
-        stamped = []
-        known = self.awareness.setdefault(room.name, {})
+        """Check the whole message, then keep and relay it (all or nothing)."""
+        settings = self.services.settings
+        known = self.awareness.get(room.name, {})
+        shown = conn.awareness.get(room.name, set())
+        stamped: list[AwarenessState] = []
         for state in message.states:
             if state.client not in conn.clients:
                 return refuse("foreign-client", "Awareness for someone else's clientID.")
             if state.state is None:
-                known.pop(state.client, None)
-                conn.awareness.get(room.name, set()).discard(state.client)
                 stamped.append(state)
                 continue
             verified = dict(state.state)
             verified["user"] = {"id": conn.principal.person, "name": conn.principal.name}
-            known[state.client] = (state.clock, verified)
-            conn.awareness.setdefault(room.name, set()).add(state.client)
+            if len(awareness_json(verified)) > settings.max_awareness_state_bytes:
+                self.services.metrics.count_error("too-large")
+                return refuse("too-large", "Awareness state too large.")
             stamped.append(AwarenessState(state.client, state.clock, verified))
+        # What this connection and the document would show after the message.
+        after_shown, after_known = set(shown), set(known)
+        for state in stamped:
+            if state.state is None:
+                after_shown.discard(state.client)
+                after_known.discard(state.client)
+            else:
+                after_shown.add(state.client)
+                after_known.add(state.client)
+        if len(after_shown) > max(len(shown), settings.max_awareness_states_per_doc_conn):
+            self.services.metrics.count_error("rate-limited")
+            return refuse("rate-limited", "Too many awareness states on this document.")
+        if len(after_known) > max(len(known), settings.max_awareness_states_per_doc):
+            self.services.metrics.count_error("rate-limited")
+            return refuse("rate-limited", "This document shows as many people as it can.")
+        known = self.awareness.setdefault(room.name, known)
+        shown = conn.awareness.setdefault(room.name, shown)
+        for state in stamped:
+            if state.state is None:
+                known.pop(state.client, None)
+                shown.discard(state.client)
+            else:
+                known[state.client] = (state.clock, state.state)
+                shown.add(state.client)
+        if not shown:
+            conn.awareness.pop(room.name, None)
+        if not known:
+            self.awareness.pop(room.name, None)
         await self.sio.emit(
             "doc:msg",
-            (room.name, encode_awareness(tuple(stamped))),
+            (room.name, encode_awareness(stamped)),
             room=f"doc:{room.name}",
             skip_sid=conn.sid,
         )

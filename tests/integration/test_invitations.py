@@ -136,7 +136,11 @@ async def test_an_invited_service_signs_in_and_sees_only_what_consent_allows(
         cookie = browser.cookies.get("planrom_session")
         assert cookie
     # Over Socket.IO with the same session: the granted section reads, no more.
-    client = YClient(oidc_live.url, None, headers={"Cookie": f"planrom_session={cookie}"})
+    client = YClient(
+        oidc_live.url,
+        None,
+        headers={"Cookie": f"planrom_session={cookie}", "Origin": oidc_live.url},
+    )
     await client.connect()
     try:
         assert await client.join(okonomi["doc"], sync=False) == {"ok": True, "access": "read"}

@@ -96,7 +96,7 @@ async def test_an_ended_session_drops_its_socket(live: LiveServer, demo: Demo) -
         cookie = tablet.cookies.get("planrom_session")
         await sio.connect(
             live.url,
-            headers={"Cookie": f"planrom_session={cookie}"},
+            headers={"Cookie": f"planrom_session={cookie}", "Origin": live.url},
             transports=["websocket"],
             wait_timeout=20,
         )
@@ -111,7 +111,7 @@ async def test_an_ended_session_drops_its_socket(live: LiveServer, demo: Demo) -
             again = socketio.AsyncClient(reconnection=False)
             await again.connect(
                 live.url,
-                headers={"Cookie": f"planrom_session={cookie}"},
+                headers={"Cookie": f"planrom_session={cookie}", "Origin": live.url},
                 transports=["websocket"],
                 wait_timeout=20,
             )
