@@ -285,3 +285,29 @@ async def test_a_section_archived_by_another_process_reaches_open_sessions_by_th
         await still_reads(siw, doc)
     finally:
         await siw.close()
+
+
+async def test_a_write_already_past_the_join_check_when_access_ends_is_refused(
+    live: LiveServer, demo: Demo
+) -> None:
+    """A change that was read before its document was revoked (the handler was waiting
+    for the room) is judged by the connection's access now, not by what it held."""
+    plan = demo.per
+    doc = demo.section(plan, "okonomi")["doc"]
+    siw = await connected(live, demo.token(plan, "siw"))
+    try:
+        await joined(siw, doc, "write")
+        hub = live.app.state.hub
+        conn = hub.conns[siw.sio.get_sid()]
+        held = conn.docs[doc]
+        room = await hub.rooms.get(doc)
+        local = siw.doc(doc)
+        before = local.get_state()
+        local.get("situation", type=Text).insert(0, "I FLUKT ")
+        update = local.get_update(before)
+        await hub.revoke(conn, doc, "access ended while a change was on its way")
+        ack = await hub._update(conn, held, room, update)
+        refused(ack, "forbidden")
+        assert "I FLUKT" not in str(room.doc.get("situation", type=Text))
+    finally:
+        await siw.close()
