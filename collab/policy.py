@@ -10,6 +10,10 @@ Rules (PRODUCT.md, PROTOCOL.md):
 - ``own`` shows only the measures the participant is responsible for.
 - A removed participant, or a person who is not a participant, has nothing.
 - Expired, not yet valid or withdrawn consent grants nothing.
+- A closed plan and an archived section stay readable (with consent) but nobody writes
+  them; a meeting's minutes are written only while it is live or ended. Live sessions
+  follow these decisions at every change (``server.realtime.hub`` re-decides): what may
+  still be read is downgraded to read-only, what may not is revoked.
 """
 
 from __future__ import annotations
@@ -371,10 +375,15 @@ def check_write_item(
     measure: Measure | None = None,
 ) -> Decision:
     """The item's minutes: the chair, the minute-taker or the pen holder, while the
-    meeting is live or ended, and only with consent to read the item."""
+    meeting is live or ended, and only with consent to read the item. Approved or
+    finalised minutes, and the minutes of a closed plan, are read-only for everyone."""
     readable = check_read_item(ctx, principal, state, item, measure)
     if not readable:
         return readable
+    if state.status.value not in ("live", "ended"):
+        return _deny(f"the meeting is {state.status.value}: its minutes are read-only", "conflict")
+    if ctx.plan.status is not PlanStatus.ACTIVE:
+        return _deny("the plan is closed", "conflict")
     actor = meeting_actor(ctx, principal)
     if actor is None or not may_write_item(state, item.id, actor):
         return _deny("only the chair, the minute-taker or the pen holder write the minutes")

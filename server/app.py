@@ -102,7 +102,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if settings.demo:
             log.warning("DEMO MODE IS ON: demo tokens and sign-in links are accepted.")
-        async with hub.running():
+        async with hub.running(), services.denials.running(services.sessionmaker):
             yield
         await services.engine.dispose()
 

@@ -10,6 +10,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from collab.editing import YDoc
+from server.db.denials import Denials
 from server.metrics import Metrics
 from server.settings import Settings
 
@@ -54,6 +55,7 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     metrics: Metrics = field(default_factory=Metrics)
     realtime: Realtime | None = None
+    denials: Denials = field(default_factory=Denials)  # refusals counted, not one row each
 
     async def access_changed(self, plan_id: str) -> None:
         if self.realtime is not None:

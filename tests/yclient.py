@@ -38,12 +38,14 @@ class YClient:
         self.docs: dict[str, Doc] = {}
         self.client_id = client_id
         self.revoked: dict[str, str] = {}
+        self.access_changes: dict[str, list[str]] = {}  # doc → every doc:access received
         self.awareness: dict[str, dict[int, Any]] = {}
         self.synced: dict[str, asyncio.Event] = {}
         self.received: list[tuple[str, bytes]] = []
         self._changed = asyncio.Event()
         self.sio.on("doc:msg", self._on_msg)
         self.sio.on("doc:revoked", self._on_revoked)
+        self.sio.on("doc:access", self._on_access)
 
     async def connect(self) -> None:
         auth = {"token": self.token} if self.token else None
@@ -63,6 +65,7 @@ class YClient:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.sio.on("doc:msg", self._on_msg)
         self.sio.on("doc:revoked", self._on_revoked)
+        self.sio.on("doc:access", self._on_access)
         for attempt in range(attempts):
             try:
                 await self.connect()
@@ -155,6 +158,10 @@ class YClient:
             known = self.awareness.setdefault(name, {})
             for state in message.states:
                 known[state.client] = state.state
+        self._changed.set()
+
+    async def _on_access(self, data: dict[str, Any]) -> None:
+        self.access_changes.setdefault(data["doc"], []).append(data["access"])
         self._changed.set()
 
     async def _on_revoked(self, data: dict[str, Any]) -> None:

@@ -315,3 +315,28 @@ class AccessLogHead(Base):
     plan_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AccessDenialRow(Base):
+    """Refused attempts of one person on one plan on one day (UTC), counted.
+
+    Outside the hash chain: the day's first refusals are chained rows of the access log
+    (``first_seq`` is the first of them); the count only says how many there were in
+    all. See ``server.db.denials`` and ADR 0009.
+    """
+
+    __tablename__ = "access_denials"
+    __table_args__ = (UniqueConstraint("plan_id", "person_id", "day"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[str] = mapped_column(String(32))  # "" when nobody was signed in
+    day: Mapped[date]
+    actor: Mapped[str] = mapped_column(String(200))
+    outsider: Mapped[bool] = mapped_column(Boolean)  # no role in the plan at the first refusal
+    count: Mapped[int] = mapped_column(Integer)  # every refusal of the day
+    logged: Mapped[int] = mapped_column(Integer)  # of which written as access-log rows
+    first_seq: Mapped[int] = mapped_column(Integer)  # the access-log entry they hang on
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    last_target: Mapped[str] = mapped_column(String(200))
+    last_detail: Mapped[str] = mapped_column(Text, default="")

@@ -33,6 +33,7 @@ from server.auth.identity import (
     resolve_web_session,
 )
 from server.db import audit, repo
+from server.db.denials import Denial
 from server.http import ratelimit
 from server.runtime import Services
 
@@ -155,10 +156,38 @@ class Call:
         }[code]
         raise ApiError(code, f"{message} ({decision.reason}).")
 
+    def _denial(self, entry: _LogEntry) -> Denial:
+        actor = self.auth.principal if self.auth else None
+        return Denial(
+            plan_id=entry.plan_id,
+            at=self.now,
+            person_id=actor.person if actor else None,
+            actor=actor.name if actor else "ukjent",
+            target=entry.target,
+            detail=entry.detail,
+        )
+
+    def keeps_log_after_error(self) -> bool:
+        """Whether a failed request still has entries to store. Refusals whose window of
+        the access log is full are only counted (in memory, see server.db.denials)."""
+        denials = self.services.denials
+        self._log = [
+            e
+            for e in self._log
+            if not (e.keep_on_error and e.action == "denied" and denials.absorb(self._denial(e)))
+        ]
+        return any(e.keep_on_error for e in self._log)
+
     async def flush_log(self, *, failed: bool) -> None:
         actor = self.auth.principal if self.auth else None
         for entry in self._log:
             if failed and not entry.keep_on_error:
+                continue
+            if entry.action == "denied":
+                # Bounded per plan, person and day (server.db.denials).
+                denial = self._denial(entry)
+                if not self.services.denials.absorb(denial):
+                    await self.services.denials.record(self.db, denial)
                 continue
             await audit.append(
                 self.db,
@@ -299,7 +328,7 @@ def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]
                     reply = await endpoint.handler(call)
                     await call.flush_log(failed=False)
             except ApiError as exc:
-                if call is not None and any(e.keep_on_error for e in call._log):
+                if call is not None and call.keeps_log_after_error():
                     async with db.begin():
                         await call.flush_log(failed=True)
                 services.metrics.count_error(exc.code)

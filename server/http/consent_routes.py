@@ -10,8 +10,8 @@ from collab import policy
 from collab.consent import ConsentError, ConsentVersion, Grant, check_new_version, narrowed
 from collab.consent import withdrawal as make_withdrawal
 from collab.model import Level, Role
-from server.db import repo
-from server.db.models import AccessLogRow
+from server.db import denials, repo
+from server.db.models import AccessDenialRow, AccessLogRow
 from server.http.common import ApiError, Call, api
 from server.http.render import DATETIME_SCHEMA, ID_SCHEMA, consent_json, parse_datetime, text
 
@@ -162,6 +162,8 @@ async def access_log(call: Call) -> Any:
     limit_raw = call.query("limit", "500") or "500"
     if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 5000:
         raise ApiError("malformed", "limit: a whole number from 1 to 5000.")
+    # Refusals this process has only counted so far: stored now, so the counts are current.
+    await call.services.denials.flush(call.db, plan_id)
     rows = (
         (
             await call.db.execute(
@@ -174,18 +176,31 @@ async def access_log(call: Call) -> Any:
         .scalars()
         .all()
     )
+    counted = await denials.summaries(
+        call.db, plan_id, [r.seq for r in rows if r.action == "denied"]
+    )
     call.log(plan_id, "open", "access-log")
-    return {
-        "entries": [
-            {
-                "seq": r.seq,
-                "at": r.at.isoformat(),
-                "person": r.person_id,
-                "actor": r.actor,
-                "action": r.action,
-                "target": r.target,
-                "detail": r.detail,
-            }
-            for r in rows
-        ]
+    return {"entries": [_log_entry(r, counted.get(r.seq)) for r in rows]}
+
+
+def _log_entry(row: AccessLogRow, counted: AccessDenialRow | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "seq": row.seq,
+        "at": row.at.isoformat(),
+        "person": row.person_id,
+        "actor": row.actor,
+        "action": row.action,
+        "target": row.target,
+        "detail": row.detail,
     }
+    if counted is not None and row.action == "denied":
+        # The first refusal of this person on this day carries the day's count.
+        entry["refusals"] = {
+            "day": counted.day.isoformat(),
+            "count": counted.count,
+            "listed": counted.logged,
+            "outsider": counted.outsider,
+            "first_at": counted.first_at.isoformat(),
+            "last_at": counted.last_at.isoformat(),
+        }
+    return entry

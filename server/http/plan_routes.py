@@ -202,6 +202,9 @@ async def update_plan(call: Call) -> Any:
         call.db, row, plan_id=plan_id, change="update", by=call.principal.person, at=call.now
     )
     call.log(plan_id, "change", "plan", ", ".join(sorted(body)))
+    if "status" in body:
+        # A closed plan is read-only: open documents follow before the answer.
+        call.after_commit(lambda: call.services.access_changed(plan_id))
     return await _plan_detail(call, await call.plan(plan_id))
 
 
@@ -318,6 +321,9 @@ async def update_section(call: Call) -> Any:
         call.db, row, plan_id=plan_id, change="update", by=call.principal.person, at=call.now
     )
     call.log(plan_id, "change", target, ", ".join(sorted(call.body)))
+    if "archived" in call.body:
+        # An archived section is read-only: open documents follow before the answer.
+        call.after_commit(lambda: call.services.access_changed(plan_id))
     level, _ = policy.section_level(ctx, call.principal, section_id)
     return section_json(repo.to_section(row), level)
 

@@ -46,9 +46,17 @@ from server.auth.identity import (
     resolve_web_session,
 )
 from server.db import audit
+from server.db.denials import Denial
 from server.db.docstore import SqlDocStore
 from server.db.engine import read_only
-from server.db.models import ConsentRow, MeasureRow, MeetingRow, ParticipantRow
+from server.db.models import (
+    ConsentRow,
+    MeasureRow,
+    MeetingRow,
+    ParticipantRow,
+    PlanRow,
+    SectionRow,
+)
 from server.realtime.access import Access, Resolver, resolve
 from server.realtime.bridge import RedisBridge
 from server.runtime import Services, utcnow
@@ -266,8 +274,22 @@ class Hub:
     ) -> None:
         if plan is None:
             return
+        if action == "denied" and self.services.denials.absorb(
+            self._denial(plan, conn, target, detail)
+        ):
+            return  # counted in memory: this window of the access log is full
         async with self.services.sessionmaker() as session, session.begin():
             await self._log_in(session, plan, conn, action, target, detail)
+
+    def _denial(self, plan: str, conn: Conn, target: str, detail: str) -> Denial:
+        return Denial(
+            plan_id=plan,
+            at=self.services.clock(),
+            person_id=conn.principal.person,
+            actor=conn.principal.name,
+            target=target,
+            detail=detail,
+        )
 
     async def _log_in(
         self,
@@ -279,6 +301,10 @@ class Hub:
         detail: str = "",
     ) -> None:
         if plan is None:
+            return
+        if action == "denied":
+            # Refusals are bounded per plan, person and day (server.db.denials).
+            await self.services.denials.record(session, self._denial(plan, conn, target, detail))
             return
         await audit.append(
             session,
@@ -430,7 +456,7 @@ class Hub:
     ) -> dict[str, Any]:
         if update == EMPTY_UPDATE:
             return ok()
-        if joined.access != "write":
+        if joined.access != "write" or conn.docs.get(room.name) is not joined:
             self.services.metrics.count_error("forbidden")
             return refuse("forbidden", "You may read this document but not change it.")
         clients = clients_in_update(update)
@@ -580,17 +606,43 @@ class Hub:
         if not sessions:
             return
         lost: list[tuple[Conn, str, str]] = []
+        changed: list[tuple[Conn, str, Joined, str]] = []
         async with self.services.sessionmaker() as session:
             await read_only(session)
             resolver = Resolver(session, self.services.clock())
             for conn, name, joined in sessions:
                 found = await resolver.resolve(conn.principal, joined.ref)
-                if found.access is not None:
-                    joined.access = found.access
-                else:
+                if found.access is None:
+                    # Refuse writes at once; the revocation itself follows below.
+                    joined.access = "read"
                     lost.append((conn, name, found.decision.reason))
+                elif found.access != joined.access:
+                    # Takes effect for the next message, before anyone is told.
+                    joined.access = found.access
+                    changed.append((conn, name, joined, found.decision.reason))
         for conn, name, reason in lost:
             await self.revoke(conn, name, reason)
+        await self._announce_access(changed)
+
+    async def _announce_access(self, changed: list[tuple[Conn, str, Joined, str]]) -> None:
+        """``doc:access`` to each connection whose access changed while joined; a loss of
+        write access (read-only from now on) goes into the owner's access log."""
+        downgraded: list[tuple[Conn, str, Joined, str]] = []
+        for conn, name, joined, reason in changed:
+            if conn.docs.get(name) is not joined:
+                continue  # left or revoked meanwhile
+            access = joined.access
+            await self.sio.emit(
+                "doc:access", {"doc": name, "access": access, "reason": reason}, to=conn.sid
+            )
+            self.services.metrics.count_event("doc:access")
+            if access == "read":
+                downgraded.append((conn, name, joined, reason))
+        if not downgraded:
+            return
+        async with self.services.sessionmaker() as session, session.begin():
+            for conn, name, joined, reason in downgraded:
+                await self._log_in(session, joined.plan, conn, "read-only", f"doc:{name}", reason)
 
     async def revoke(self, conn: Conn, name: str, reason: str) -> None:
         joined = conn.docs.get(name)
@@ -643,6 +695,19 @@ class Hub:
                 .group_by(MeetingRow.plan_id)
             )
             meeting_fp = {p: (int(s or 0), int(c)) for p, s, c in meetings.all()}
+            # Closing or reopening a plan, archiving a section: read-only or writable again.
+            statuses = await session.execute(
+                select(PlanRow.id, PlanRow.status).where(PlanRow.id.in_(plans))
+            )
+            status_fp = {p: st for p, st in statuses.all()}
+            archived = await session.execute(
+                select(SectionRow.plan_id, SectionRow.id)
+                .where(SectionRow.plan_id.in_(plans), SectionRow.archived.is_(True))
+                .order_by(SectionRow.id)
+            )
+            archived_fp: dict[str, tuple[str, ...]] = {}
+            for p, section in archived.all():
+                archived_fp[p] = (*archived_fp.get(p, ()), section)
         for p in plans:
             out[p] = (
                 latest.get(p),
@@ -650,6 +715,8 @@ class Hub:
                 people_fp.get(p),
                 measure_fp.get(p),
                 meeting_fp.get(p),
+                status_fp.get(p),
+                archived_fp.get(p, ()),
             )
         return out
 

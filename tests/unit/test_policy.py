@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from collab import policy
 from collab.consent import ConsentKind, ConsentVersion, Grant
+from collab.meeting import AgendaItem, MeetingState, MeetingStatus
 from collab.model import (
     Level,
     Measure,
@@ -800,3 +801,42 @@ def test_the_day_centre_leader_with_own_sees_only_his_own_measures() -> None:
     assert not policy.check_read_section(ctx, me, "sarbeid1")
     # Maria has no grant at all in this version: the coordinator role gives her nothing.
     assert not policy.check_read_measure(ctx, Principal("personmaria"), theirs)
+
+
+# --- meeting minutes follow the plan and the meeting ------------------------------------
+
+
+@EXAMPLES
+@given(worlds(), st.sampled_from(list(MeetingStatus)), st.booleans())
+def test_minutes_are_written_only_in_a_live_or_ended_meeting_of_an_active_plan(
+    world: World, status: MeetingStatus, closed: bool
+) -> None:
+    plan = replace(world.plan, status=PlanStatus.CLOSED if closed else PlanStatus.ACTIVE)
+    ctx = replace(world.ctx, plan=plan)
+    section = next(iter(ctx.sections))
+    item = AgendaItem("item0001", "Punkt", section, "section")
+    people = [p for p in plan.participants if p.active and p.person is not None]
+    state = MeetingState(
+        meeting="meet0001",
+        owner="part0000",
+        status=status,
+        chair="part0000",
+        invited=frozenset(p.id for p in people),
+        attendance={},
+        agenda=(item,),
+        minute_taker=people[-1].id,
+    )
+    for principal in world.principals():
+        read = policy.check_read_item(ctx, principal, state, item)
+        write = policy.check_write_item(ctx, principal, state, item)
+        if write:
+            # Writing needs an open meeting, an active plan and read access.
+            assert read and not closed and status in (MeetingStatus.LIVE, MeetingStatus.ENDED)
+        if read and (closed or status not in (MeetingStatus.LIVE, MeetingStatus.ENDED)):
+            # Read-only, not hidden: a live session is downgraded, not revoked.
+            assert not write and write.code == "conflict"
+        if status in (MeetingStatus.LIVE, MeetingStatus.ENDED) and not closed and read:
+            who = ctx.actor(principal)
+            assert who is not None
+            mine = who.role in FULL or who.id in (state.chair, state.minute_taker)
+            assert bool(write) is mine

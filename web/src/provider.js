@@ -10,9 +10,12 @@
 //             {ok:true, seq} only once durably stored, or refused {ok:false, error}.
 //   doc:leave {doc}
 //   doc:revoked {doc, reason}   server -> client; the client must drop its copy.
+//   doc:access {doc, access, reason}  server -> client; the access level of a joined
+//             doc changed (e.g. "read" once the section is archived or the plan
+//             closed): from now on local changes are not sent (docs/protocol-notes.md).
 //
 // Several providers (one per doc name) may share one socket: a single router
-// per socket dispatches incoming doc:msg / doc:revoked by the doc name.
+// per socket dispatches incoming doc:msg / doc:revoked / doc:access by the doc name.
 
 import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
@@ -175,8 +178,12 @@ class DocRouter {
       const doc = payload?.doc
       this.providers.get(doc)?._onRevoked(payload?.reason ?? null)
     }
+    this._onAccess = (payload) => {
+      this.providers.get(payload?.doc)?._onAccess(payload?.access, payload?.reason ?? null)
+    }
     socket.on('doc:msg', this._onMsg)
     socket.on('doc:revoked', this._onRevoked)
+    socket.on('doc:access', this._onAccess)
   }
 
   static for (socket) {
@@ -201,6 +208,7 @@ class DocRouter {
     if (this.providers.size === 0) {
       this.socket.off('doc:msg', this._onMsg)
       this.socket.off('doc:revoked', this._onRevoked)
+      this.socket.off('doc:access', this._onAccess)
       routers.delete(this.socket)
     }
   }
@@ -224,7 +232,9 @@ class DocRouter {
  *
  * Events: 'status' (status), 'joined' ({ok, access}), 'synced' (),
  *   'ack' ({ok:true, seq}), 'error' ({code, message, during}),
- *   'revoked' ({doc, reason}).
+ *   'revoked' ({doc, reason}), 'access' ({doc, access, reason}) when the server
+ *   changes the access level of the joined doc (read-only from now on, or
+ *   writable again).
  */
 export class SocketIOProvider extends Emitter {
   /**
@@ -364,12 +374,7 @@ export class SocketIOProvider extends Emitter {
     this._retryAttempt = 0
     this.access = ack.access === 'write' ? 'write' : 'read'
     this.error = null
-    if (this.access === 'read' && this._unconfirmed.size > 0) {
-      // Changes made before we knew the doc is read-only cannot be stored.
-      this._unconfirmed.clear()
-      this._reportReadOnly()
-      this._resolveSaveWaiters({ ok: false, error: { code: 'forbidden', message: 'read-only document' } })
-    }
+    if (this.access === 'read') this._dropUnsendable()
     this.emit('joined', { ok: true, access: this.access })
     this._sendSync(encodeSyncStep1(this.ydoc), null)
     if (this._serverStateVector !== null) this._answerStep1()
@@ -469,6 +474,32 @@ export class SocketIOProvider extends Emitter {
     }
   }
 
+  /**
+   * The server changed the access level of the joined doc. Read-only: nothing
+   * more is sent (the server refuses it anyway) and unstored changes are given
+   * up; writable again: local changes are sent from now on.
+   */
+  _onAccess (access, reason) {
+    if (this._closed || this._revoked || !this._joined) return
+    const next = access === 'write' ? 'write' : 'read'
+    if (next === this.access) return
+    this.access = next
+    if (next === 'read') {
+      this._inflight.clear()
+      this._dropUnsendable()
+    }
+    this.emit('access', { doc: this.doc, access: next, reason })
+    this._updateStatus()
+  }
+
+  /** Changes not yet stored can no longer be: report them and settle whenSaved(). */
+  _dropUnsendable () {
+    if (this._unconfirmed.size === 0) return
+    this._unconfirmed.clear()
+    this._reportReadOnly()
+    this._resolveSaveWaiters({ ok: false, error: { code: 'forbidden', message: 'read-only document' } })
+  }
+
   _onRevoked (reason) {
     if (this._closed || this._revoked) return
     this._revoked = true
@@ -553,6 +584,11 @@ export class SocketIOProvider extends Emitter {
       return
     }
     const code = ack.error?.code
+    if (code === 'forbidden' && this.access === 'read' && covers !== null &&
+        covers.every((u) => !this._unconfirmed.has(u))) {
+      // Sent before the doc became read-only; already given up and reported then.
+      return
+    }
     if (covers !== null) {
       // Not stored: keep the changes for a retry or the next handshake.
       covers.forEach((u) => this._inflight.delete(u))

@@ -71,6 +71,10 @@ class DocEntry {
       events.emit('status')
     })
     provider.on('joined', (info) => this.listeners.emit('joined', info))
+    provider.on('access', (info) => {
+      this.listeners.emit('access', info)
+      events.emit('status')
+    })
     provider.on('error', (err) => this.listeners.emit('error', err))
     provider.on('revoked', (info) => {
       this.revoked = true

@@ -1,7 +1,7 @@
 // "Hvem har sett planen min": the access log in plain words.
 import { h } from '../dom.js'
 import { api } from '../api.js'
-import { t, formatDateTime } from '../i18n.js'
+import { t, formatDate, formatDateTime } from '../i18n.js'
 import { planNav } from './common.js'
 
 export async function renderAccessLog (main, { params: [planId] }) {
@@ -34,10 +34,10 @@ export async function renderAccessLog (main, { params: [planId] }) {
     const rows = log.entries.filter((e) => !filter.value || e.actor === filter.value)
     if (rows.length === 0) body.append(h('tr', {}, h('td', { colspan: '4', text: t('log.empty') })))
     for (const e of rows) {
-      body.append(h('tr', { class: `log-${e.action}` },
+      body.append(h('tr', { class: `log-${e.action}${e.refusals ? ' log-counted' : ''}` },
         h('td', { text: formatDateTime(e.at) }),
         h('td', { text: e.actor || t('log.someone') }),
-        h('td', { text: t(`log.action.${e.action}`) }),
+        h('td', { text: actionText(e) }),
         h('td', { text: describe(e.target, sections, measures) })))
     }
   }
@@ -45,6 +45,25 @@ export async function renderAccessLog (main, { params: [planId] }) {
   render()
   main.append(h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': t('log.title') }, table))
   return t('log.title')
+}
+
+/**
+ * What happened, in words. Refusals are counted per person and day: someone
+ * with no role in the plan gets one entry with the day's count ("12 avviste
+ * forsøk av X 1. desember"); a participant's first entry of the day says how
+ * many more there were than the entries listed.
+ */
+export function actionText (e) {
+  const counted = e.refusals
+  if (e.action === 'denied' && counted) {
+    if (counted.outsider) {
+      return t('log.denied.summary', { count: counted.count, name: e.actor || t('log.someone'), date: formatDate(counted.day) })
+    }
+    if (counted.count > counted.listed) {
+      return `${t('log.action.denied')} (${t('log.denied.more', { count: counted.count, hidden: counted.count - counted.listed })})`
+    }
+  }
+  return t(`log.action.${e.action}`)
 }
 
 export function describe (target, sections, measures) {

@@ -3,6 +3,7 @@
 import * as Y from 'yjs'
 import { h, clear, options, uid } from '../dom.js'
 import { api } from '../api.js'
+import { followAccess, setFieldsWritable } from '../doc-access.js'
 import { t, formatDate } from '../i18n.js'
 import { bindText } from '../bind-text.js'
 import { overdueReasons, flag, today, participantLabel, errorText } from './common.js'
@@ -109,13 +110,11 @@ export function measureView (record, { planId, people, scope, app, headingLevel 
     progress.observeDeep(renderProgress)
     scope.onDispose(() => progress.unobserveDeep(renderProgress))
     renderProgress()
-    const setAccess = () => {
-      const writable = entry.access === 'write'
-      description.readOnly = !writable
+    const setAccess = (writable) => {
+      setFieldsWritable([description], writable)
       addForm.hidden = !writable
     }
-    entry.listeners.on('joined', setAccess)
-    setAccess()
+    scope.onDispose(followAccess(entry, setAccess))
     entry.listeners.on('revoked', () => {
       (el.parentElement?.tagName === 'LI' ? el.parentElement : el).remove()
       onRevoked?.()

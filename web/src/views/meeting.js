@@ -7,6 +7,7 @@ import { t, formatDateTime } from '../i18n.js'
 import { bindText } from '../bind-text.js'
 import { getSocket } from '../realtime.js'
 import { Scope } from '../scope.js'
+import { followAccess, setFieldsWritable } from '../doc-access.js'
 import { measureView } from './measure.js'
 import { roleName, participantLabel, errorText, flag } from './common.js'
 import { decisionForm, decisionSummary, DECISION_KINDS } from './decisions.js'
@@ -263,16 +264,14 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
     const notesWrap = h('div', { class: 'field notes-field' },
       h('label', { for: notesArea.id, text: t('meeting.notes') }), notesNote, notesArea)
     current.append(notesWrap)
-    const setNotesAccess = () => {
-      const writable = itemDoc.access === 'write'
-      notesArea.readOnly = !writable
+    const setNotesAccess = (writable) => {
+      setFieldsWritable([notesArea], writable)
       notesNote.textContent = writable ? t('meeting.notes.write') : t('meeting.notes.read')
     }
-    itemDoc.listeners.on('joined', setNotesAccess)
+    itemScope.onDispose(followAccess(itemDoc, setNotesAccess))
     itemDoc.listeners.on('revoked', () => {
       notesWrap.replaceChildren(h('p', { class: 'notice', text: t('meeting.notes.closed') }))
     })
-    setNotesAccess()
 
     // The item's measures, live.
     const measures = itemMeasures(item)

@@ -6,6 +6,7 @@ import { api } from '../api.js'
 import { t } from '../i18n.js'
 import { bindText } from '../bind-text.js'
 import { events } from '../realtime.js'
+import { followAccess, setFieldsWritable } from '../doc-access.js'
 import { planNav } from './common.js'
 import { measureView } from './measure.js'
 
@@ -110,16 +111,16 @@ export async function renderPlan (main, { params: [planId], scope, app }) {
       const goals = goalsView(ydoc.getArray('goals'), section, writable, scope)
       if (goals) el.append(goals.el)
       el.append(h('h3', { text: t('plan.measures') }), measuresList, emptyNote)
-      const setAccess = () => {
-        for (const area of fields) area.readOnly = !writable()
+      const setAccess = (_, change) => {
+        setFieldsWritable(fields, writable())
         goals?.setWritable(writable())
+        if (change?.access === 'read') app.announce(t('plan.readonly'))
       }
-      entry.listeners.on('joined', setAccess)
+      scope.onDispose(followAccess(entry, setAccess))
       entry.listeners.on('revoked', () => {
         removeSection(section.id)
         app.announce(t('plan.revoked'))
       })
-      setAccess()
       // Measures in the order the section document gives, then the rest.
       const order = ydoc.getArray('measures')
       const renderOrder = () => {
