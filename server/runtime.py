@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from collab.editing import YDoc
 from server.metrics import Metrics
+from server.render_pool import RenderPool
 from server.settings import Settings
 
 
@@ -54,6 +55,8 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     metrics: Metrics = field(default_factory=Metrics)
     realtime: Realtime | None = None
+    # Worker processes for rendering (started in the app's lifespan).
+    renderer: RenderPool | None = None
 
     async def access_changed(self, plan_id: str) -> None:
         if self.realtime is not None:

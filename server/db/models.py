@@ -315,3 +315,20 @@ class AccessLogHead(Base):
     plan_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class RenderedMinutes(Base):
+    """Minutes (or the owner's summary) rendered once for one reader's view, language and
+    format. ``key`` is a SHA-256 of everything the rendering depends on (the minutes
+    version, the content filtered to the reader, language, format, renderer version), so
+    equal views share a row; finalised minutes never change, so rows are never updated."""
+
+    __tablename__ = "rendered_minutes"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("meeting_minutes.id"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    lang: Mapped[str] = mapped_column(String(8))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
