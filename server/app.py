@@ -22,9 +22,9 @@ from server.http import common, openapi
 from server.http.headers import SecurityHeaders
 from server.realtime.hub import Hub
 from server.realtime.meeting import MeetingEvents
-from server.render_pool import RenderPool
 from server.runtime import Services
 from server.settings import Settings
+from server.workers import WorkerPool
 
 log = logging.getLogger("planrom")
 
@@ -102,19 +102,22 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if settings.demo:
             log.warning("DEMO MODE IS ON: demo tokens and sign-in links are accepted.")
-        renderer = RenderPool(
-            workers=settings.render_workers,
-            time_limit=settings.render_time_limit_seconds,
-            max_waiting=settings.render_max_waiting,
+        workers = WorkerPool(
+            workers=settings.workers,
+            time_limit=settings.worker_time_limit_seconds,
+            max_waiting=settings.worker_max_waiting,
             failure_ttl=settings.render_failure_ttl_seconds,
             metrics=services.metrics,
         )
-        async with renderer.running(), hub.running():
-            services.renderer = renderer
+        async with workers.running():
+            services.workers = workers
+            hub.store.snapshot_builder = workers.build_snapshot
             try:
-                yield
+                async with hub.running():
+                    yield
             finally:
-                services.renderer = None
+                hub.store.snapshot_builder = None
+                services.workers = None
         await services.engine.dispose()
 
     routes: list[Route | Mount] = [

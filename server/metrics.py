@@ -15,8 +15,9 @@ class Metrics:
     errors: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
     gauges: dict[str, float] = field(default_factory=dict)
-    # Rendered minutes and summaries by outcome: rendered (by a worker), stored (served
-    # from storage), shared, busy, timeout, failed, refused-after-timeout.
+    # Minutes and summaries by outcome: rendered (by a worker), stored (served from
+    # storage), shared (waited for the same render), busy, time-limit, failed,
+    # worker-died, refused-after-failure.
     renders: Counter[str] = field(default_factory=Counter)
 
     def count_request(self, route: str, method: str) -> None:

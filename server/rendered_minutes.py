@@ -18,8 +18,8 @@ from typing import Any
 
 from server import minutes
 from server.db import meeting_repo
-from server.render_pool import Job, JobKind, Unavailable
 from server.runtime import Services
+from server.workers import Job, JobKind, Unavailable
 
 __all__ = ["MEDIA_TYPES", "Job", "Unavailable", "job_of", "key_of", "render_and_store"]
 
@@ -49,7 +49,7 @@ def key_of(minutes_id: int, job: Job) -> str:
 
 async def render_and_store(services: Services, key: str, minutes_id: int, job: Job) -> bytes:
     """Render ``job`` in the pool and keep the result; raises :class:`Unavailable`."""
-    pool = services.renderer
+    pool = services.workers
     if pool is None:
         raise Unavailable("not-running", 5)
     data = await pool.render(key, job)

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from collab.editing import YDoc
 from server.metrics import Metrics
-from server.render_pool import RenderPool
 from server.settings import Settings
+from server.workers import WorkerPool
 
 
 def utcnow() -> datetime:
@@ -55,8 +55,8 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     metrics: Metrics = field(default_factory=Metrics)
     realtime: Realtime | None = None
-    # Worker processes for rendering (started in the app's lifespan).
-    renderer: RenderPool | None = None
+    # Worker processes for CPU-bound work (started in the app's lifespan).
+    workers: WorkerPool | None = None
 
     async def access_changed(self, plan_id: str) -> None:
         if self.realtime is not None:
