@@ -603,7 +603,7 @@ def note_paragraphs(text: str) -> list[tuple[str, bool]]:
     each with whether the next piece continues the same line (no space between them)."""
     out: list[tuple[str, bool]] = []
     for line in _lines(text):
-        pieces = chunks(line)
+        pieces = chunks(line, CHUNK_CHARS)
         out += [(piece, n < len(pieces) - 1) for n, piece in enumerate(pieces)]
     return out
 
