@@ -56,6 +56,16 @@ async def minutes(session: AsyncSession, meeting_id: str) -> Sequence[MinutesRow
     return rows.scalars().all()
 
 
+async def minutes_versions(session: AsyncSession, meeting_id: str) -> list[tuple[int, int]]:
+    """(row id, version) of every minutes version, oldest first, without their content."""
+    rows = await session.execute(
+        select(MinutesRow.id, MinutesRow.version)
+        .where(MinutesRow.meeting_id == meeting_id)
+        .order_by(MinutesRow.version)
+    )
+    return [(int(i), int(v)) for i, v in rows.all()]
+
+
 async def next_minutes_version(session: AsyncSession, meeting_id: str) -> int:
     value = await session.scalar(
         select(func.max(MinutesRow.version)).where(MinutesRow.meeting_id == meeting_id)

@@ -759,20 +759,22 @@ async def correct(call: Call) -> Any:
 async def _minutes(
     call: Call, loaded: meeting_service.Loaded
 ) -> tuple[MinutesRow, list[int], dict[str, Any]]:
-    """The wanted (default: newest) minutes version, filtered to the caller's consent."""
-    versions = await meeting_repo.minutes(call.db, loaded.row.id)
+    """The wanted (default: newest) minutes version, filtered to the caller's consent.
+    Only that version's content is read (each may hold a mebibyte of notes)."""
+    versions = await meeting_repo.minutes_versions(call.db, loaded.row.id)
     if not versions:
         raise ApiError("not-found", "Møtet har ikke ferdige referater ennå.")
     wanted = call.query("version")
-    row = (
-        versions[-1]
+    row_id = (
+        versions[-1][0]
         if wanted is None
-        else next((v for v in versions if str(v.version) == wanted), None)
+        else next((i for i, version in versions if str(version) == wanted), None)
     )
+    row = await call.db.get(MinutesRow, row_id) if row_id is not None else None
     if row is None:
         raise ApiError("not-found", "Fant ikke den versjonen av referatet.")
     content = meeting_service.filter_content(dict(row.content), loaded, call.principal)
-    return row, [v.version for v in versions], content
+    return row, [version for _, version in versions], content
 
 
 async def _rendered(
