@@ -145,12 +145,14 @@ class WorkerPool:
         max_waiting: int,
         failure_ttl: float,
         metrics: Metrics,
+        kill_grace: float = KILL_GRACE_SECONDS,
     ) -> None:
         self.workers = max(1, workers)
         self.time_limit = time_limit
         self.max_waiting = max(0, max_waiting)
         self.failure_ttl = failure_ttl
         self.metrics = metrics
+        self.kill_grace = kill_grace
         self._executor: ProcessPoolExecutor | None = None
         self._tasks: asyncio.TaskGroup | None = None
         self._slots = asyncio.Semaphore(self.workers)
@@ -221,6 +223,14 @@ class WorkerPool:
             self.metrics.count_render("rendered")
         return result
 
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker (``fn`` importable by name, arguments picklable);
+        raises :class:`Unavailable`."""
+        result = await self._run(fn, *args)
+        if isinstance(result, Unavailable):
+            raise result
+        return result
+
     async def build_snapshot(self, snapshot: bytes | None, updates: list[bytes]) -> bytes:
         """:func:`build_snapshot` in a worker; raises :class:`Unavailable`."""
         result = await self._run(build_snapshot, snapshot, updates)
@@ -255,7 +265,7 @@ class WorkerPool:
         try:
             future: Future[tuple[str, Any]] = executor.submit(_in_worker, fn, args, self.time_limit)
             outcome, value = await asyncio.wait_for(
-                asyncio.wrap_future(future), self.time_limit + KILL_GRACE_SECONDS
+                asyncio.wrap_future(future), self.time_limit + self.kill_grace
             )
         except TimeoutError:
             # The worker did not stop itself (stuck in C code?): end it, start afresh.

@@ -318,8 +318,8 @@ async def test_a_person_refused_too_often_waits_and_floods_no_log(db_url: str) -
         await live.stop()
 
 
-async def test_snapshots_are_built_in_a_worker_and_load_back(sqlite_url: str) -> None:
-    live = await start_server(test_settings(sqlite_url, snapshot_after_updates=5))
+async def test_snapshots_are_built_in_a_worker_and_load_back(db_url: str) -> None:
+    live = await start_server(test_settings(db_url, snapshot_after_updates=5))
     try:
         demo = await load_demo_into(live)
         plan = demo.per
