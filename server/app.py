@@ -24,6 +24,7 @@ from server.realtime.hub import Hub
 from server.realtime.meeting import MeetingEvents
 from server.runtime import Services
 from server.settings import Settings, require_secret_key
+from server.workers import WorkerPool
 
 log = logging.getLogger("planrom")
 
@@ -102,8 +103,22 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if settings.demo:
             log.warning("DEMO MODE IS ON: demo tokens and sign-in links are accepted.")
-        async with hub.running(), services.denials.running(services.sessionmaker):
-            yield
+        workers = WorkerPool(
+            workers=settings.workers,
+            time_limit=settings.worker_time_limit_seconds,
+            max_waiting=settings.worker_max_waiting,
+            failure_ttl=settings.render_failure_ttl_seconds,
+            metrics=services.metrics,
+        )
+        async with workers.running():
+            services.workers = workers
+            hub.store.snapshot_builder = workers.build_snapshot
+            try:
+                async with hub.running(), services.denials.running(services.sessionmaker):
+                    yield
+            finally:
+                hub.store.snapshot_builder = None
+                services.workers = None
         await services.engine.dispose()
 
     routes: list[Route | Mount] = [

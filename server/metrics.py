@@ -15,6 +15,10 @@ class Metrics:
     errors: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
     gauges: dict[str, float] = field(default_factory=dict)
+    # Minutes and summaries by outcome: rendered (by a worker), stored (served from
+    # storage), shared (waited for the same render), busy, time-limit, failed,
+    # worker-died, refused-after-failure.
+    renders: Counter[str] = field(default_factory=Counter)
 
     def count_request(self, route: str, method: str) -> None:
         self.requests[(route, method)] += 1
@@ -24,6 +28,9 @@ class Metrics:
 
     def count_event(self, name: str, n: int = 1) -> None:
         self.events[name] += n
+
+    def count_render(self, outcome: str) -> None:
+        self.renders[outcome] += 1
 
     def set_gauge(self, name: str, value: float) -> None:
         self.gauges[name] = value
@@ -41,6 +48,9 @@ class Metrics:
         lines += ["# TYPE planrom_realtime_events_total counter"]
         for name, n in sorted(self.events.items()):
             lines.append(f'planrom_realtime_events_total{{event="{name}"}} {n}')
+        lines += ["# TYPE planrom_renders_total counter"]
+        for outcome, n in sorted(self.renders.items()):
+            lines.append(f'planrom_renders_total{{outcome="{outcome}"}} {n}')
         for name, value in sorted(self.gauges.items()):
             lines += [f"# TYPE planrom_{name} gauge", f"planrom_{name} {value}"]
         usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -33,6 +33,8 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 )
 
 __all__ = [
+    "CHUNK_CHARS",
+    "RENDERER_VERSION",
     "AttendanceEntry",
     "AttendanceMark",
     "DecisionEntry",
@@ -43,12 +45,19 @@ __all__ = [
     "MinutesItem",
     "NextMeeting",
     "RoleName",
+    "chunks",
+    "language",
+    "note_paragraphs",
     "render_minutes_html",
     "render_minutes_pdf",
     "render_owner_summary_html",
 ]
 
 OSLO = ZoneInfo("Europe/Oslo")
+
+# Part of the key of stored renderings (server.rendered_minutes): raise it whenever the
+# output for the same content changes, so that new requests get the new rendering.
+RENDERER_VERSION = 2
 
 MeetingKind = Literal["group", "one-to-one"]
 RoleName = Literal["owner", "guardian", "relative", "coordinator", "service"]
@@ -493,6 +502,11 @@ def _words(lang: str) -> _Words:
     return _LANGUAGES.get(lang, _NB)
 
 
+def language(lang: str | None) -> str:
+    """The language a rendering will be in: nb, nn or en (anything else is bokmål)."""
+    return lang if lang in _LANGUAGES else "nb"
+
+
 # --- dates --------------------------------------------------------------------------------
 
 
@@ -557,6 +571,41 @@ def _lines(text: str) -> list[str]:
     """Notes as paragraphs: one per non-empty line."""
     normalised = text.replace("\r\n", "\n").replace("\r", "\n")
     return [line.strip() for line in normalised.split("\n") if line.strip()]
+
+
+# ReportLab lays out a paragraph again from its start for every page it runs over, so one
+# long paragraph costs the square of its length (100 KB took 8 s, 1 MB would take many
+# minutes). Paragraphs handed to it are therefore at most this many characters: well under
+# a page, so each piece is laid out at most twice and the whole is linear in the text.
+CHUNK_CHARS = 2000
+
+
+def chunks(line: str, limit: int = CHUNK_CHARS) -> list[str]:
+    """``line`` in pieces of at most ``limit`` characters, cut after a space where one is
+    in the second half of the piece (so words stay whole), otherwise at ``limit``.
+    Joining the pieces gives ``line`` back. Linear: each cut looks at most ``limit``
+    characters back."""
+    if len(line) <= limit:
+        return [line]
+    out: list[str] = []
+    start, end = 0, len(line)
+    while end - start > limit:
+        cut = line.rfind(" ", start + limit // 2, start + limit)
+        stop = cut + 1 if cut >= 0 else start + limit
+        out.append(line[start:stop])
+        start = stop
+    out.append(line[start:])
+    return out
+
+
+def note_paragraphs(text: str) -> list[tuple[str, bool]]:
+    """The paragraphs the PDF lays out for some notes: one per line, long lines in pieces;
+    each with whether the next piece continues the same line (no space between them)."""
+    out: list[tuple[str, bool]] = []
+    for line in _lines(text):
+        pieces = chunks(line, CHUNK_CHARS)
+        out += [(piece, n < len(pieces) - 1) for n, piece in enumerate(pieces)]
+    return out
 
 
 def _is_web_link(url: str) -> bool:
@@ -863,9 +912,12 @@ def render_owner_summary_html(content: MinutesContent, owner_name: str, lang: st
 # --- PDF -----------------------------------------------------------------------------------
 
 
+_MARKUP = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
 def _x(text: str) -> str:
-    """Text for ReportLab's paragraph markup (which is XML-like)."""
-    return html.escape(text, quote=False)
+    """Text for ReportLab's paragraph markup (which is XML-like), escaped in one pass."""
+    return text.translate(_MARKUP)
 
 
 def _pdf_styles() -> dict[str, ParagraphStyle]:
@@ -910,6 +962,7 @@ def _pdf_styles() -> dict[str, ParagraphStyle]:
             "h4", parent=base, fontName="Helvetica-Bold", spaceBefore=4, spaceAfter=2
         ),
         "body": base,
+        "joined": ParagraphStyle("joined", parent=base, spaceAfter=0),
         "muted": ParagraphStyle("muted", parent=base, textColor=colors.HexColor("#444444")),
         "bullet": ParagraphStyle("bullet", parent=base, leftIndent=14, bulletIndent=2),
         "cell": ParagraphStyle("cell", parent=base, spaceAfter=0),
@@ -962,10 +1015,12 @@ def _pdf_items(content: MinutesContent, w: _Words, s: dict[str, ParagraphStyle])
         if item["section_title"]:
             heading.append(Paragraph(_x(f"{w.item_section}: {item['section_title']}"), s["muted"]))
         heading.append(Paragraph(_x(w.notes), s["h4"]))
-        notes = _lines(item["notes"])
-        first = Paragraph(_x(notes[0] if notes else w.no_notes), s["body"])
-        flow.append(KeepTogether([*heading, first]))
-        flow += [Paragraph(_x(line), s["body"]) for line in notes[1:]]
+        notes = [
+            Paragraph(_x(piece), s["joined" if continued else "body"])
+            for piece, continued in note_paragraphs(item["notes"])
+        ] or [Paragraph(_x(w.no_notes), s["body"])]
+        flow.append(KeepTogether([*heading, notes[0]]))
+        flow += notes[1:]
         flow.append(Paragraph(_x(w.decisions), s["h4"]))
         if not item["decisions"]:
             flow.append(Paragraph(_x(w.no_decisions), s["body"]))

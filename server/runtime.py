@@ -13,6 +13,7 @@ from collab.editing import YDoc
 from server.db.denials import Denials
 from server.metrics import Metrics
 from server.settings import Settings
+from server.workers import WorkerPool
 
 
 def utcnow() -> datetime:
@@ -56,6 +57,8 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     realtime: Realtime | None = None
     denials: Denials = field(default_factory=Denials)  # refusals counted, not one row each
+    # Worker processes for CPU-bound work (started in the app's lifespan).
+    workers: WorkerPool | None = None
 
     async def access_changed(self, plan_id: str) -> None:
         if self.realtime is not None:

@@ -58,6 +58,20 @@ class Settings:
     rate_sign_in: tuple[int, float] = (30, 60.0)
     rate_invite: tuple[int, float] = (30, 3600.0)
     rate_write: tuple[int, float] = (240, 60.0)
+    # Per person: GETs that cost (minutes in any format, the owner's summary, history,
+    # access log, changes, overdue); minutes rendered because they were not stored yet;
+    # refused answers (403/404), after which every request waits until the bucket refills.
+    rate_costly_read: tuple[int, float] = (120, 60.0)
+    rate_render: tuple[int, float] = (20, 600.0)
+    rate_refused: tuple[int, float] = (60, 600.0)
+    # CPU-bound work (rendering minutes and summaries, building document snapshots) runs
+    # in worker processes: how many, how long one job may take (a render past it answers
+    # 503 unavailable), how many jobs may wait for a worker, and how long a render that
+    # failed or ran out of time is not tried again.
+    workers: int = 2
+    worker_time_limit_seconds: float = 60.0
+    worker_max_waiting: int = 8
+    render_failure_ttl_seconds: float = 600.0
     # Limits and delays (tests shrink the delays).
     max_body_bytes: int = 256 * 1024
     max_doc_message_bytes: int = 512 * 1024
@@ -235,6 +249,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         oidc_staff=_provider(env, "STAFF"),
         smtp=_smtp(env),
         outbox_dir=Path(env.get("PLANROM_OUTBOX_DIR", "") or Path.cwd() / "var" / "outbox"),
+        workers=int(env.get("PLANROM_WORKERS", "") or 2),
+        worker_time_limit_seconds=float(env.get("PLANROM_WORKER_TIME_LIMIT_SECONDS", "") or 60),
     )
 
 

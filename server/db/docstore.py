@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,11 +21,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from collab.editing import YDoc
 from collab.store import StoredDoc
 from server.db.engine import read_only
 from server.db.models import DocSnapshot, DocUpdate, YClient
 from server.runtime import utcnow
+from server.workers import build_snapshot
 
 MAX_BATCH = 256
 
@@ -131,6 +131,8 @@ class SqlDocStore:
                 p.done.set_result(int(row_id))
 
     async def compact(self, doc: str) -> int:
+        # 1. Read what to fold. On PostgreSQL under the exclusive lock: no append of this
+        #    document is in flight, so every later append gets a higher id than these.
         async with self.sessionmaker() as session, session.begin():
             if self._is_pg(session):
                 await session.execute(
@@ -138,6 +140,7 @@ class SqlDocStore:
                 )
             snap = await session.get(DocSnapshot, doc)
             upto = snap.upto if snap is not None else 0
+            base = bytes(snap.data) if snap is not None else None
             rows = (
                 await session.execute(
                     select(DocUpdate.id, DocUpdate.data)
@@ -145,20 +148,31 @@ class SqlDocStore:
                     .order_by(DocUpdate.id)
                 )
             ).all()
-            if not rows:
-                return 0
-            ydoc: YDoc = Doc()
-            if snap is not None:
-                ydoc.apply_update(snap.data)
-            for _, data in rows:
-                ydoc.apply_update(bytes(data))
-            state = ydoc.get_update()
-            last = int(rows[-1][0])
+        if not rows:
+            return 0
+        last = int(rows[-1][0])
+        # 2. Build the state with no transaction open and off the event loop.
+        state = await self._build_snapshot(base, [bytes(data) for _, data in rows])
+        # 3. Keep it, unless another compaction moved the snapshot meanwhile.
+        async with self.sessionmaker() as session, session.begin():
+            snap = await session.get(DocSnapshot, doc)
             if snap is None:
                 session.add(DocSnapshot(doc=doc, upto=last, data=state, at=utcnow()))
-            else:
+            elif snap.upto == upto:
                 snap.upto, snap.data, snap.at = last, state, utcnow()
-            return len(rows)
+            else:
+                return 0
+        return len(rows)
+
+    # Set by the app to its worker pool's ``build_snapshot``; without one, a thread.
+    snapshot_builder: Callable[[bytes | None, list[bytes]], Awaitable[bytes]] | None = None
+
+    async def _build_snapshot(self, snapshot: bytes | None, updates: list[bytes]) -> bytes:
+        """Snapshots are built in a worker process (pycrdt holds the GIL during each call,
+        and a worker that crashes on a hostile update does not take the server along)."""
+        if self.snapshot_builder is not None:
+            return await self.snapshot_builder(snapshot, updates)
+        return await asyncio.to_thread(build_snapshot, snapshot, updates)
 
     async def bind_client(self, client_id: int, person: str) -> str:
         async with self.sessionmaker() as session, session.begin():

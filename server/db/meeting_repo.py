@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collab.meeting import MeetingState, from_dict, to_dict
 from server.db import repo
-from server.db.models import DecisionRow, MeetingRow, MinutesRow, RecordVersion
+from server.db.models import DecisionRow, MeetingRow, MinutesRow, RecordVersion, RenderedMinutes
 
 
 async def get(session: AsyncSession, meeting_id: str, *, lock: bool = False) -> MeetingRow | None:
@@ -55,6 +56,16 @@ async def minutes(session: AsyncSession, meeting_id: str) -> Sequence[MinutesRow
     return rows.scalars().all()
 
 
+async def minutes_versions(session: AsyncSession, meeting_id: str) -> list[tuple[int, int]]:
+    """(row id, version) of every minutes version, oldest first, without their content."""
+    rows = await session.execute(
+        select(MinutesRow.id, MinutesRow.version)
+        .where(MinutesRow.meeting_id == meeting_id)
+        .order_by(MinutesRow.version)
+    )
+    return [(int(i), int(v)) for i, v in rows.all()]
+
+
 async def next_minutes_version(session: AsyncSession, meeting_id: str) -> int:
     value = await session.scalar(
         select(func.max(MinutesRow.version)).where(MinutesRow.meeting_id == meeting_id)
@@ -95,3 +106,28 @@ async def changes_since(
         query = query.where(RecordVersion.changed_at > since)
     rows = await session.execute(query.order_by(RecordVersion.id.desc()).limit(limit))
     return rows.scalars().all()
+
+
+async def rendered(session: AsyncSession, key: str) -> bytes | None:
+    """Stored rendered minutes by key (see server.rendered_minutes)."""
+    data = await session.scalar(select(RenderedMinutes.data).where(RenderedMinutes.key == key))
+    return bytes(data) if data is not None else None
+
+
+async def store_rendered(
+    session: AsyncSession,
+    *,
+    key: str,
+    minutes_id: int,
+    kind: str,
+    lang: str,
+    data: bytes,
+    at: datetime,
+) -> None:
+    """Keep rendered minutes; a row with the same key (the same bytes) may exist already."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    await session.execute(
+        dialect.insert(RenderedMinutes)
+        .values(key=key, minutes_id=minutes_id, kind=kind, lang=lang, data=data, created_at=at)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )

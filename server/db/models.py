@@ -340,3 +340,20 @@ class AccessDenialRow(Base):
     last_at: Mapped[datetime]
     last_target: Mapped[str] = mapped_column(String(200))
     last_detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class RenderedMinutes(Base):
+    """Minutes (or the owner's summary) rendered once for one reader's view, language and
+    format. ``key`` is a SHA-256 of everything the rendering depends on (the minutes
+    version, the content filtered to the reader, language, format, renderer version), so
+    equal views share a row; finalised minutes never change, so rows are never updated."""
+
+    __tablename__ = "rendered_minutes"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("meeting_minutes.id"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    lang: Mapped[str] = mapped_column(String(8))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]

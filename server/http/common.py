@@ -73,17 +73,42 @@ NOT_FOUND_MESSAGE = "Fant ikke dette, eller du har ikke samtykke til å se det."
 
 
 class ApiError(Exception):
-    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status or STATUS_OF.get(code, 400)
+        self.headers = dict(headers or {})
 
 
-def error_response(code: str, message: str, status: int | None = None) -> JSONResponse:
+def error_response(
+    code: str, message: str, status: int | None = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
-        {"error": {"code": code, "message": message}}, status_code=status or STATUS_OF[code]
+        {"error": {"code": code, "message": message}},
+        status_code=status or STATUS_OF[code],
+        headers=dict(headers) if headers else None,
     )
+
+
+def retry_later(code: str, message: str, seconds: int) -> ApiError:
+    """A ``rate-limited`` or ``unavailable`` refusal that says when to come back."""
+    return ApiError(code, message, headers={"Retry-After": str(max(1, seconds))})
+
+
+@dataclass(frozen=True)
+class AfterCommit:
+    """A reply made once the request's transaction has committed, for slow work (a
+    render in a worker) that must not hold the transaction open (on SQLite: the write
+    lock). ``make`` may raise :class:`ApiError`."""
+
+    make: Callable[[], Awaitable[Response]]
 
 
 @dataclass
@@ -201,7 +226,7 @@ class Call:
             )
 
 
-Reply = Mapping[str, Any] | list[Any] | Response
+Reply = Mapping[str, Any] | list[Any] | Response | AfterCommit
 Handler = Callable[[Call], Awaitable[Reply]]
 
 
@@ -216,6 +241,7 @@ class Endpoint:
     auth: bool
     tag: str
     responses: tuple[int, ...]
+    costly: bool = False
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -231,12 +257,16 @@ def api(
     auth: bool = True,
     tag: str = "plans",
     responses: tuple[int, ...] = (),
+    costly: bool = False,
 ) -> Callable[[Handler], Handler]:
+    """Register a route. ``costly`` GETs (minutes, logs, overviews) share a per-person
+    rate limit (``Settings.rate_costly_read``)."""
+
     def register(handler: Handler) -> Handler:
         if body is not None:
             Draft202012Validator.check_schema(body)
         ENDPOINTS.append(
-            Endpoint(method, path, handler, summary, body, status, auth, tag, responses)
+            Endpoint(method, path, handler, summary, body, status, auth, tag, responses, costly)
         )
         return handler
 
@@ -307,11 +337,15 @@ def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]
             return error_response("rate-limited", "For mange forespørsler; vent litt.")
         async with services.sessionmaker() as db:
             call: Call | None = None
+            person: str | None = None
             try:
                 async with db.begin():
                     auth = await authenticate(request, db, services, now)
                     if endpoint.auth and auth is None:
                         raise ApiError("unauthenticated", "Du må logge inn (sign in required).")
+                    person = auth.principal.person if auth is not None else None
+                    if person is not None:
+                        _check_person_limits(request, services, endpoint, person)
                     if (
                         auth is not None
                         and auth.via == "cookie"
@@ -331,16 +365,46 @@ def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]
                 if call is not None and call.keeps_log_after_error():
                     async with db.begin():
                         await call.flush_log(failed=True)
+                if person is not None and exc.code in ("forbidden", "not-found"):
+                    ratelimit.count_refused(request, person, services.settings.rate_refused)
                 services.metrics.count_error(exc.code)
-                return error_response(exc.code, exc.message, exc.status)
+                return error_response(exc.code, exc.message, exc.status, exc.headers)
             assert call is not None
             for action in call._after:
                 await action()
+        if isinstance(reply, AfterCommit):
+            try:
+                return await reply.make()
+            except ApiError as exc:
+                services.metrics.count_error(exc.code)
+                return error_response(exc.code, exc.message, exc.status, exc.headers)
         if isinstance(reply, Response):
             return reply
         return JSONResponse(reply, status_code=endpoint.status)
 
     return run
+
+
+def _check_person_limits(
+    request: Request, services: Services, endpoint: Endpoint, person: str
+) -> None:
+    """Per-person limits, checked before the route runs: a person who was refused too
+    often waits (every request), and costly GETs have their own budget."""
+    settings = services.settings
+    wait = ratelimit.refused_wait(request, person, settings.rate_refused)
+    if wait:
+        raise retry_later(
+            "rate-limited", f"For mange avviste forespørsler; prøv igjen om {wait} sekunder.", wait
+        )
+    if endpoint.costly:
+        wait = ratelimit.costly_read_wait(request, person, settings.rate_costly_read)
+        if wait:
+            raise retry_later(
+                "rate-limited",
+                "For mange forespørsler etter referater, logger og oversikter; "
+                f"prøv igjen om {wait} sekunder.",
+                wait,
+            )
 
 
 def routes() -> list[Route]:

@@ -153,7 +153,11 @@ async def withdraw_consent(call: Call) -> Any:
 
 
 @api(
-    "GET", "/api/plans/{plan}/access-log", summary="Who opened or changed what, when", tag="consent"
+    "GET",
+    "/api/plans/{plan}/access-log",
+    summary="Who opened or changed what, when",
+    tag="consent",
+    costly=True,
 )
 async def access_log(call: Call) -> Any:
     plan_id = call.param_id("plan")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from starlette.responses import Response
 
@@ -15,10 +15,11 @@ from collab import policy
 from collab.agenda import draft_agenda
 from collab.model import MeasureStatus, Role, new_id
 from collab.policy import PlanContext
-from server import ics, meeting_service, minutes
+from server import ics, meeting_service, rendered_minutes
 from server.db import meeting_repo, repo
 from server.db.models import DecisionRow, MeetingRow, MinutesRow
-from server.http.common import ApiError, Call, api
+from server.http import ratelimit
+from server.http.common import AfterCommit, ApiError, Call, Reply, api, retry_later
 from server.http.render import (
     DATE_SCHEMA,
     DATETIME_SCHEMA,
@@ -758,20 +759,59 @@ async def correct(call: Call) -> Any:
 async def _minutes(
     call: Call, loaded: meeting_service.Loaded
 ) -> tuple[MinutesRow, list[int], dict[str, Any]]:
-    """The wanted (default: newest) minutes version, filtered to the caller's consent."""
-    versions = await meeting_repo.minutes(call.db, loaded.row.id)
+    """The wanted (default: newest) minutes version, filtered to the caller's consent.
+    Only that version's content is read (each may hold a mebibyte of notes)."""
+    versions = await meeting_repo.minutes_versions(call.db, loaded.row.id)
     if not versions:
         raise ApiError("not-found", "Møtet har ikke ferdige referater ennå.")
     wanted = call.query("version")
-    row = (
-        versions[-1]
+    row_id = (
+        versions[-1][0]
         if wanted is None
-        else next((v for v in versions if str(v.version) == wanted), None)
+        else next((i for i, version in versions if str(version) == wanted), None)
     )
+    row = await call.db.get(MinutesRow, row_id) if row_id is not None else None
     if row is None:
         raise ApiError("not-found", "Fant ikke den versjonen av referatet.")
     content = meeting_service.filter_content(dict(row.content), loaded, call.principal)
-    return row, [v.version for v in versions], content
+    return row, [version for _, version in versions], content
+
+
+async def _rendered(
+    call: Call, row: MinutesRow, job: rendered_minutes.Job, headers: dict[str, str] | None = None
+) -> Reply:
+    """Stored rendered minutes, or (after commit: rendering must not hold the transaction)
+    rendered in a worker process and stored."""
+    key = rendered_minutes.key_of(row.id, job)
+    media_type = rendered_minutes.MEDIA_TYPES[job.kind]
+    services = call.services
+    found = await meeting_repo.rendered(call.db, key)
+    if found is not None:
+        services.metrics.count_render("stored")
+        return Response(found, media_type=media_type, headers=headers)
+    wait = ratelimit.render_wait(call.request, call.principal.person, services.settings.rate_render)
+    if wait:
+        raise retry_later(
+            "rate-limited",
+            f"For mange nye utskrifter av referater; prøv igjen om {wait} sekunder.",
+            wait,
+        )
+    minutes_id = row.id
+
+    async def make() -> Response:
+        try:
+            data = await rendered_minutes.render_and_store(services, key, minutes_id, job)
+        except rendered_minutes.Unavailable as exc:
+            log.warning("rendering %s of minutes %s: %s", job.kind, minutes_id, exc.reason)
+            raise retry_later(
+                "unavailable",
+                "Referatet kan ikke lages akkurat nå (det tok for lang tid, eller serveren er "
+                "opptatt). Prøv igjen senere.",
+                exc.retry_after,
+            ) from None
+        return Response(data, media_type=media_type, headers=headers)
+
+    return AfterCommit(make)
 
 
 @api(
@@ -779,23 +819,22 @@ async def _minutes(
     "/api/meetings/{meeting}/minutes",
     summary="The minutes as I may see them (format=json|html|pdf, version=N)",
     tag="meetings",
+    costly=True,
 )
-async def get_minutes(call: Call) -> Any:
+async def get_minutes(call: Call) -> Reply:
     loaded = await _loaded(call)
     row, versions, content = await _minutes(call, loaded)
     call.log(loaded.row.plan_id, "open", f"minutes:{loaded.row.id}", f"v{row.version}")
     fmt = call.query("format", "json")
-    lang = call.query("lang", "nb") or "nb"
+    lang = call.query("lang", "nb")
     if fmt == "html":
-        return Response(
-            minutes.render_minutes_html(cast(minutes.MinutesContent, content), lang),
-            media_type="text/html; charset=utf-8",
-        )
+        return await _rendered(call, row, rendered_minutes.job_of("minutes-html", content, lang))
     if fmt == "pdf":
-        return Response(
-            minutes.render_minutes_pdf(cast(minutes.MinutesContent, content), lang),
-            media_type="application/pdf",
-            headers={"content-disposition": f'attachment; filename="referat-{loaded.row.id}.pdf"'},
+        return await _rendered(
+            call,
+            row,
+            rendered_minutes.job_of("minutes-pdf", content, lang),
+            {"content-disposition": f'attachment; filename="referat-{loaded.row.id}.pdf"'},
         )
     if fmt != "json":
         raise ApiError("malformed", "format: json, html or pdf.")
@@ -807,17 +846,14 @@ async def get_minutes(call: Call) -> Any:
     "/api/meetings/{meeting}/summary",
     summary="A one-page, plain-language summary for the owner",
     tag="meetings",
+    costly=True,
 )
-async def owner_summary(call: Call) -> Any:
+async def owner_summary(call: Call) -> Reply:
     loaded = await _loaded(call)
     owner = next(p for p in loaded.ctx.plan.participants if p.role is Role.OWNER)
-    _, _, content = await _minutes(call, loaded)
-    return Response(
-        minutes.render_owner_summary_html(
-            cast(minutes.MinutesContent, content), owner.name, call.query("lang", "nb") or "nb"
-        ),
-        media_type="text/html; charset=utf-8",
-    )
+    row, _, content = await _minutes(call, loaded)
+    job = rendered_minutes.job_of("summary-html", content, call.query("lang", "nb"), owner.name)
+    return await _rendered(call, row, job)
 
 
 @api("GET", "/api/meetings/{meeting}/invite.ics", summary="My calendar invitation", tag="meetings")
@@ -862,6 +898,7 @@ async def invitation(call: Call) -> Any:
     "/api/plans/{plan}/changes",
     summary="What changed since the last finalised meeting, as I may see it",
     tag="meetings",
+    costly=True,
 )
 async def changes(call: Call) -> Any:
     plan_id = call.param_id("plan")
@@ -907,6 +944,7 @@ async def changes(call: Call) -> Any:
     "/api/plans/{plan}/overdue",
     summary="Overdue measures and evaluations I am responsible for or coordinate",
     tag="meetings",
+    costly=True,
 )
 async def overdue(call: Call) -> Any:
     plan_id = call.param_id("plan")

@@ -566,7 +566,7 @@ async def update_measure(call: Call) -> Any:
     return measure_json(repo.to_measure(row), writable=True)
 
 
-@api("GET", "/api/plans/{plan}/history", summary="Who changed which record, when")
+@api("GET", "/api/plans/{plan}/history", summary="Who changed which record, when", costly=True)
 async def plan_history(call: Call) -> Any:
     plan_id = call.param_id("plan")
     ctx = await call.plan(plan_id)

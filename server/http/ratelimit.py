@@ -1,8 +1,12 @@
 """Rate limits for HTTP: token buckets per (bucket, key), in the memory of one process.
 
 Buckets: ``sign-in`` (per client address: sign-in, callback, invitation pages),
-``invite`` (per person: new invitations) and ``write`` (every state-changing API call,
-per credential and, five times larger, per address). The number of keys is bounded: the
+``invite`` (per person: new invitations), ``write`` (every state-changing API call,
+per credential and, five times larger, per address), and per person: ``costly-read``
+(GETs that cost: minutes in any format, the summary, history, access log, changes,
+overdue), ``render`` (minutes that are not stored yet and must be rendered) and
+``refused`` (403 and 404 answers; once it is empty every request of that person waits).
+Refusals say when to come back (``Retry-After``). The number of keys is bounded: the
 least recently used bucket is forgotten first, so hostile clients cannot grow it without
 limit. With several processes each keeps its own buckets (a client's effective limit is
 the limit times the number of processes it reaches).
@@ -11,6 +15,7 @@ the limit times the number of processes it reaches).
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -40,9 +45,31 @@ class RateLimiter:
 
     def allow(self, bucket: str, key: str, limit: tuple[int, float]) -> bool:
         """Take one token from ``bucket``/``key``: ``limit`` is (capacity, per seconds)."""
+        return self.take(bucket, key, limit) == 0
+
+    def take(self, bucket: str, key: str, limit: tuple[int, float]) -> int:
+        """Take one token; 0 if there was one, else the whole seconds until there is."""
+        found = self._bucket(bucket, key, limit)
+        if found is None or found.tokens < 1:
+            return self.wait(bucket, key, limit)
+        found.tokens -= 1
+        return 0
+
+    def wait(self, bucket: str, key: str, limit: tuple[int, float]) -> int:
+        """Whole seconds until ``bucket``/``key`` has a token (0: it has one); takes none."""
+        capacity, per = limit
+        found = self._bucket(bucket, key, limit)
+        if found is None:
+            return max(1, math.ceil(per))
+        if found.tokens >= 1:
+            return 0
+        return max(1, math.ceil((1 - found.tokens) * per / capacity))
+
+    def _bucket(self, bucket: str, key: str, limit: tuple[int, float]) -> _Bucket | None:
+        """The bucket, refilled up to now (None when the limit allows nothing)."""
         capacity, per = limit
         if capacity <= 0:
-            return False
+            return None
         now = self._clock()
         slot = (bucket, key)
         found = self._buckets.get(slot)
@@ -55,10 +82,7 @@ class RateLimiter:
             self._buckets.move_to_end(slot)
             found.tokens = min(float(capacity), found.tokens + (now - found.at) * capacity / per)
             found.at = now
-        if found.tokens < 1:
-            return False
-        found.tokens -= 1
-        return True
+        return found
 
 
 def limiter_of(state: Any) -> RateLimiter:
@@ -98,3 +122,23 @@ def allow_sign_in(request: Request, limit: tuple[int, float]) -> bool:
 
 def allow_invite(request: Request, person: str, limit: tuple[int, float]) -> bool:
     return limiter_of(request.app.state).allow("invite", person, limit)
+
+
+def costly_read_wait(request: Request, person: str, limit: tuple[int, float]) -> int:
+    """Take a ``costly-read`` token for ``person``; seconds to wait when there is none."""
+    return limiter_of(request.app.state).take("costly-read", person, limit)
+
+
+def render_wait(request: Request, person: str, limit: tuple[int, float]) -> int:
+    """Take a ``render`` token for ``person``; seconds to wait when there is none."""
+    return limiter_of(request.app.state).take("render", person, limit)
+
+
+def refused_wait(request: Request, person: str, limit: tuple[int, float]) -> int:
+    """Seconds until ``person`` may be refused again (0: now); takes nothing."""
+    return limiter_of(request.app.state).wait("refused", person, limit)
+
+
+def count_refused(request: Request, person: str, limit: tuple[int, float]) -> None:
+    """``person`` got a 403 or 404 answer."""
+    limiter_of(request.app.state).take("refused", person, limit)

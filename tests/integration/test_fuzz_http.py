@@ -70,6 +70,9 @@ async def _up(db: Path, outbox: Path) -> tuple[LiveServer, Demo, dict[str, list[
             rate_write=(1_000_000, 60.0),
             rate_invite=(1_000_000, 60.0),
             rate_sign_in=(1_000_000, 60.0),
+            rate_costly_read=(1_000_000, 60.0),
+            rate_render=(1_000_000, 60.0),
+            rate_refused=(1_000_000, 60.0),
             outbox_dir=outbox,
             oidc_citizen=dead,
         )
