@@ -48,9 +48,7 @@ async def owners_view(live: LiveServer, demo: Demo, plan: dict[str, Any]) -> lis
         return list(response.json()["entries"])
 
 
-async def test_an_outsiders_refusals_are_one_counted_entry(
-    live: LiveServer, demo: Demo
-) -> None:
+async def test_an_outsiders_refusals_are_one_counted_entry(live: LiveServer, demo: Demo) -> None:
     plan = demo.per
     # Ola (Charlotte's school) has no role in Per's plan but knows its id.
     ola = demo.person(demo.charlotte, "skole")
