@@ -6,14 +6,14 @@
 // and clock ranges yjs itself decodes from each update (Y.decodeUpdate).
 //
 // tests/unit/test_yupdate_yjs.py checks that collab.yupdate.read_update returns exactly
-// those ranges. Run `node tests/interop/make_yupdate_fixtures.mjs` after `make web`;
-// the output is deterministic (fixed clientIDs, no clocks or random values), so a
-// re-run must leave the checked-in file unchanged.
+// those ranges. Run `node tests/interop/make_yupdate_fixtures.mjs [out.json]` after
+// `make web`; the output is deterministic (fixed clientIDs, no clocks or random values),
+// so a re-run must leave the checked-in file unchanged (tests/interop checks that).
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Y } from '../../web/interop.mjs'
 
-const OUT = fileURLToPath(new URL('../fixtures/yjs_updates.json', import.meta.url))
+const OUT = process.argv[2] ?? fileURLToPath(new URL('../fixtures/yjs_updates.json', import.meta.url))
 
 function doc (clientID, gc = true) {
   const d = new Y.Doc({ gc })
