@@ -10,10 +10,12 @@ from typing import Protocol
 class StoredDoc:
     snapshot: bytes | None
     updates: list[tuple[int, bytes]]  # (seq, update) after the snapshot, in seq order
+    upto: int = 0  # the last update the snapshot folded in (0 without a snapshot)
 
     @property
     def last_seq(self) -> int:
-        return self.updates[-1][0] if self.updates else 0
+        """The sequence number of the newest stored update, folded into the snapshot or not."""
+        return self.updates[-1][0] if self.updates else self.upto
 
 
 class DocStore(Protocol):

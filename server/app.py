@@ -22,6 +22,7 @@ from server.http import common, openapi
 from server.http.headers import SecurityHeaders
 from server.realtime.hub import Hub
 from server.realtime.meeting import MeetingEvents
+from server.realtime.packets import BoundedPacket
 from server.runtime import Services
 from server.settings import Settings, require_secret_key
 from server.workers import WorkerPool
@@ -91,6 +92,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
         # Engine.IO drops a connection past this; leave room so that an oversized
         # document message gets the contract's error instead (see the hub).
         max_http_buffer_size=2 * settings.max_doc_message_bytes + 4096,
+        # Binary events carry at most one attachment (server/realtime/packets.py).
+        serializer=BoundedPacket,
         http_compression=False,
         compression_threshold=1 << 30,
         ping_interval=10,

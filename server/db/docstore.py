@@ -80,7 +80,7 @@ class SqlDocStore:
                 .order_by(DocUpdate.id)
             )
             updates = [(int(i), bytes(d)) for i, d in rows.all()]
-        return StoredDoc(snap.data if snap is not None else None, updates)
+        return StoredDoc(snap.data if snap is not None else None, updates, upto)
 
     async def append(self, doc: str, update: bytes, *, person: str | None, origin: str) -> int:
         if self._writer is None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collab.consent import ConsentKind, ConsentVersion, Grant
@@ -329,6 +329,17 @@ async def current_consent(session: AsyncSession, plan_id: str) -> ConsentVersion
         )
     ).scalar_one_or_none()
     return to_consent(row) if row is not None else None
+
+
+async def lock_plan(session: AsyncSession, plan_id: str) -> None:
+    """Hold the plan row until the transaction ends, so writers of one plan go one by one.
+
+    PostgreSQL takes a row lock for the no-op update; SQLite writers are already
+    serialised by ``BEGIN IMMEDIATE``. A consent version is numbered after the newest
+    one, so two signings or withdrawals that read the same newest version would both
+    take max+1 and collide on the key: they lock first and read after.
+    """
+    await session.execute(update(PlanRow).where(PlanRow.id == plan_id).values(id=PlanRow.id))
 
 
 async def next_consent_version(session: AsyncSession, plan_id: str) -> int:

@@ -66,6 +66,8 @@ async def get_consent(call: Call) -> Any:
 )
 async def sign_consent(call: Call) -> Any:
     plan_id = call.param_id("plan")
+    # Lock before reading the newest version: concurrent signings get the next numbers.
+    await repo.lock_plan(call.db, plan_id)
     ctx = await call.plan(plan_id)
     body = call.body
     me = ctx.actor(call.principal)
@@ -131,6 +133,8 @@ WITHDRAW = {
 )
 async def withdraw_consent(call: Call) -> Any:
     plan_id = call.param_id("plan")
+    # Lock before reading: the withdrawal builds on the newest version, not a stale one.
+    await repo.lock_plan(call.db, plan_id)
     ctx = await call.plan(plan_id)
     call.require(policy.check_withdraw_consent(ctx, call.principal), plan_id, "consent")
     me = ctx.actor(call.principal)

@@ -515,11 +515,21 @@ class Hub:
                 await self.revoke(conn, name, reason)
 
     async def meeting_changed(self, meeting_id: str) -> None:
+        """A meeting changed over HTTP: tell members here and on the other processes."""
         if self.meetings is not None:
-            await self.meetings.broadcast(meeting_id)
+            await self.meetings.after_change(meeting_id)
+        elif self.bridge is not None:
+            await self.bridge.publish_meeting(meeting_id)
 
     def _remote_update(self, name: str, seq: int, update: bytes) -> None:
         self.rooms.apply_remote(name, update, seq)
+        if self.bridge is not None:  # a lost message before this one: resync from storage
+            self.bridge.resync_after_gap(
+                self.rooms,
+                lambda doc, missing: self.sio.emit(
+                    "doc:msg", (doc, encode_sync(SyncStep.UPDATE, missing)), room=f"doc:{doc}"
+                ),
+            )
 
     async def _remote_meeting(self, meeting_id: str) -> None:
         """Another process changed a meeting: tell our members, re-decide item documents."""

@@ -44,9 +44,14 @@ def web_dist() -> Path:
 
 @dataclass
 class Wire:
-    """Everything one browser received: HTTP bodies and Socket.IO frames, as text."""
+    """Everything one browser received: HTTP bodies and Socket.IO frames, as text.
+
+    A body or frame that cannot be read is recorded in ``unreadable``, and ``contains``
+    then fails: a "never received" check must not pass for bytes it never saw.
+    """
 
     chunks: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
 
     def add_bytes(self, data: bytes) -> None:
         self.chunks.append(data.decode("utf-8", errors="replace"))
@@ -58,11 +63,29 @@ class Wire:
             if part.startswith("b"):
                 try:
                     self.add_bytes(base64.b64decode(part[1:], validate=True))
-                except ValueError:
-                    pass
+                except ValueError as exc:
+                    self.unreadable.append(f"a base64 packet {part[:40]!r}: {exc}")
 
     def contains(self, needle: str) -> bool:
+        assert not self.unreadable, (
+            "the browser received bodies this check could not read: "
+            + "; ".join(self.unreadable[:5])
+        )
         return any(needle in chunk for chunk in self.chunks)
+
+
+async def record_response(wire: Wire, response: Any) -> None:
+    """Add a response's body to the wire, or record that it could not be read."""
+    if 300 <= response.status < 400:
+        # A redirect has no body (Playwright cannot give one); its target is what it says.
+        wire.add_text(response.headers.get("location", ""))
+        return
+    try:
+        body = await response.body()
+    except Exception as exc:
+        wire.unreadable.append(f"{response.status} {response.url}: {exc}")
+        return
+    wire.add_text(body.decode("utf-8", errors="replace"))
 
 
 @dataclass
@@ -135,11 +158,7 @@ class Browsers:
         errors: list[str] = []
 
         async def on_response(response: Any) -> None:
-            try:
-                body = await response.body()
-            except Exception:
-                return
-            wire.add_text(body.decode("utf-8", errors="replace"))
+            await record_response(wire, response)
 
         def on_ws(ws: Any) -> None:
             def received(payload: Any) -> None:

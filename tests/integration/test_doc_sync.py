@@ -94,7 +94,12 @@ async def test_the_school_cannot_join_or_read_charlottes_therapy_section(
         # Without a join, messages for the document are refused and nothing is sent back.
         refused = await school.send(therapy, encode_sync(SyncStep.STEP1, b"\x00"))
         assert refused["error"]["code"] == "not-joined"
-        await asyncio.sleep(0.2)
+        # A barrier: the school's own section syncs after the refusal; anything sent for
+        # the therapy section would have reached this connection before it.
+        own = demo.section(plan, "skolen")["doc"]
+        assert (await school.join(own))["ok"]
+        await school.wait_synced(own)
+        assert any(name == own for name, _ in school.received)
         assert all(name != therapy for name, _ in school.received)
     finally:
         await school.close()
@@ -128,17 +133,23 @@ async def test_a_read_only_participants_update_is_refused_and_never_seen(
     goals = demo.section(plan, "mal")["doc"]
     siw = await connected(live, demo.token(plan, "siw"))  # NAV: may read Mål
     per = await connected(live, demo.token(plan, "per"))
+    maria = await connected(live, demo.token(plan, "maria"))
     try:
         assert (await siw.join(goals))["access"] == "read"
         await per.join(goals)
+        assert (await maria.join(goals))["access"] == "write"
         await siw.wait_synced(goals)
         await per.wait_synced(goals)
+        await maria.wait_synced(goals)
         per_before = len(per.received)
         ack = await siw.insert(goals, 0, "NAV skriver i målene", field="situation")
         assert ack["ok"] is False and ack["error"]["code"] == "forbidden"
-        await asyncio.sleep(0.3)
+        # A barrier: a later edit by someone who may write must reach Per; the refused
+        # one would have reached him first.
+        assert (await maria.insert(goals, 0, "Maria skriver. ", field="situation"))["ok"]
+        await per.wait_for(lambda: "Maria skriver. " in per.text(goals))
         assert "NAV skriver" not in per.text(goals)
-        assert len(per.received) == per_before
+        assert len(per.received) == per_before + 1
         async with live.services.sessionmaker() as session:
             stored = (
                 (await session.execute(select(DocUpdate.data).where(DocUpdate.doc == goals)))
@@ -152,6 +163,7 @@ async def test_a_read_only_participants_update_is_refused_and_never_seen(
     finally:
         await siw.close()
         await per.close()
+        await maria.close()
 
 
 async def test_a_client_id_bound_to_someone_else_is_refused(live: LiveServer, demo: Demo) -> None:
@@ -189,7 +201,9 @@ async def test_an_update_carrying_another_clients_items_is_refused(
             forged.get("situation", type=Text).insert(0, "Forfalsket ")
             ack = await maria.send(doc, encode_sync(SyncStep.UPDATE, forged.get_update(before)))
             assert ack["ok"] is False and ack["error"]["code"] == "foreign-client"
-        await asyncio.sleep(0.2)
+        # A barrier: Maria's own later edit reaches Per; a forged one would have come first.
+        assert (await maria.insert(doc, 0, "Ekte. "))["ok"]
+        await per.wait_for(lambda: per.text(doc).startswith("Ekte. "))
         assert "Forfalsket" not in per.text(doc)
     finally:
         await maria.close()
@@ -398,7 +412,9 @@ async def test_a_forged_continuation_of_someone_elses_edits_is_refused(
         forged.get("situation", type=Text).insert(0, "Per sier ja til alt. ")
         ack = await maria.send(doc, encode_sync(SyncStep.UPDATE, forged.get_update(before)))
         assert ack["ok"] is False and ack["error"]["code"] == "foreign-client"
-        await asyncio.sleep(0.2)
+        # A barrier: Maria's own later edit reaches Per; the forged one would have come first.
+        assert (await maria.insert(doc, 0, "Maria: "))["ok"]
+        await per.wait_for(lambda: per.text(doc).startswith("Maria: "))
         assert "sier ja" not in per.text(doc)
     finally:
         await per.close()

@@ -197,7 +197,33 @@ async def test_the_same_link_used_twice_at_once_binds_one_person(
             await authorize(await start_login(b, "staff", token), login="b", org="1"),
         ]
         answers = await asyncio.gather(a.get(callbacks[0]), b.get(callbacks[1]))
-    assert sorted(r.status_code for r in answers) == [303, 410]
+        assert sorted(r.status_code for r in answers) == [303, 410]
+        winner, loser = (a, b) if answers[0].status_code == 303 else (b, a)
+        me = await winner.get("/api/session")
+        assert me.status_code == 200, me.text
+        person = me.json()["person"]
+        plans = (await winner.get("/api/plans")).json()["plans"]
+        assert [(p["id"], p["participant"]) for p in plans] == [(plan["id"], newcomer)]
+        # The other browser signed in with nothing: no session, or one without the plan.
+        other = await loser.get("/api/plans")
+        assert other.status_code == 401 or plan["id"] not in str(other.json())
+    # In the database: the participant is bound to exactly the winner, and the link was
+    # used once, by the winner.
+    async with oidc_live.services.sessionmaker() as db:
+        row = await db.get(ParticipantRow, newcomer)
+        links = (
+            (await db.execute(select(Invitation).where(Invitation.participant_id == newcomer)))
+            .scalars()
+            .all()
+        )
+        bound = (
+            (await db.execute(select(ParticipantRow).where(ParticipantRow.person_id == person)))
+            .scalars()
+            .all()
+        )
+    assert row is not None and row.person_id == person
+    assert [link.used_by for link in links] == [person] and links[0].used_at is not None
+    assert [r.id for r in bound] == [newcomer]
 
 
 async def test_an_expired_invitation_is_refused(oidc_live: LiveServer, demo: Demo) -> None:

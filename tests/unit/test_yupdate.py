@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, Text
 
 from collab.yproto import Malformed, decode_state_vector
-from collab.yupdate import read_update, update_clients
+from collab.yupdate import ClientRange, read_update, update_clients
 
 TEXTS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6)
 VALUES = st.recursive(
@@ -70,8 +70,13 @@ def test_the_reader_finds_every_client_and_clock_of_an_update(ops: list) -> None
         for other in docs:  # everyone syncs everything
             if other is not doc:
                 other.apply_update(update)
+    # The whole document names exactly the clients that wrote something, from clock 0.
     whole = docs[0].get_update()
-    assert update_clients(whole) <= {d.client_id for d in docs}
+    state = decode_state_vector(docs[0].get_state())
+    assert update_clients(whole) == {c for c, clock in state.items() if clock}
+    assert {(r.client, r.start, r.end) for r in read_update(whole)} == {
+        (c, 0, clock) for c, clock in state.items() if clock
+    }
 
 
 def test_a_later_update_of_a_client_still_names_that_client() -> None:
@@ -96,9 +101,22 @@ def test_malformed_updates_are_refused(junk: bytes) -> None:
 @given(st.binary(max_size=64))
 def test_random_bytes_are_malformed_or_read_never_crash(data: bytes) -> None:
     try:
-        read_update(data)
+        ranges = read_update(data)
     except Malformed:
-        pass
+        return
+    # Accepted bytes are a complete update: every struct has a length, and the clients
+    # named are exactly those of the ranges.
+    assert all(r.end > r.start >= 0 for r in ranges)
+    assert update_clients(data) == {r.client for r in ranges}
+    # Each client costs at least three bytes (struct count, client, clock) plus a struct.
+    assert len(ranges) * 4 <= len(data)
+
+
+def test_random_bytes_reach_both_outcomes() -> None:
+    """The property above is not vacuous: some short byte strings are real updates."""
+    assert read_update(b"\x00\x00") == []
+    ranges = read_update(b"\x01\x01\x05\x00\x00\x03\x00")
+    assert ranges == [ClientRange(5, 0, 3)]  # one GC struct of length 3 for client 5
 
 
 def test_truncated_real_updates_are_refused() -> None:
