@@ -285,7 +285,6 @@ async def undo_consent(call: Call) -> Any:
     summary="Upload a signed paper consent form (PDF, JPEG or PNG, at most 5 MB)",
     status=201,
     tag="consent",
-    responses=(413, 415),
 )
 async def upload_consent_form(call: Call) -> Any:
     plan_id = call.param_id("plan")
