@@ -40,9 +40,9 @@ CONSENT_CHANGED = "consent-changed"
 def notice_text(kind: str, actor_name: str, actor_role: str, version: int | None) -> str:
     """The notice as a person reads it (bokmål)."""
     role = ROLE_NAMES.get(Role(actor_role), actor_role) if actor_role else ""
-    who = f"{actor_name} ({role})" if role else actor_name
+    who = f"{actor_name}, {role}," if role else actor_name
     if kind == CONSENT_CHANGED:
-        return f"Samtykket for planen din ble endret av {who} (versjon {version})."
+        return f"Samtykket for planen din ble endret av {who} i versjon {version}."
     return f"Endring i planen din av {who}."
 
 

@@ -288,6 +288,7 @@ export default {
   'notice.title': 'Notices ({count})',
   'notice.open': 'See the consent',
   'notice.read': 'Mark as read',
+  'notice.consent.changed': 'The consent for your plan was changed by {name} ({role}) in version {version}.',
   'level.none': 'sees nothing',
   'level.own': 'sees only own measures',
   'level.read': 'can read',

@@ -288,6 +288,7 @@ export default {
   'notice.title': 'Varsler ({count})',
   'notice.open': 'Se samtykket',
   'notice.read': 'Merk som lest',
+  'notice.consent.changed': 'Samtykket for planen din ble endret av {name} ({role}) i versjon {version}.',
   'level.none': 'ser ingenting',
   'level.own': 'ser bare egne tiltak',
   'level.read': 'kan lese',

@@ -288,6 +288,7 @@ export default {
   'notice.title': 'Varsel ({count})',
   'notice.open': 'Sjå samtykket',
   'notice.read': 'Merk som lese',
+  'notice.consent.changed': 'Samtykket for planen din vart endra av {name} ({role}) i versjon {version}.',
   'level.none': 'ser ingenting',
   'level.own': 'ser berre eigne tiltak',
   'level.read': 'kan lese',

@@ -142,10 +142,10 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
     h('div', { class: 'field-row' },
       h('div', { class: 'field' }, h('label', { for: from.id, text: t('consent.from') }), h('p', { class: 'hint', text: t('consent.from.hint') }), from),
       h('div', { class: 'field' }, h('label', { for: to.id, text: t('consent.to') }), h('p', { class: 'hint', text: t('consent.to.hint') }), to)),
-    paper
+    ...(paper
       ? [h('div', { class: 'field' }, h('label', { for: signer.id, text: t('consent.signer') }), signer),
           h('div', { class: 'field' }, h('label', { for: file.id, text: t('consent.form') }), h('p', { class: 'hint', text: t('consent.form.hint') }), file)]
-      : h('p', { class: 'hint', text: t('consent.sign.in-app') }),
+      : [h('p', { class: 'hint', text: t('consent.sign.in-app') })]),
     h('h2', { id: 'summary-title', text: t('consent.summary') }),
     summary,
     h('div', { class: 'check' }, confirm, h('label', { for: confirm.id, text: t('consent.confirm') })),

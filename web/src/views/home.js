@@ -33,7 +33,7 @@ async function renderNotices (main, plans) {
   for (const notice of unread) {
     const read = h('button', { type: 'button', class: 'button', text: t('notice.read') })
     const item = h('li', {},
-      h('p', { text: notice.text }),
+      h('p', { text: notice.kind === 'consent-changed' ? t('notice.consent.changed', { name: notice.actor.name, role: roleName(notice.actor.role), version: notice.version }) : notice.text }),
       h('p', { class: 'meta', text: `${titleOf.get(notice.plan) ?? ''} · ${formatDateTime(notice.at)}` }),
       h('div', { class: 'button-row' },
         h('a', { class: 'button primary', href: `/plan/${notice.plan}/samtykke`, text: t('notice.open') }), read))
