@@ -73,3 +73,29 @@ async def test_a_paper_signature_needs_the_form_is_told_and_undone(
     )
     for browser in (hilde, charlotte):
         assert not browser.csp_errors(), browser.csp_errors()
+
+
+@pytest.mark.timeout(120)
+async def test_the_coordinator_sees_only_the_set_up_of_a_plan_nobody_has_signed(
+    browsers: Browsers, live_sqlite: LiveServer, demo_sqlite: Demo
+) -> None:
+    demo = demo_sqlite
+    token = demo.token(demo.charlotte, "hilde")
+    async with live_sqlite.http(token) as api:
+        created = await api.post(
+            "/api/plans",
+            json={"title": "Ny plan for Ola", "as": "coordinator", "owner_name": "Ola"},
+        )
+        assert created.status_code == 201, created.text
+    plan = created.json()
+    hilde = await browsers.new(TABLET)
+    await hilde.sign_in(token)
+    await hilde.go(f"/plan/{plan['id']}")
+    await expect(hilde.page.locator(".sections .notice")).to_contain_text(
+        "Planeieren har ikke signert samtykke ennå"
+    )
+    await expect(hilde.page.locator("section.plan-section")).to_have_count(12)
+    assert await hilde.page.locator("section.plan-section textarea").count() == 0
+    assert not hilde.wire.contains(f"plan:{plan['id']}:section:"), "a document was joined"
+    await hilde.shot("plan-setup-tablet")
+    assert not hilde.csp_errors(), hilde.csp_errors()

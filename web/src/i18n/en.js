@@ -80,6 +80,7 @@ export default {
   'plan.measures.own': 'The measures you are responsible for',
   'plan.measures.none': 'No measures here yet.',
   'plan.nothing': 'You have no consent to see any part of this plan right now.',
+  'plan.setup': 'The plan owner has not signed consent yet. You see only how the plan is set up, not its content.',
   'plan.revoked': 'A part of the plan is no longer shared with you and has been removed from the page.',
   'section.situation': 'Situation and needs',
   'section.resources': 'Resources – what works',

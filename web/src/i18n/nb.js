@@ -80,6 +80,7 @@ export default {
   'plan.measures.own': 'Tiltakene du har ansvar for',
   'plan.measures.none': 'Ingen tiltak her ennå.',
   'plan.nothing': 'Du har ikke samtykke til å se noen deler av denne planen nå.',
+  'plan.setup': 'Planeieren har ikke signert samtykke ennå. Du ser bare oppsettet av planen, ikke innholdet.',
   'plan.revoked': 'En del av planen er ikke lenger delt med deg, og er fjernet fra siden.',
   'section.situation': 'Situasjon og behov',
   'section.resources': 'Ressurser – det som fungerer',

@@ -80,6 +80,7 @@ export default {
   'plan.measures.own': 'Tiltaka du har ansvar for',
   'plan.measures.none': 'Ingen tiltak her enno.',
   'plan.nothing': 'Du har ikkje samtykke til å sjå nokon delar av denne planen no.',
+  'plan.setup': 'Planeigaren har ikkje signert samtykke enno. Du ser berre oppsettet av planen, ikkje innhaldet.',
   'plan.revoked': 'Ein del av planen er ikkje lenger delt med deg, og er fjerna frå sida.',
   'section.situation': 'Situasjon og behov',
   'section.resources': 'Ressursar – det som fungerer',
