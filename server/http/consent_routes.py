@@ -9,9 +9,10 @@ every version they did not make, and can undo it in one step.
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from starlette.responses import Response
 
 from collab import policy
@@ -37,6 +38,9 @@ from server.http.render import DATETIME_SCHEMA, ID_SCHEMA, consent_json, parse_d
 
 # A signed paper form: a PDF, or a photo (JPEG or PNG), at most this large.
 MAX_FORM_BYTES = 5 * 1024 * 1024
+# Uploaded forms wait for the version they belong to: this many per person and plan, this long.
+MAX_UNUSED_FORMS = 10
+UNUSED_FORM_TTL = timedelta(days=1)
 FORM_TYPES = (
     (b"%PDF-", "application/pdf"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -290,6 +294,29 @@ async def upload_consent_form(call: Call) -> Any:
     plan_id = call.param_id("plan")
     ctx = await call.plan(plan_id)
     call.require(policy.check_manage_plan(ctx, call.principal), plan_id, "consent")
+    # Forms not used in a version within a day are dropped; at most a few wait at a time.
+    await call.db.execute(
+        delete(ConsentForm).where(
+            ConsentForm.plan_id == plan_id,
+            ConsentForm.used_in_version.is_(None),
+            ConsentForm.uploaded_at < call.now - UNUSED_FORM_TTL,
+        )
+    )
+    waiting = await call.db.scalar(
+        select(func.count())
+        .select_from(ConsentForm)
+        .where(
+            ConsentForm.plan_id == plan_id,
+            ConsentForm.uploaded_by_person == call.principal.person,
+            ConsentForm.used_in_version.is_(None),
+        )
+    )
+    if (waiting or 0) >= MAX_UNUSED_FORMS:
+        raise ApiError(
+            "conflict",
+            f"Du har {MAX_UNUSED_FORMS} opplastede skjemaer som ikke er brukt i et samtykke. "
+            "Registrer samtykket med et av dem, eller prøv igjen i morgen.",
+        )
     too_large = ApiError(
         "too-large",
         "Skjemaet er større enn 5 MB. Skann det med lavere oppløsning eller ta et mindre bilde.",

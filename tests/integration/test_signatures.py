@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from collab.docs import SectionDoc
 from server.auth.identity import issue_token
@@ -299,9 +299,24 @@ async def test_form_uploads_are_bounded_and_sniffed(live: LiveServer, demo: Demo
         assert jpeg.status_code == 201 and jpeg.json()["type"] == "image/jpeg"
         # Services do not upload forms.
         assert_error(await upload(skole, pid, PDF, "application/pdf"), 403, "forbidden")
-    async with live.services.sessionmaker() as session:
-        stored = await session.scalar(select(func.count()).select_from(ConsentForm))
-    assert stored == 1
+        async with live.services.sessionmaker() as session:
+            stored = await session.scalar(select(func.count()).select_from(ConsentForm))
+        assert stored == 1
+        # At most ten unused forms wait at a time; after a day they are dropped.
+        for _ in range(9):
+            assert (await upload(coordinator, pid, PDF, "application/pdf")).status_code == 201
+        error = assert_error(
+            await upload(coordinator, pid, PDF, "application/pdf"), 409, "conflict"
+        )
+        assert "ikke er brukt" in error["message"]
+        async with live.services.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(ConsentForm).values(uploaded_at=live.clock() - timedelta(hours=25))
+            )
+        assert (await upload(coordinator, pid, PDF, "application/pdf")).status_code == 201
+        async with live.services.sessionmaker() as session:
+            stored = await session.scalar(select(func.count()).select_from(ConsentForm))
+        assert stored == 1
 
 
 async def test_a_plan_the_coordinator_starts_grants_nothing_until_the_owner_signs(
