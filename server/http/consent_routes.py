@@ -129,6 +129,10 @@ async def sign_consent(call: Call) -> Any:
         else next(p.id for p in ctx.plan.participants if p.role is Role.OWNER)
     )
     signer = body.get("signed_by", default_signer)
+    # Who may sign at all, before the grants are read (their errors name people).
+    call.require(
+        policy.check_sign_consent(ctx, call.principal, signer, with_form=True), plan_id, "consent"
+    )
     valid_from = parse_datetime(body.get("valid_from"), "valid_from") or call.now
     valid_to = parse_datetime(body.get("valid_to"), "valid_to")
     try:
