@@ -1,9 +1,12 @@
 """The consent list (samtykke): versions, grants, withdrawal and their rules.
 
-A consent version is signed by the owner, or recorded on the owner's behalf by a
-guardian or the coordinator. It lists per participant and section a level. Only the
-latest version is in force; it grants nothing outside its period. Withdrawal is a new
-version without the withdrawn participant's grants, so history stays complete.
+A consent version is the owner's (or a guardian's) own act, given one of two ways
+(:class:`SignMethod`): signed in Planrom with their own sign-in (``in-app``), or signed on
+paper and recorded by someone else with the signed form attached (``paper``). It lists
+per participant and section a level. Only the latest version is in force; it grants
+nothing outside its period. Withdrawal is a new version without the withdrawn
+participant's grants, so history stays complete. A plan has no consent at all until the
+owner or a guardian first signs.
 """
 
 from __future__ import annotations
@@ -19,6 +22,14 @@ from collab.model import Level, Participant, Role
 class ConsentKind(StrEnum):
     SIGNED = "signed"
     WITHDRAWAL = "withdrawal"
+    UNDO = "undo"
+
+
+class SignMethod(StrEnum):
+    """How a version was given."""
+
+    IN_APP = "in-app"  # the signer themselves, signed in (``sign_in`` says how)
+    PAPER = "paper"  # recorded by someone else, with the signed form attached (``form``)
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,9 @@ class ConsentVersion:
     valid_to: datetime | None
     grants: tuple[Grant, ...]
     kind: ConsentKind = ConsentKind.SIGNED
+    method: SignMethod = SignMethod.IN_APP
+    sign_in: str = ""  # in-app: how the signer signed in ("oidc", "demo", "token", ...)
+    form: str | None = None  # paper: the id of the signed form
 
     def in_force(self, now: datetime) -> bool:
         if now < self.valid_from:
@@ -134,6 +148,7 @@ def withdrawal(
     participant: str | None,
     by: str,
     at: datetime,
+    sign_in: str = "",
 ) -> ConsentVersion:
     """A new version with one participant's grants (or all grants) withdrawn, at once."""
     if participant is None:
@@ -148,9 +163,51 @@ def withdrawal(
         signed_at=at,
         grants=grants,
         kind=ConsentKind.WITHDRAWAL,
+        method=SignMethod.IN_APP,
+        sign_in=sign_in,
+        form=None,
     )
 
 
+def undo(
+    undone: ConsentVersion,
+    previous: ConsentVersion | None,
+    *,
+    by: str,
+    at: datetime,
+    sign_in: str,
+) -> ConsentVersion:
+    """A new version equal to the one before ``undone`` (or granting nothing when
+    ``undone`` was the first), signed in-app by ``by``, in force at once."""
+    base = previous if previous is not None else replace(undone, grants=(), valid_to=None)
+    return replace(
+        base,
+        version=undone.version + 1,
+        signed_by=by,
+        recorded_by=by,
+        signed_at=at,
+        valid_from=min(base.valid_from, at),
+        kind=ConsentKind.UNDO,
+        method=SignMethod.IN_APP,
+        sign_in=sign_in,
+        form=None,
+    )
+
+
+def widens_own(before: ConsentVersion | None, after: ConsentVersion, recorder: str) -> bool:
+    """Does ``after`` give ``recorder`` more than ``before`` did (a longer period counts)?"""
+    if any(p == recorder for p, _ in widened(before, after)):
+        return True
+    if before is None or not any(g.participant == recorder for g in after.grants):
+        return False
+    starts_earlier = after.valid_from < before.valid_from
+    ends_later = before.valid_to is not None and (
+        after.valid_to is None or after.valid_to > before.valid_to
+    )
+    return starts_earlier or ends_later
+
+
 def first_consent_grants(coordinator: str, sections: Iterable[str]) -> tuple[Grant, ...]:
-    """A new plan's first consent: the coordinator may edit every section."""
+    """The usual first consent a coordinator prepares: edit on every section. It is not in
+    force until the owner or a guardian signs it."""
     return tuple(Grant(coordinator, s, Level.EDIT) for s in sections)

@@ -14,6 +14,15 @@ Rules (PRODUCT.md, PROTOCOL.md):
   them; a meeting's minutes are written only while it is live or ended. Live sessions
   follow these decisions at every change (``server.realtime.hub`` re-decides): what may
   still be read is downgraded to read-only, what may not is revoked.
+- A plan nobody has signed consent for yet is *being set up* (:func:`in_setup`): the
+  coordinator sees its set-up — the plan's title and period, the group and the section
+  titles, enough to invite the owner and prepare the first consent — but no section
+  text, no measures and no documents; services see nothing. Only the owner and
+  guardians read content.
+- Consent is the owner's or a guardian's own act: signed in-app by themselves, or on
+  paper and recorded by the coordinator with the signed form attached. Nobody widens
+  their own access; only the owner or a guardian adds or replaces a coordinator or
+  delegates a meeting's chair.
 """
 
 from __future__ import annotations
@@ -23,12 +32,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from collab.consent import ALWAYS_FULL_ACCESS, ConsentVersion
+from collab.consent import ALWAYS_FULL_ACCESS, ConsentVersion, widens_own
 from collab.meeting import Actor as MeetingActor
 from collab.meeting import AgendaItem, MeetingState, may_write_item
 from collab.model import Level, Measure, Participant, Plan, PlanStatus, Role, Section
 
-RefusalCode = Literal["forbidden", "not-found", "conflict"]
+RefusalCode = Literal["forbidden", "not-found", "conflict", "malformed"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class Decision:
     allowed: bool
     reason: str
     code: RefusalCode | None = None
+    message: str | None = None  # a refusal worded for the person (bokmål), when given
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -53,8 +63,8 @@ def _allow(reason: str) -> Decision:
     return Decision(True, reason)
 
 
-def _deny(reason: str, code: RefusalCode = "forbidden") -> Decision:
-    return Decision(False, reason, code)
+def _deny(reason: str, code: RefusalCode = "forbidden", message: str | None = None) -> Decision:
+    return Decision(False, reason, code, message)
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,11 @@ def section_level(ctx: PlanContext, principal: Principal, section: str) -> tuple
         return Level.NONE, "consent is not in force (expired or not yet valid)"
     level = ctx.consent.level(who.id, section, ctx.now)
     return level, f"consent version {ctx.consent.version} grants {level.value}"
+
+
+def in_setup(ctx: PlanContext) -> bool:
+    """No consent has ever been signed for the plan: it is being set up."""
+    return ctx.consent is None
 
 
 def _is_full(ctx: PlanContext, principal: Principal) -> Participant | None:
@@ -146,10 +161,19 @@ def check_see_participants(ctx: PlanContext, principal: Principal) -> Decision:
 
 
 def check_see_section(ctx: PlanContext, principal: Principal, section: str) -> Decision:
-    """May the person know the section exists (its title)? ``own`` or more."""
+    """May the person know the section exists (its title)? ``own`` or more; and the
+    coordinator, titles only, while the plan is being set up (nobody has signed yet)."""
     level, why = section_level(ctx, principal, section)
     if level.rank >= Level.OWN.rank:
         return _allow(why)
+    who = ctx.actor(principal)
+    if (
+        in_setup(ctx)
+        and who is not None
+        and who.role is Role.COORDINATOR
+        and section in ctx.sections
+    ):
+        return _allow("coordinator setting up the plan: the title, no content")
     return _deny(why, "not-found")
 
 
@@ -251,9 +275,18 @@ def check_read_consent(ctx: PlanContext, principal: Principal) -> Decision:
     return _deny("sees only their own grants")
 
 
-def check_sign_consent(ctx: PlanContext, principal: Principal, signer: str) -> Decision:
-    """Sign a new version: the owner or a guardian themselves, or the coordinator
-    recording the owner's or guardian's signature."""
+def check_sign_consent(
+    ctx: PlanContext,
+    principal: Principal,
+    signer: str,
+    new: ConsentVersion | None = None,
+    *,
+    with_form: bool = False,
+) -> Decision:
+    """A new version: signed in-app by the owner or a guardian themselves, or a paper
+    signature of the owner or a guardian recorded by the coordinator with the signed form
+    attached. Nobody widens their own access, not even with a form: a version ``new`` that
+    gives the recorder more than the version in force is the owner's to sign in-app."""
     who = ctx.actor(principal)
     if who is None:
         return _deny("not a participant in this plan", "not-found")
@@ -265,10 +298,76 @@ def check_sign_consent(ctx: PlanContext, principal: Principal, signer: str) -> D
     if who.role in ALWAYS_FULL_ACCESS:
         if signing.id != who.id:
             return _deny("you sign in your own name")
-        return _allow(f"signed by the {who.role.value}")
-    if who.role is Role.COORDINATOR:
-        return _allow(f"coordinator records the signature of the {signing.role.value}")
-    return _deny("only the owner, a guardian or the coordinator record consent")
+        return _allow(f"signed in-app by the {who.role.value}")
+    if who.role is not Role.COORDINATOR:
+        return _deny("only the owner, a guardian or the coordinator record consent")
+    if new is not None and widens_own(ctx.consent, new, who.id):
+        return _deny(
+            "nobody widens their own access: the owner signs that in-app",
+            message=(
+                "Ingen kan gi seg selv mer tilgang. Planeieren (eller verge) må selv "
+                "signere en slik endring i Planrom."
+            ),
+        )
+    if not with_form:
+        return _deny(
+            "a signature recorded for the owner needs the signed form attached",
+            "malformed",
+            message=(
+                "Et samtykke du registrerer for planeieren må ha det signerte skjemaet "
+                "vedlagt (PDF, JPEG eller PNG). Planeieren kan også signere selv i Planrom."
+            ),
+        )
+    return _allow(f"coordinator records the paper signature of the {signing.role.value}")
+
+
+def check_undo_consent(ctx: PlanContext, principal: Principal, version: int) -> Decision:
+    """Undo in one step: the owner or a guardian, of the version in force, when someone
+    else made it."""
+    who = _is_full(ctx, principal)
+    if who is None:
+        if ctx.actor(principal) is None:
+            return _deny("not a participant in this plan", "not-found")
+        return _deny("only the owner or a guardian undo a consent version")
+    if ctx.plan.status is not PlanStatus.ACTIVE:
+        return _deny("the plan is closed", "conflict")
+    if ctx.consent is None or ctx.consent.version != version:
+        return _deny(
+            "only the version in force can be undone",
+            "conflict",
+            message="Bare versjonen som gjelder nå kan angres. Signer en ny versjon i stedet.",
+        )
+    if ctx.consent.recorded_by == who.id:
+        return _deny(
+            "you made this version yourself",
+            "conflict",
+            message="Du laget denne versjonen selv; signer en ny versjon for å endre den.",
+        )
+    return _allow(f"{who.role.value} undoes a version made by someone else")
+
+
+def check_read_consent_form(
+    ctx: PlanContext, principal: Principal, recorded_by_person: str
+) -> Decision:
+    """A signed paper form: the owner, guardians, and whoever recorded it."""
+    who = ctx.actor(principal)
+    if who is None:
+        return _deny("not a participant in this plan", "not-found")
+    if who.role in ALWAYS_FULL_ACCESS:
+        return _allow(f"{who.role.value} of the plan")
+    if principal.person == recorded_by_person:
+        return _allow("recorded this form")
+    return _deny("the signed form is the owner's", "not-found")
+
+
+def told_of_consent_change(ctx: PlanContext, actor: str) -> list[Participant]:
+    """Who is told of a new consent version: the owner and every guardian, except the
+    one who made it (the change is their own)."""
+    return [
+        p
+        for p in ctx.plan.participants
+        if p.active and p.role in ALWAYS_FULL_ACCESS and p.id != actor
+    ]
 
 
 def check_withdraw_consent(ctx: PlanContext, principal: Principal) -> Decision:
@@ -461,6 +560,30 @@ def check_change_guardian(ctx: PlanContext, principal: Principal) -> Decision:
     if _is_full(ctx, principal) is None:
         return _deny("a guardian is added or removed by the owner or a guardian")
     return _writable(ctx, _allow("owner or guardian changes the guardians"))
+
+
+def check_change_coordinator(ctx: PlanContext, principal: Principal) -> Decision:
+    """Adding, replacing or removing a coordinator: the owner's or a guardian's choice."""
+    if _is_full(ctx, principal) is None:
+        if ctx.actor(principal) is None:
+            return _deny("not a participant in this plan", "not-found")
+        return _deny(
+            "a coordinator is added or replaced by the owner or a guardian",
+            message="Bare planeieren eller verge kan legge til eller bytte koordinator.",
+        )
+    return _writable(ctx, _allow("owner or guardian changes the coordinator"))
+
+
+def check_delegate_chair(ctx: PlanContext, principal: Principal) -> Decision:
+    """Naming someone other than the owner chair of a meeting: the owner or a guardian."""
+    if _is_full(ctx, principal) is None:
+        if ctx.actor(principal) is None:
+            return _deny("not a participant in this plan", "not-found")
+        return _deny(
+            "the chair is delegated by the owner or a guardian",
+            message="Bare planeieren eller verge kan gi ordstyrerrollen til noen andre.",
+        )
+    return _allow("owner or guardian delegates the chair")
 
 
 def check_correct_minutes(ctx: PlanContext, principal: Principal) -> Decision:

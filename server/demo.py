@@ -7,7 +7,7 @@ and a sign-in link. All names are invented.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,7 @@ from pycrdt import Doc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from collab import meeting as sm
-from collab.consent import ConsentVersion, Grant
+from collab.consent import ConsentVersion, Grant, SignMethod
 from collab.docs import MeasureDoc, SectionDoc
 from collab.editing import GoalSeed, fill_measure, fill_section, make_edit, new_client_id
 from collab.model import (
@@ -369,6 +369,22 @@ async def _load_story(
             Grant(participant_ids[coordinator.key], sec.id, Level.EDIT)
             for sec in ctx.sections.values()
         ]
+        # The demo's owners sign their own consent in Planrom, with the demo sign-in: first
+        # the coordinator alone (when the plan was started), then the whole group.
+        first = ConsentVersion(
+            plan=plan.id,
+            version=1,
+            signed_by=participant_ids[owner.key],
+            recorded_by=participant_ids[owner.key],
+            signed_at=now - timedelta(days=2),
+            purpose="Samarbeid om individuell plan",
+            valid_from=now - timedelta(days=2),
+            valid_to=None,
+            grants=tuple(sorted(grants, key=lambda g: (g.participant, g.section))),
+            method=SignMethod.IN_APP,
+            sign_in="demo",
+        )
+        await repo.add_consent(s, first, recorded_by_person=persons[owner.key].id)
         for who, levels in story.grants.items():
             grants += [
                 Grant(participant_ids[who], section_by_key[k].id, level)
@@ -376,18 +392,15 @@ async def _load_story(
             ]
         await repo.add_consent(
             s,
-            ConsentVersion(
-                plan=plan.id,
+            replace(
+                first,
                 version=2,
-                signed_by=participant_ids[owner.key],
-                recorded_by=participant_ids[coordinator.key],
                 signed_at=now,
                 purpose=story.purpose,
                 valid_from=now - timedelta(days=1),
-                valid_to=None,
                 grants=tuple(sorted(grants, key=lambda g: (g.participant, g.section))),
             ),
-            recorded_by_person=persons[coordinator.key].id,
+            recorded_by_person=persons[owner.key].id,
         )
         measure_rows: dict[str, MeasureRow] = {}
         for m in story.measures:

@@ -36,6 +36,9 @@ class Authenticated:
     via: str  # "token" | "cookie"
     session_hash: str | None = None
     csrf: str | None = None
+    # How the person signed in, recorded with what they sign: the web session's provider
+    # ("oidc", "demo") or the token's kind ("demo-token", "token").
+    sign_in: str = "token"
 
 
 async def issue_token(
@@ -71,7 +74,11 @@ async def resolve_token(
     if row.kind == "demo" and not settings.demo:
         return None
     principal = await _principal(session, row.person_id)
-    return Authenticated(principal, "token") if principal is not None else None
+    if principal is None:
+        return None
+    return Authenticated(
+        principal, "token", sign_in="demo-token" if row.kind == "demo" else "token"
+    )
 
 
 def sign_session_id(settings: Settings, raw_id: str) -> str:
@@ -140,7 +147,7 @@ async def resolve_web_session(
     # Touch at most once a minute: keeps the idle timeout without a write per request.
     if now - row.last_seen_at > timedelta(seconds=60):
         row.last_seen_at = now
-    return Authenticated(principal, "cookie", row.id_hash, row.csrf)
+    return Authenticated(principal, "cookie", row.id_hash, row.csrf, sign_in=row.via)
 
 
 async def end_web_session(session: AsyncSession, session_hash: str, now: datetime) -> None:

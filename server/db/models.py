@@ -184,6 +184,41 @@ class ConsentRow(Base):
     valid_to: Mapped[datetime | None] = mapped_column(default=None)
     grants: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     recorded_by_person: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(16), default="in-app")  # in-app | paper
+    sign_in: Mapped[str] = mapped_column(String(32), default="")
+    form_id: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class ConsentForm(Base):
+    """A signed paper consent form (PDF, JPEG or PNG), kept as uploaded."""
+
+    __tablename__ = "consent_forms"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by_person: Mapped[str] = mapped_column(String(32))
+    uploaded_at: Mapped[datetime]
+    used_in_version: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class Notification(Base):
+    """A notice to one participant (the owner or a guardian) of a change they did not
+    make. It holds no plan content: the text is built from kind and actor when read."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_participant", "participant_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    participant_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))  # consent-changed
+    actor_name: Mapped[str] = mapped_column(String(200))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    consent_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class RecordVersion(Base):

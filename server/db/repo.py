@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from collab.consent import ConsentKind, ConsentVersion, Grant
+from collab.consent import ConsentKind, ConsentVersion, Grant, SignMethod
 from collab.model import (
     DEFAULT_EVALUATION_MONTHS,
     DEFAULT_SECTIONS,
@@ -32,6 +32,7 @@ from collab.model import (
 from collab.policy import PlanContext
 from server.db.models import (
     Attributed,
+    ConsentForm,
     ConsentRow,
     MeasureRow,
     MeetingRow,
@@ -101,6 +102,9 @@ def to_consent(row: ConsentRow) -> ConsentVersion:
         valid_to=row.valid_to,
         grants=tuple(Grant(g["participant"], g["section"], Level(g["level"])) for g in row.grants),
         kind=ConsentKind(row.kind),
+        method=SignMethod(row.method),
+        sign_in=row.sign_in,
+        form=row.form_id,
     )
 
 
@@ -251,8 +255,8 @@ async def create_plan(
 ) -> PlanRow:
     """A new plan with the default sections, its owner and (optionally) its coordinator.
 
-    When a coordinator is named, the first consent version is recorded: the coordinator
-    may edit every section (PROTOCOL.md), and the owner may narrow it.
+    No consent is recorded: nothing is shared, the coordinator included, until the owner
+    or a guardian signs the first version (in-app, or on paper recorded with the form).
     """
     plan = PlanRow(
         id=new_id(),
@@ -266,7 +270,6 @@ async def create_plan(
     )
     await record(session, plan, plan_id=plan.id, change="create", by=by, at=at)
     templates = sections or [(t.key, t.kind, t.title) for t in DEFAULT_SECTIONS]
-    section_ids = []
     for position, (key, kind, section_title) in enumerate(templates):
         row = SectionRow(
             id=new_id(),
@@ -277,7 +280,6 @@ async def create_plan(
             position=position,
             archived=False,
         )
-        section_ids.append(row.id)
         await record(session, row, plan_id=plan.id, change="create", by=by, at=at)
     owner = ParticipantRow(
         id=new_id(),
@@ -298,21 +300,6 @@ async def create_plan(
             **coordinator,
         )
         await record(session, coord, plan_id=plan.id, change="create", by=by, at=at)
-        await add_consent(
-            session,
-            ConsentVersion(
-                plan=plan.id,
-                version=1,
-                signed_by=owner.id,
-                recorded_by=coord.id,
-                signed_at=at,
-                purpose="Samarbeid om individuell plan",
-                valid_from=at,
-                valid_to=None,
-                grants=tuple(Grant(coord.id, s, Level.EDIT) for s in section_ids),
-            ),
-            recorded_by_person=by,
-        )
     return plan
 
 
@@ -368,9 +355,24 @@ async def add_consent(
                 for g in consent.grants
             ],
             recorded_by_person=recorded_by_person,
+            method=consent.method.value,
+            sign_in=consent.sign_in,
+            form_id=consent.form,
         )
     )
     await session.flush()
+
+
+async def consent_version(
+    session: AsyncSession, plan_id: str, version: int
+) -> ConsentVersion | None:
+    row = await session.get(ConsentRow, (plan_id, version))
+    return to_consent(row) if row is not None else None
+
+
+async def consent_form(session: AsyncSession, plan_id: str, form_id: str) -> ConsentForm | None:
+    row = await session.get(ConsentForm, form_id)
+    return row if row is not None and row.plan_id == plan_id else None
 
 
 # --- measures -------------------------------------------------------------------------

@@ -175,9 +175,12 @@ class Call:
         if code == "not-found":
             # The reason stays in the access log: it would tell that the thing exists.
             raise ApiError(code, NOT_FOUND_MESSAGE)
+        if decision.message is not None:
+            raise ApiError(code, decision.message)
         message = {
             "forbidden": "Du har ikke tilgang til dette",
             "conflict": "Dette kan ikke endres nå",
+            "malformed": "Forespørselen kan ikke godtas",
         }[code]
         raise ApiError(code, f"{message} ({decision.reason}).")
 

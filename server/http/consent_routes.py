@@ -1,19 +1,74 @@
-"""Consent (samtykke) and the access log (innsynslogg) over HTTP (PROTOCOL.md)."""
+"""Consent (samtykke) and the access log (innsynslogg) over HTTP (PROTOCOL.md).
+
+Every version says how it was given (``method``): ``in-app``, signed by the owner or a
+guardian with their own sign-in, or ``paper``, recorded by the coordinator with the signed
+form attached (uploaded first to ``/consent/forms``). The owner and guardians are told of
+every version they did not make, and can undo it in one step.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
+from starlette.responses import Response
 
 from collab import policy
-from collab.consent import ConsentError, ConsentVersion, Grant, check_new_version, narrowed
+from collab.consent import (
+    ALWAYS_FULL_ACCESS,
+    ConsentError,
+    ConsentVersion,
+    Grant,
+    SignMethod,
+    check_new_version,
+    narrowed,
+    widened,
+)
+from collab.consent import undo as make_undo
 from collab.consent import withdrawal as make_withdrawal
-from collab.model import Level, Role
+from collab.model import Level, Participant, Role, new_id
+from collab.policy import PlanContext
+from server import notify
 from server.db import denials, repo
-from server.db.models import AccessDenialRow, AccessLogRow
+from server.db.models import (
+    AccessDenialRow,
+    AccessLogRow,
+    ConsentForm,
+    Notification,
+    ParticipantRow,
+)
 from server.http.common import ApiError, Call, api
 from server.http.render import DATETIME_SCHEMA, ID_SCHEMA, consent_json, parse_datetime, text
+
+# A signed paper form: a PDF, or a photo (JPEG or PNG), at most this large.
+MAX_FORM_BYTES = 5 * 1024 * 1024
+# Uploaded forms wait for the version they belong to: this many per person and plan, this long.
+MAX_UNUSED_FORMS = 10
+UNUSED_FORM_TTL = timedelta(days=1)
+FORM_TYPES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+def sniff_form(data: bytes) -> str | None:
+    """The form's type from its first bytes (never from what the client claims)."""
+    return next((kind for magic, kind in FORM_TYPES if data.startswith(magic)), None)
+
+
+def form_json(row: ConsentForm) -> dict[str, Any]:
+    return {"id": row.id, "type": row.content_type, "size": row.size}
+
+
+async def _form_of(call: Call, version: ConsentVersion) -> dict[str, Any] | None:
+    if version.form is None:
+        return None
+    row = await repo.consent_form(call.db, version.plan, version.form)
+    return form_json(row) if row is not None else None
+
 
 SIGN_CONSENT = {
     "type": "object",
@@ -21,6 +76,7 @@ SIGN_CONSENT = {
     "required": ["purpose", "grants"],
     "properties": {
         "signed_by": ID_SCHEMA,
+        "form": ID_SCHEMA,
         "purpose": text(1000, 1),
         "valid_from": DATETIME_SCHEMA,
         "valid_to": {"anyOf": [DATETIME_SCHEMA, {"type": "null"}]},
@@ -53,7 +109,8 @@ async def get_consent(call: Call) -> Any:
     assert me is not None
     whole = policy.check_read_consent(ctx, call.principal)
     call.log(plan_id, "open", "consent")
-    return consent_json(ctx.consent, only=None if whole else me.id)
+    form = await _form_of(call, ctx.consent) if whole else None
+    return consent_json(ctx.consent, only=None if whole else me.id, form=form)
 
 
 @api(
@@ -73,12 +130,17 @@ async def sign_consent(call: Call) -> Any:
     me = ctx.actor(call.principal)
     call.require(policy.check_see_plan(ctx, call.principal), plan_id, "consent")
     assert me is not None
-    default_signer = me.id
-    if me.role is Role.COORDINATOR:
-        owner = next(p for p in ctx.plan.participants if p.role is Role.OWNER)
-        default_signer = owner.id
+    # The owner or a guardian signs as themselves; anyone else records the owner's signature.
+    default_signer = (
+        me.id
+        if me.role in ALWAYS_FULL_ACCESS
+        else next(p.id for p in ctx.plan.participants if p.role is Role.OWNER)
+    )
     signer = body.get("signed_by", default_signer)
-    call.require(policy.check_sign_consent(ctx, call.principal, signer), plan_id, "consent")
+    # Who may sign at all, before the grants are read (their errors name people).
+    call.require(
+        policy.check_sign_consent(ctx, call.principal, signer, with_form=True), plan_id, "consent"
+    )
     valid_from = parse_datetime(body.get("valid_from"), "valid_from") or call.now
     valid_to = parse_datetime(body.get("valid_to"), "valid_to")
     try:
@@ -94,6 +156,18 @@ async def sign_consent(call: Call) -> Any:
         )
     except ConsentError as exc:
         raise ApiError("malformed", str(exc)) from None
+    in_app = signer == me.id
+    form_row = None
+    if "form" in body and not in_app:
+        form_row = await repo.consent_form(call.db, plan_id, body["form"])
+        if form_row is None or form_row.uploaded_by_person != call.principal.person:
+            raise ApiError("not-found", "Fant ikke det opplastede skjemaet. Last det opp igjen.")
+        if form_row.used_in_version is not None:
+            raise ApiError(
+                "conflict",
+                "Dette skjemaet er allerede brukt for en annen versjon. "
+                "Last opp skjemaet som hører til denne signaturen.",
+            )
     version = ConsentVersion(
         plan=plan_id,
         version=await repo.next_consent_version(call.db, plan_id),
@@ -104,17 +178,43 @@ async def sign_consent(call: Call) -> Any:
         valid_from=valid_from,
         valid_to=valid_to,
         grants=grants,
+        method=SignMethod.IN_APP if in_app else SignMethod.PAPER,
+        sign_in=call.auth.sign_in if in_app and call.auth is not None else "",
+        form=form_row.id if form_row is not None else None,
     )
+    call.require(
+        policy.check_sign_consent(
+            ctx, call.principal, signer, version, with_form=form_row is not None
+        ),
+        plan_id,
+        "consent",
+    )
+    if form_row is not None:
+        form_row.used_in_version = version.version
     await repo.add_consent(call.db, version, recorded_by_person=call.principal.person)
     lowered = narrowed(ctx.consent, version, call.now)
+    raised = widened(ctx.consent, version)
     call.log(
         plan_id,
         "sign",
         "consent",
-        f"version {version.version}" + (f"; narrowed {len(lowered)} grant(s)" if lowered else ""),
+        f"version {version.version} ({version.method.value})"
+        + (f"; narrowed {len(lowered)} grant(s)" if lowered else "")
+        + (f"; widened {len(raised)} grant(s)" if raised else ""),
     )
+    await _after_change(call, ctx, version, me)
+    return consent_json(version, form=form_json(form_row) if form_row is not None else None)
+
+
+async def _after_change(
+    call: Call, ctx: PlanContext, version: ConsentVersion, actor: Participant
+) -> None:
+    """Tell live sessions at once (narrowing reaches them within a second), and tell the
+    owner and guardians who did not make the change (in-app and by e-mail)."""
+    plan_id = ctx.plan.id
+    deliver = await notify.consent_changed(call.db, call.services, ctx, version, actor, call.now)
     call.after_commit(lambda: call.services.access_changed(plan_id))
-    return consent_json(version)
+    call.after_commit(deliver)
 
 
 WITHDRAW = {
@@ -144,7 +244,13 @@ async def withdraw_consent(call: Call) -> Any:
     who = call.body.get("participant")
     if who is not None and ctx.plan.participant(who) is None:
         raise ApiError("not-found", "Fant ikke deltakeren.")
-    version = make_withdrawal(ctx.consent, participant=who, by=me.id, at=call.now)
+    version = make_withdrawal(
+        ctx.consent,
+        participant=who,
+        by=me.id,
+        at=call.now,
+        sign_in=call.auth.sign_in if call.auth is not None else "",
+    )
     await repo.add_consent(call.db, version, recorded_by_person=call.principal.person)
     call.log(
         plan_id,
@@ -152,8 +258,150 @@ async def withdraw_consent(call: Call) -> Any:
         "consent",
         f"version {version.version}: withdrew {'everyone' if who is None else who}",
     )
-    call.after_commit(lambda: call.services.access_changed(plan_id))
+    await _after_change(call, ctx, version, me)
     return consent_json(version)
+
+
+@api(
+    "POST",
+    "/api/plans/{plan}/consent/{version}/undo",
+    summary="Undo a version someone else made: back to the one before, at once",
+    tag="consent",
+)
+async def undo_consent(call: Call) -> Any:
+    plan_id = call.param_id("plan")
+    raw = call.params["version"]
+    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+        raise ApiError("not-found", "Fant ikke den versjonen av samtykket.")
+    number = int(raw)
+    ctx = await call.plan(plan_id)
+    call.require(policy.check_undo_consent(ctx, call.principal, number), plan_id, "consent")
+    me = ctx.actor(call.principal)
+    assert me is not None and ctx.consent is not None
+    previous = await repo.consent_version(call.db, plan_id, number - 1) if number > 1 else None
+    version = make_undo(
+        ctx.consent,
+        previous,
+        by=me.id,
+        at=call.now,
+        sign_in=call.auth.sign_in if call.auth is not None else "",
+    )
+    await repo.add_consent(call.db, version, recorded_by_person=call.principal.person)
+    call.log(
+        plan_id,
+        "sign",
+        "consent",
+        f"version {version.version}: undid version {number}",
+    )
+    await _after_change(call, ctx, version, me)
+    return consent_json(version)
+
+
+@api(
+    "POST",
+    "/api/plans/{plan}/consent/forms",
+    summary="Upload a signed paper consent form (PDF, JPEG or PNG, at most 5 MB)",
+    status=201,
+    tag="consent",
+)
+async def upload_consent_form(call: Call) -> Any:
+    plan_id = call.param_id("plan")
+    ctx = await call.plan(plan_id)
+    call.require(policy.check_manage_plan(ctx, call.principal), plan_id, "consent")
+    # Forms not used in a version within a day are dropped; at most a few wait at a time.
+    await call.db.execute(
+        delete(ConsentForm).where(
+            ConsentForm.plan_id == plan_id,
+            ConsentForm.used_in_version.is_(None),
+            ConsentForm.uploaded_at < call.now - UNUSED_FORM_TTL,
+        )
+    )
+    waiting = await call.db.scalar(
+        select(func.count())
+        .select_from(ConsentForm)
+        .where(
+            ConsentForm.plan_id == plan_id,
+            ConsentForm.uploaded_by_person == call.principal.person,
+            ConsentForm.used_in_version.is_(None),
+        )
+    )
+    if (waiting or 0) >= MAX_UNUSED_FORMS:
+        raise ApiError(
+            "conflict",
+            f"Du har {MAX_UNUSED_FORMS} opplastede skjemaer som ikke er brukt i et samtykke. "
+            "Registrer samtykket med et av dem, eller prøv igjen i morgen.",
+        )
+    too_large = ApiError(
+        "too-large",
+        "Skjemaet er større enn 5 MB. Skann det med lavere oppløsning eller ta et mindre bilde.",
+    )
+    declared = call.request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_FORM_BYTES):
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in call.request.stream():
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    if not data:
+        raise ApiError("malformed", "Skjemaet er tomt. Velg filen med det signerte skjemaet.")
+    kind = sniff_form(data)
+    if kind is None:
+        raise ApiError(
+            "unsupported-media-type",
+            "Skjemaet må være en PDF eller et bilde (JPEG eller PNG); denne filen er ingen av dem.",
+        )
+    row = ConsentForm(
+        id=new_id(),
+        plan_id=plan_id,
+        content_type=kind,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        uploaded_by_person=call.principal.person,
+        uploaded_at=call.now,
+    )
+    call.db.add(row)
+    await call.db.flush()
+    call.log(plan_id, "change", f"consent-form:{row.id}", f"uploaded {kind}, {len(data)} bytes")
+    return form_json(row)
+
+
+@api(
+    "GET",
+    "/api/plans/{plan}/consent/forms/{form}",
+    summary="Download a signed paper consent form (owner, guardians, who recorded it)",
+    tag="consent",
+)
+async def download_consent_form(call: Call) -> Any:
+    plan_id, form_id = call.param_id("plan"), call.param_id("form")
+    ctx = await call.plan(plan_id)
+    row = await repo.consent_form(call.db, plan_id, form_id)
+    if row is None:
+        call.require(policy.check_see_plan(ctx, call.principal), plan_id, "consent-form")
+        raise ApiError("not-found", "Fant ikke skjemaet.")
+    target = f"consent-form:{form_id}"
+    call.require(
+        policy.check_read_consent_form(ctx, call.principal, row.uploaded_by_person),
+        plan_id,
+        target,
+    )
+    call.log(plan_id, "open", target)
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+    return Response(
+        row.data,
+        media_type=row.content_type,
+        headers={
+            "content-disposition": (
+                f'attachment; filename="samtykke-{row.id}.{extension[row.content_type]}"'
+            ),
+            "x-content-type-options": "nosniff",
+            "cache-control": "private, no-store",
+        },
+    )
 
 
 @api(
@@ -212,3 +460,64 @@ def _log_entry(row: AccessLogRow, counted: AccessDenialRow | None) -> dict[str, 
             "last_at": counted.last_at.isoformat(),
         }
     return entry
+
+
+# --- notices to the owner and guardians ------------------------------------------------
+
+
+async def _my_participations(call: Call) -> list[str]:
+    rows = await call.db.execute(
+        select(ParticipantRow.id).where(ParticipantRow.person_id == call.principal.person)
+    )
+    return list(rows.scalars())
+
+
+@api("GET", "/api/notifications", summary="Notices of changes I did not make", tag="consent")
+async def list_notifications(call: Call) -> Any:
+    mine = await _my_participations(call)
+    rows = (
+        (
+            await call.db.execute(
+                select(Notification)
+                .where(Notification.participant_id.in_(mine))
+                .order_by(Notification.created_at.desc(), Notification.id)
+                .limit(100)
+            )
+        )
+        .scalars()
+        .all()
+        if mine
+        else []
+    )
+    return {
+        "notifications": [
+            {
+                "id": r.id,
+                "plan": r.plan_id,
+                "kind": r.kind,
+                "text": notify.notice_text(r.kind, r.actor_name, r.actor_role, r.consent_version),
+                "actor": {"name": r.actor_name, "role": r.actor_role},
+                "version": r.consent_version,
+                "at": r.created_at.isoformat(),
+                "read": r.read_at is not None,
+            }
+            for r in rows
+        ],
+        "unread": sum(1 for r in rows if r.read_at is None),
+    }
+
+
+@api(
+    "POST",
+    "/api/notifications/{notification}/read",
+    summary="Mark a notice as read",
+    tag="consent",
+)
+async def read_notification(call: Call) -> Any:
+    nid = call.param_id("notification")
+    row = await call.db.get(Notification, nid)
+    if row is None or row.participant_id not in await _my_participations(call):
+        raise ApiError("not-found", "Fant ikke varselet.")
+    if row.read_at is None:
+        row.read_at = call.now
+    return {"id": row.id, "read": True}

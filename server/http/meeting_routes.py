@@ -138,6 +138,9 @@ async def schedule_meeting(call: Call) -> Any:
                 "malformed", "invited: a one-to-one meeting is the owner and the coordinator."
             )
     starts, ends = _times(body)
+    chair = ctx.plan.participant(body["chair"]) if "chair" in body else None
+    if chair is not None and chair.role is not Role.OWNER:
+        call.require(policy.check_delegate_chair(ctx, call.principal), plan_id, "meetings")
     for key in ("chair", "minute_taker"):
         chosen = ctx.plan.participant(body[key]) if key in body else None
         if chosen is not None and chosen.id not in invited and chosen.role is not Role.OWNER:
@@ -422,6 +425,12 @@ WHO = {
 async def delegate_chair(call: Call) -> Any:
     if call.body["participant"] is None:
         raise ApiError("malformed", "participant: who takes the chair?")
+    loaded = await _loaded(call)
+    call.require(
+        policy.check_delegate_chair(loaded.ctx, call.principal),
+        loaded.row.plan_id,
+        f"meeting:{loaded.row.id}",
+    )
     return await _run(call, sm.DelegateChair(call.body["participant"]), "chair handed over")
 
 

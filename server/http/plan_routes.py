@@ -9,7 +9,6 @@ from sqlalchemy import select
 from collab import policy
 from collab.model import (
     DEFAULT_EVALUATION_MONTHS,
-    Level,
     MeasureStatus,
     PlanStatus,
     Role,
@@ -110,8 +109,10 @@ async def _plan_detail(call: Call, ctx: PlanContext) -> dict[str, Any]:
     assert me is not None
     sections = []
     for section in ctx.sections.values():
-        level, _ = policy.section_level(ctx, call.principal, section.id)
-        if level.rank >= Level.OWN.rank:
+        # Titles of sections one may see; while the plan is set up the coordinator's
+        # come with level "none" (no content until the owner signs).
+        if policy.check_see_section(ctx, call.principal, section.id):
+            level, _ = policy.section_level(ctx, call.principal, section.id)
             sections.append(section_json(section, level))
     return plan_summary(ctx.plan) | {
         "me": {"participant": me.id, "role": me.role.value, "name": me.name},
@@ -361,6 +362,8 @@ async def add_participant(call: Call) -> Any:
     body = call.body
     if body["role"] == Role.GUARDIAN.value:
         call.require(policy.check_change_guardian(ctx, call.principal), plan_id, "participants")
+    if body["role"] == Role.COORDINATOR.value:
+        call.require(policy.check_change_coordinator(ctx, call.principal), plan_id, "participants")
     row = ParticipantRow(id=new_id(), plan_id=plan_id, person_id=None, active=True, **body)
     await repo.record(
         call.db, row, plan_id=plan_id, change="create", by=call.principal.person, at=call.now
@@ -396,6 +399,9 @@ async def update_participant(call: Call) -> Any:
         raise ApiError("conflict", "Planeieren kan ikke fjernes fra sin egen plan.")
     if row.role == Role.GUARDIAN.value and "active" in call.body:
         call.require(policy.check_change_guardian(ctx, call.principal), plan_id, target)
+    if row.role == Role.COORDINATOR.value and ("active" in call.body or "name" in call.body):
+        # Removing or renaming the coordinator replaces who coordinates: the owner's choice.
+        call.require(policy.check_change_coordinator(ctx, call.principal), plan_id, target)
     for key, value in call.body.items():
         setattr(row, key, value)
     removed = call.body.get("active") is False

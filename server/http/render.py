@@ -101,12 +101,17 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
     }
 
 
-def consent_json(c: ConsentVersion, *, only: str | None = None) -> dict[str, Any]:
+def consent_json(
+    c: ConsentVersion, *, only: str | None = None, form: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "version": c.version,
         "kind": c.kind.value,
+        "method": c.method.value,
+        "sign_in": c.sign_in if c.method.value == "in-app" else None,
         "signed_by": c.signed_by,
         "recorded_by": c.recorded_by,
+        "form": form if only is None else None,
         "signed_at": iso(c.signed_at),
         "purpose": c.purpose,
         "valid_from": iso(c.valid_from),

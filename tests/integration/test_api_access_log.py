@@ -79,7 +79,7 @@ async def test_signing_and_withdrawing_consent_are_logged(live: LiveServer, demo
     signs = [e for e in log if e["action"] == "sign"]
     assert [e["detail"] for e in signs[:2]] == [
         f"version 4: withdrew {siw}",
-        "version 3; narrowed 1 grant(s)",
+        "version 3 (in-app); narrowed 1 grant(s)",
     ]
 
 

@@ -139,13 +139,29 @@ async def test_the_coordinator_records_the_owners_signature_but_never_signs_as_h
             "forbidden",
         )
         assert (await current(coordinator, plan))["version"] == 2
+        # Recording the owner's signature needs the signed form attached.
+        assert_error(
+            await coordinator.post(path, json={"purpose": "Samtale 3. mars", "grants": grants}),
+            400,
+            "malformed",
+        )
+        forms = []
+        for _ in range(2):
+            uploaded = await coordinator.post(
+                f"{path}/forms",
+                content=b"%PDF-1.7\n...",
+                headers={"content-type": "application/pdf"},
+            )
+            assert uploaded.status_code == 201, uploaded.text
+            forms.append(uploaded.json()["id"])
         recorded = await coordinator.post(
-            path, json={"purpose": "Samtale 3. mars", "grants": grants}
+            path, json={"purpose": "Samtale 3. mars", "grants": grants, "form": forms[0]}
         )
         assert recorded.status_code == 201, recorded.text
         assert (recorded.json()["signed_by"], recorded.json()["recorded_by"]) == (owner, hilde)
+        assert recorded.json()["method"] == "paper"
         explicit = await coordinator.post(
-            path, json={"purpose": "Igjen", "grants": grants, "signed_by": owner}
+            path, json={"purpose": "Igjen", "grants": grants, "signed_by": owner, "form": forms[1]}
         )
         assert explicit.status_code == 201 and explicit.json()["version"] == 4
 

@@ -53,7 +53,7 @@ async def test_an_owner_starts_a_plan_with_the_default_sections_and_no_consent(
         assert listed == {demo.per["id"], plan["id"]}
 
 
-async def test_a_coordinator_starts_a_plan_for_someone_and_gets_the_first_consent(
+async def test_a_coordinator_starts_a_plan_for_someone_with_no_consent_until_the_owner_signs(
     live: LiveServer, demo: Demo
 ) -> None:
     async with live.http(demo.token(demo.per, "maria")) as maria:
@@ -76,12 +76,11 @@ async def test_a_coordinator_starts_a_plan_for_someone_and_gets_the_first_consen
         assert plan["me"]["role"] == "coordinator" and plan["me"]["name"] == "Maria O."
         owner = next(p for p in plan["participants"] if p["role"] == "owner")
         assert owner["name"] == "Kari Nordmann"
-        consent = (await maria.get(f"/api/plans/{plan['id']}/consent")).json()
-        assert consent["version"] == 1 and consent["signed_by"] == owner["id"]
-        assert {(g["section"], g["level"]) for g in consent["grants"]} == {
-            (s["id"], "edit") for s in plan["sections"]
-        }
-        assert {g["participant"] for g in consent["grants"]} == {plan["me"]["participant"]}
+        # No consent is in force until Kari signs: Maria sees the set-up, no content.
+        assert_error(await maria.get(f"/api/plans/{plan['id']}/consent"), 404, "not-found")
+        assert len(plan["sections"]) == 12
+        assert {(s["access"], s["doc"]) for s in plan["sections"]} == {("none", None)}
+        assert plan["measures"] == []
 
 
 async def test_each_participant_opens_only_their_part_of_the_plan(

@@ -99,7 +99,8 @@ async def test_an_invited_service_signs_in_and_sees_only_what_consent_allows(
     newcomer = await add_participant(
         oidc_live, maria, plan["id"], "service", "Nina Nav", "nina.nav@example.org"
     )
-    await grant(oidc_live, maria, plan["id"], newcomer, {okonomi["id"]: "read"})
+    # Per signs the new grant himself (the coordinator could only record a paper form).
+    await grant(oidc_live, demo.token(plan, "per"), plan["id"], newcomer, {okonomi["id"]: "read"})
 
     answer = await invite(oidc_live, maria, plan["id"], newcomer)
     assert answer.status_code == 201, answer.text

@@ -14,10 +14,13 @@ from collab.consent import (
     ConsentKind,
     ConsentVersion,
     Grant,
+    SignMethod,
     check_new_version,
     first_consent_grants,
     narrowed,
+    undo,
     widened,
+    widens_own,
     withdrawal,
 )
 from collab.model import Level, Participant, Role
@@ -303,3 +306,69 @@ def test_charlottes_consent_keeps_the_school_and_berit_apart() -> None:
     after = withdrawal(version, participant="skole001", by="owner001", at=BASE)
     assert narrowed(version, after, BASE) == {("skole001", "sskole01"), ("skole001", "smal0001")}
     assert after.level("berit001", "sterapi1", BASE) is Level.EDIT
+
+
+def _version(number: int, grants: list[Grant], **changes: object) -> ConsentVersion:
+    base = ConsentVersion(
+        PLAN, number, "owner001", "coord001", BASE, "Samarbeid", BASE, None, tuple(grants)
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_undo_restores_the_version_before_signed_in_app_by_the_owner() -> None:
+    before = _version(3, [Grant("coord001", "smal0001", Level.READ)], method=SignMethod.IN_APP)
+    recorded = _version(
+        4,
+        [Grant("coord001", "smal0001", Level.READ), Grant("skole001", "sterapi1", Level.READ)],
+        method=SignMethod.PAPER,
+        form="form0001",
+    )
+    later = BASE + timedelta(days=2)
+    undone = undo(recorded, before, by="owner001", at=later, sign_in="oidc")
+    assert undone.version == 5 and undone.kind is ConsentKind.UNDO
+    assert undone.grants == before.grants
+    assert (undone.method, undone.sign_in, undone.form) == (SignMethod.IN_APP, "oidc", None)
+    assert (undone.signed_by, undone.recorded_by, undone.signed_at) == (
+        "owner001",
+        "owner001",
+        later,
+    )
+    assert narrowed(recorded, undone, later) == {("skole001", "sterapi1")}
+    # Undoing the very first version grants nothing.
+    first = undo(_version(1, list(recorded.grants)), None, by="owner001", at=later, sign_in="x")
+    assert first.grants == () and first.version == 2 and first.in_force(later)
+
+
+@pytest.mark.parametrize(
+    ("after", "widens"),
+    [
+        ([Grant("coord001", "smal0001", Level.READ)], False),
+        ([], False),
+        ([Grant("coord001", "smal0001", Level.EDIT)], True),
+        (
+            [Grant("coord001", "smal0001", Level.READ), Grant("coord001", "sterapi1", Level.OWN)],
+            True,
+        ),
+        (
+            [Grant("coord001", "smal0001", Level.OWN), Grant("skole001", "sterapi1", Level.EDIT)],
+            False,
+        ),
+    ],
+)
+def test_widens_own_looks_only_at_the_recorders_grants(after: list[Grant], widens: bool) -> None:
+    before = _version(1, [Grant("coord001", "smal0001", Level.READ)])
+    assert widens_own(before, _version(2, after), "coord001") is widens
+
+
+def test_a_longer_period_widens_too() -> None:
+    grants = [Grant("coord001", "smal0001", Level.READ)]
+    before = _version(1, grants, valid_to=BASE + timedelta(days=30))
+    assert widens_own(before, _version(2, grants, valid_to=None), "coord001")
+    assert widens_own(before, _version(2, grants, valid_to=BASE + timedelta(days=31)), "coord001")
+    assert not widens_own(
+        before, _version(2, grants, valid_to=BASE + timedelta(days=1)), "coord001"
+    )
+    assert widens_own(before, _version(2, grants, valid_from=BASE - timedelta(days=1)), "coord001")
+    # The first version ever is the owner's grant to give: any grant to the recorder widens.
+    assert widens_own(None, _version(1, grants), "coord001")
+    assert not widens_own(None, _version(1, grants), "skole001")

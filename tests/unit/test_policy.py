@@ -123,11 +123,22 @@ def _writable(ctx: PlanContext, section: str) -> bool:
     return ctx.plan.status is PlanStatus.ACTIVE and not ctx.sections[section].archived
 
 
+def setting_up(ctx: PlanContext, principal: Principal, section: str) -> bool:
+    """The coordinator of a plan nobody has signed consent for yet: section titles only."""
+    who = acting(ctx, principal)
+    return (
+        ctx.consent is None
+        and who is not None
+        and who.role is Role.COORDINATOR
+        and section in ctx.sections
+    )
+
+
 def expected_section(ctx: PlanContext, principal: Principal, check: str, section: str) -> bool:
     level = effective(ctx, principal, section)
     who = acting(ctx, principal)
     if check == "see_section":
-        return level is not Level.NONE
+        return level is not Level.NONE or setting_up(ctx, principal, section)
     if check in {"read_section", "read_section_doc"}:
         return level in {Level.READ, Level.EDIT}
     write = level is Level.EDIT and _writable(ctx, section)
@@ -314,7 +325,7 @@ def test_every_decision_explains_itself_and_refusals_carry_a_code(world: World) 
             if decision.allowed:
                 assert decision.code is None
             else:
-                assert decision.code in {"forbidden", "not-found", "conflict"}
+                assert decision.code in {"forbidden", "not-found", "conflict", "malformed"}
 
 
 # --- nobody without a grant --------------------------------------------------------------
@@ -331,10 +342,13 @@ def test_nobody_without_a_grant_reads_a_section_or_its_measures(world: World) ->
         for section in ctx.sections:
             if who is not None and granted(ctx, who.id, section) is not Level.NONE:
                 continue
-            for check in SECTION_CHECKS.values():
+            for name, check in SECTION_CHECKS.items():
+                if name == "see_section" and setting_up(ctx, principal, section):
+                    continue  # the title, while the plan is being set up
                 assert not check(ctx, principal, section)
             # Not even its existence: the refusal is "not found", as for a missing section.
-            assert policy.check_see_section(ctx, principal, section).code == "not-found"
+            if not setting_up(ctx, principal, section):
+                assert policy.check_see_section(ctx, principal, section).code == "not-found"
             assert policy.check_read_section(ctx, principal, section).code == "not-found"
             for m in world.measures:
                 if m.section != section:
@@ -491,7 +505,9 @@ def test_a_coordinator_never_exceeds_the_current_consent_version(world: World) -
         for section in ctx.sections:
             level = granted(ctx, p.id, section)
             writable = _writable(ctx, section)
-            assert bool(policy.check_see_section(ctx, me, section)) is (level is not Level.NONE)
+            assert bool(policy.check_see_section(ctx, me, section)) is (
+                level is not Level.NONE or ctx.consent is None
+            )
             assert bool(policy.check_read_section(ctx, me, section)) is (
                 level in {Level.READ, Level.EDIT}
             )
@@ -512,6 +528,8 @@ def test_a_coordinator_never_exceeds_the_current_consent_version(world: World) -
         for name, check in SECTION_CHECKS.items():
             if name == "rename_section":
                 continue  # renaming also needs the coordinator's role
+            if name == "see_section" and ctx.consent is None:
+                continue  # titles while setting the plan up are the coordinator's
             for section in ctx.sections:
                 assert check(ctx, me, section).allowed == check(as_service, me, section).allowed
         for mcheck in MEASURE_CHECKS.values():
@@ -531,14 +549,20 @@ def test_a_coordinator_records_consent_only_in_the_owners_or_a_guardians_name(
         me = Principal(p.person)
         for signer in ctx.plan.participants:
             decision = policy.check_sign_consent(ctx, me, signer.id)
+            with_form = policy.check_sign_consent(ctx, me, signer.id, with_form=True)
             signer_ok = signer.active and signer.role in FULL
             if p.role is Role.COORDINATOR:
-                assert decision.allowed is signer_ok
+                # On paper only, with the signed form attached.
+                assert with_form.allowed is signer_ok
+                assert not decision
+                if signer_ok:
+                    assert decision.code == "malformed" and decision.message
             elif p.role in FULL:
                 assert decision.allowed is (signer_ok and signer.id == p.id)
+                assert with_form.allowed is decision.allowed
             else:
-                assert not decision
-        assert not policy.check_sign_consent(ctx, me, "stranger")
+                assert not decision and not with_form
+        assert not policy.check_sign_consent(ctx, me, "stranger", with_form=True)
 
 
 # --- removed participants and strangers ------------------------------------------------
@@ -840,3 +864,130 @@ def test_minutes_are_written_only_in_a_live_or_ended_meeting_of_an_active_plan(
             assert who is not None
             mine = who.role in FULL or who.id in (state.chair, state.minute_taker)
             assert bool(write) is mine
+
+
+# --- signatures the owner really gave (issue 10, item 2) --------------------------------
+
+
+@EXAMPLES
+@given(worlds())
+def test_while_the_plan_is_set_up_only_the_owner_and_guardians_read_content(
+    world: World,
+) -> None:
+    ctx = world.with_consent(None).ctx
+    for principal in world.principals():
+        who = acting(ctx, principal)
+        full = who is not None and who.role in FULL
+        for section in ctx.sections:
+            read = policy.check_read_section(ctx, principal, section)
+            assert read.allowed is full
+            assert policy.check_read_section_doc(ctx, principal, section).allowed is full
+            assert policy.section_level(ctx, principal, section)[0] is (
+                Level.EDIT if full else Level.NONE
+            )
+            # The coordinator knows the titles (to prepare the first consent); nobody
+            # else without full access knows the section exists.
+            seen = policy.check_see_section(ctx, principal, section)
+            coordinator = who is not None and who.role is Role.COORDINATOR
+            assert seen.allowed is (full or coordinator)
+            if not full:
+                assert not policy.check_write_section(ctx, principal, section)
+                assert not policy.check_rename_section(ctx, principal, section)
+        for m in world.measures:
+            assert policy.check_read_measure(ctx, principal, m).allowed is full
+            assert policy.check_read_measure_doc(ctx, principal, m).allowed is full
+        # The coordinator still sets the plan up: the group and the plan's structure.
+        if who is not None and who.role is Role.COORDINATOR:
+            assert policy.check_see_participants(ctx, principal)
+            assert policy.check_manage_plan(ctx, principal).allowed is (
+                ctx.plan.status is PlanStatus.ACTIVE
+            )
+
+
+def _grant_levels(version: ConsentVersion | None, participant: str) -> dict[str, int]:
+    if version is None:
+        return {}
+    return {g.section: g.level.rank for g in version.grants if g.participant == participant}
+
+
+@EXAMPLES
+@given(worlds(), st.data())
+def test_nobody_widens_their_own_access_even_with_a_form(world: World, data: st.DataObject) -> None:
+    ctx = replace(world.ctx, plan=replace(world.plan, status=PlanStatus.ACTIVE))
+    section_ids = list(ctx.sections)
+    ids = [p.id for p in ctx.plan.participants]
+    new = data.draw(consents(ids, section_ids).filter(lambda c: c is not None))
+    assert new is not None
+    owner = "part0000"
+    for p in ctx.plan.participants:
+        if p.person is None or not p.active or p.role is not Role.COORDINATOR:
+            continue
+        if ctx.plan.participant_for_person(p.person) != p:
+            continue
+        me = Principal(p.person)
+        before, after = _grant_levels(ctx.consent, p.id), _grant_levels(new, p.id)
+        more_grants = any(rank > before.get(s, 0) for s, rank in after.items())
+        longer = (
+            ctx.consent is not None
+            and bool(after)
+            and (
+                new.valid_from < ctx.consent.valid_from
+                or (
+                    ctx.consent.valid_to is not None
+                    and (new.valid_to is None or new.valid_to > ctx.consent.valid_to)
+                )
+            )
+        )
+        decision = policy.check_sign_consent(ctx, me, owner, new, with_form=True)
+        assert decision.allowed is not (more_grants or longer), (before, after, decision)
+        if not decision:
+            assert decision.code == "forbidden" and decision.message
+    # The owner and guardians sign anything in their own name, in-app.
+    for p in ctx.plan.participants:
+        if p.person is not None and p.active and p.role in FULL:
+            if ctx.plan.participant_for_person(p.person) == p:
+                assert policy.check_sign_consent(ctx, Principal(p.person), p.id, new)
+
+
+@EXAMPLES
+@given(worlds())
+def test_only_the_owner_or_a_guardian_undoes_a_version_someone_else_made(world: World) -> None:
+    ctx = replace(world.ctx, plan=replace(world.plan, status=PlanStatus.ACTIVE))
+    for principal in world.principals():
+        who = acting(ctx, principal)
+        for number in (1, 2, 20):
+            decision = policy.check_undo_consent(ctx, principal, number)
+            expected = (
+                who is not None
+                and who.role in FULL
+                and ctx.consent is not None
+                and ctx.consent.version == number
+                and ctx.consent.recorded_by != who.id
+            )
+            assert decision.allowed is expected, (who, number, decision)
+            if who is None:
+                assert decision.code == "not-found"
+
+
+@EXAMPLES
+@given(worlds())
+def test_only_the_owner_or_a_guardian_changes_the_coordinator_or_the_chair(world: World) -> None:
+    ctx = world.ctx
+    for principal in world.principals():
+        who = acting(ctx, principal)
+        full = who is not None and who.role in FULL
+        assert policy.check_delegate_chair(ctx, principal).allowed is full
+        assert policy.check_change_coordinator(ctx, principal).allowed is (
+            full and ctx.plan.status is PlanStatus.ACTIVE
+        )
+
+
+@EXAMPLES
+@given(worlds())
+def test_the_owner_and_guardians_are_told_of_changes_they_did_not_make(world: World) -> None:
+    ctx = world.ctx
+    for actor in ctx.plan.participants:
+        told = policy.told_of_consent_change(ctx, actor.id)
+        assert {p.id for p in told} == {
+            p.id for p in ctx.plan.participants if p.active and p.role in FULL and p.id != actor.id
+        }

@@ -41,6 +41,24 @@ export async function request (method, path, body) {
   return data
 }
 
+// A file as the raw request body (a signed consent form); the server sniffs its type.
+export async function upload (path, file) {
+  const headers = { accept: 'application/json', 'content-type': file.type || 'application/octet-stream' }
+  if (csrf) headers['x-csrf-token'] = csrf
+  let response
+  try {
+    response = await fetch(path, { method: 'POST', headers, credentials: 'same-origin', body: file })
+  } catch (err) {
+    throw new ApiError(0, 'offline', err.message)
+  }
+  const data = await response.json().catch(() => null)
+  if (!response.ok) {
+    const error = (data && data.error) || {}
+    throw new ApiError(response.status, error.code || 'unknown', error.message || '')
+  }
+  return data
+}
+
 export const api = {
   get: (path) => request('GET', path),
   post: (path, body) => request('POST', path, body ?? {}),

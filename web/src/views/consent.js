@@ -2,12 +2,18 @@
 // four plain levels, for a purpose and a period; sees what each person will
 // see before signing; and can withdraw at any time.
 import { h, clear, options, uid } from '../dom.js'
-import { api, ApiError } from '../api.js'
+import { api, ApiError, upload } from '../api.js'
 import { t, formatDate, formatDateTime } from '../i18n.js'
 import { planNav, participantLabel, roleName, errorText } from './common.js'
 
 const LEVELS = ['none', 'own', 'read', 'edit']
 const FULL = new Set(['owner', 'guardian'])
+const MAX_FORM_BYTES = 5 * 1024 * 1024
+const FORM_TYPES = 'application/pdf,image/jpeg,image/png'
+
+function formSize (bytes) {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} kB`
+}
 
 export async function renderConsent (main, { params: [planId], scope, app }) {
   const plan = await api.get(`/api/plans/${planId}`)
@@ -18,6 +24,8 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
     if (!(err instanceof ApiError) || err.status !== 404) throw err
   }
   const role = plan.me.role
+  const full = FULL.has(role)
+  const nameOf = new Map(plan.participants.map((p) => [p.id, p.name]))
   const manage = role === 'owner' || role === 'guardian' || role === 'coordinator'
   main.append(h('h1', { text: t('consent.title') }), planNav(planId, 'consent', role))
 
@@ -49,6 +57,35 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
       h('p', { text: t('consent.version', { version: consent.version, date: formatDateTime(consent.signed_at) }) + (withdrawal ? ` ${t('consent.was.withdrawal')}` : '') }),
       h('p', { text: `${t('consent.purpose.short')}: ${consent.purpose}` }),
       h('p', { text: t('consent.period', { from: formatDate(consent.valid_from), to: consent.valid_to ? formatDate(consent.valid_to) : t('consent.no.end') }) }))
+    const signer = nameOf.get(consent.signed_by) ?? t('consent.someone')
+    const recorder = nameOf.get(consent.recorded_by) ?? t('consent.someone')
+    const how = consent.method === 'paper'
+      ? h('p', { class: 'consent-method', text: t('consent.method.paper', { signer, recorder }) })
+      : h('p', { class: 'consent-method', text: t('consent.method.in-app', { signer, how: consent.sign_in || '–' }) })
+    status.append(how)
+    if (consent.form && (full || consent.recorded_by === plan.me.participant)) {
+      status.append(h('p', {}, h('a', {
+        href: `/api/plans/${planId}/consent/forms/${consent.form.id}`,
+        download: '',
+        text: t('consent.form.download', { type: consent.form.type.split('/')[1].toUpperCase(), size: formSize(consent.form.size) })
+      })))
+    }
+    if (full && consent.recorded_by !== plan.me.participant && consent.version > 1) {
+      const undoError = h('p', { class: 'form-error', role: 'alert' })
+      const undo = h('button', { type: 'button', class: 'button', text: t('consent.undo', { name: recorder }) })
+      undo.addEventListener('click', async () => {
+        undo.disabled = true
+        try {
+          await api.post(`/api/plans/${planId}/consent/${consent.version}/undo`)
+          app.announce(t('consent.undone'))
+          app.refresh()
+        } catch (err) {
+          undoError.textContent = errorText(err)
+          undo.disabled = false
+        }
+      })
+      status.append(h('p', { class: 'hint', text: t('consent.undo.explain') }), h('div', { class: 'button-row' }, undo), undoError)
+    }
   } else {
     status.append(h('h2', { text: t('consent.current') }), h('p', { text: t('consent.none') }))
   }
@@ -87,6 +124,10 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
   const signerChoices = plan.participants.filter((p) => FULL.has(p.role))
   const signer = h('select', { id: uid('signer') }, options(signerChoices.map((p) => [p.id, `${p.name} (${roleName(p.role)})`]),
     role === 'coordinator' ? signerChoices.find((p) => p.role === 'owner')?.id : plan.me.participant))
+  // The owner or a guardian signs here with their own sign-in; anyone else records a
+  // signature given on paper, with the signed form attached.
+  const paper = !full
+  const file = h('input', { type: 'file', id: uid('form'), accept: FORM_TYPES, required: paper })
   const summary = h('div', { class: 'summary', 'aria-live': 'polite', id: 'consent-summary' })
   const error = h('p', { class: 'form-error', role: 'alert' })
   const confirm = h('input', { type: 'checkbox', id: uid('confirm'), required: true })
@@ -101,9 +142,10 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
     h('div', { class: 'field-row' },
       h('div', { class: 'field' }, h('label', { for: from.id, text: t('consent.from') }), h('p', { class: 'hint', text: t('consent.from.hint') }), from),
       h('div', { class: 'field' }, h('label', { for: to.id, text: t('consent.to') }), h('p', { class: 'hint', text: t('consent.to.hint') }), to)),
-    role === 'coordinator' || signerChoices.length > 1
-      ? h('div', { class: 'field' }, h('label', { for: signer.id, text: t('consent.signer') }), signer)
-      : '',
+    ...(paper
+      ? [h('div', { class: 'field' }, h('label', { for: signer.id, text: t('consent.signer') }), signer),
+          h('div', { class: 'field' }, h('label', { for: file.id, text: t('consent.form') }), h('p', { class: 'hint', text: t('consent.form.hint') }), file)]
+      : [h('p', { class: 'hint', text: t('consent.sign.in-app') })]),
     h('h2', { id: 'summary-title', text: t('consent.summary') }),
     summary,
     h('div', { class: 'check' }, confirm, h('label', { for: confirm.id, text: t('consent.confirm') })),
@@ -139,9 +181,15 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
     const bodyJson = { purpose: purpose.value.trim(), grants }
     if (from.value) bodyJson.valid_from = new Date(`${from.value}T00:00:00`).toISOString()
     bodyJson.valid_to = to.value ? new Date(`${to.value}T23:59:59`).toISOString() : null
-    if (signer.value) bodyJson.signed_by = signer.value
+    if (paper) {
+      const chosen = file.files?.[0]
+      if (!chosen) { error.textContent = t('consent.form.missing'); file.focus(); return }
+      if (chosen.size > MAX_FORM_BYTES) { error.textContent = t('consent.form.too.large'); file.focus(); return }
+      if (signer.value) bodyJson.signed_by = signer.value
+    }
     sign.disabled = true
     try {
+      if (paper) bodyJson.form = (await upload(`/api/plans/${planId}/consent/forms`, file.files[0])).id
       await api.post(`/api/plans/${planId}/consent`, bodyJson)
       app.announce(t('consent.signed'))
       app.refresh()

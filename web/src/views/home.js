@@ -12,6 +12,7 @@ export async function renderHome (main, { app }) {
     main.append(h('p', { text: t('home.none') }))
     return t('home.title')
   }
+  await renderNotices(main, plans)
   const cards = await Promise.all(plans.map((plan) => loadCard(plan)))
   // Overdue first, then by title.
   cards.sort((a, b) => (b.urgent - a.urgent) || a.plan.title.localeCompare(b.plan.title))
@@ -19,6 +20,34 @@ export async function renderHome (main, { app }) {
   for (const card of cards) list.append(h('li', {}, card.el))
   main.append(list)
   return t('home.title')
+}
+
+// Notices of consent changes the owner or a guardian did not make, with a way to the
+// consent page (where the change can be undone) and to mark them read.
+async function renderNotices (main, plans) {
+  const data = await api.get('/api/notifications').catch(() => null)
+  const unread = (data?.notifications ?? []).filter((n) => !n.read)
+  if (!unread.length) return
+  const titleOf = new Map(plans.map((p) => [p.id, p.title]))
+  const list = h('ul', { class: 'notice-list' })
+  for (const notice of unread) {
+    const read = h('button', { type: 'button', class: 'button', text: t('notice.read') })
+    const item = h('li', {},
+      h('p', { text: notice.kind === 'consent-changed' ? t('notice.consent.changed', { name: notice.actor.name, role: roleName(notice.actor.role), version: notice.version }) : notice.text }),
+      h('p', { class: 'meta', text: `${titleOf.get(notice.plan) ?? ''} · ${formatDateTime(notice.at)}` }),
+      h('div', { class: 'button-row' },
+        h('a', { class: 'button primary', href: `/plan/${notice.plan}/samtykke`, text: t('notice.open') }), read))
+    read.addEventListener('click', async () => {
+      read.disabled = true
+      await api.post(`/api/notifications/${notice.id}/read`).catch(() => { read.disabled = false })
+      if (read.disabled) item.remove()
+      if (!list.children.length) box.remove()
+    })
+    list.append(item)
+  }
+  const box = h('section', { class: 'card notices', 'aria-labelledby': 'notices-title' },
+    h('h2', { id: 'notices-title', text: t('notice.title', { count: unread.length }) }), list)
+  main.append(box)
 }
 
 async function loadCard (plan) {

@@ -75,6 +75,8 @@ export async function renderPlan (main, { params: [planId], scope, app }) {
     toc.append(view.tocItem)
   }
   if (sections.length === 0) sectionsEl.append(h('p', { class: 'notice', text: t('plan.nothing') }))
+  // A plan nobody has signed consent for yet: the coordinator sees only its set-up.
+  else if (sections.every((s) => s.access === 'none')) sectionsEl.prepend(h('p', { class: 'notice', text: t('plan.setup') }))
 
   function sectionView (section) {
     const headingId = `s-${section.id}`
