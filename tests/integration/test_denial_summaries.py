@@ -70,9 +70,11 @@ async def test_an_outsiders_refusals_are_one_counted_entry(live: LiveServer, dem
             )
             statuses += [a.status_code for a in answers]
     # The refusal budget (issue 9, item 4) answers the rest with 429 and counts nothing.
-    assert statuses.count(404) == budget
-    assert statuses.count(429) == 400 - budget
-    expected = budget + 100
+    # (The budget refills slowly while the test runs: a token or two may come back.)
+    refused = statuses.count(404)
+    assert budget <= refused <= budget + 5
+    assert statuses.count(429) == 400 - refused
+    expected = refused + 100
     socket = YClient(live.url, token)
     await socket.connect()
     try:
