@@ -60,6 +60,8 @@ class Settings:
     # Limits and delays (tests shrink the delays).
     max_body_bytes: int = 256 * 1024
     max_doc_message_bytes: int = 512 * 1024
+    # Encoded bytes one document may hold (stored snapshot + updates since; ADR 0006).
+    max_doc_bytes: int = 1024 * 1024
     token_ttl_seconds: int = 24 * 3600
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 3600
@@ -134,4 +136,15 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         oidc_staff=_provider(env, "STAFF"),
         smtp=_smtp(env),
         outbox_dir=Path(env.get("PLANROM_OUTBOX_DIR", "") or Path.cwd() / "var" / "outbox"),
+        max_doc_bytes=_positive(env, "PLANROM_MAX_DOC_BYTES", 1024 * 1024),
     )
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive whole number")
+    return value

@@ -17,14 +17,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pycrdt import Doc
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from collab.docs import ItemDoc, parse_doc_name
 from collab.editing import YDoc
+from collab.rooms import screen
 from collab.store import StoredDoc
+from server.db import audit
 from server.db.engine import read_only
-from server.db.models import DocSnapshot, DocUpdate, YClient
+from server.db.models import DocSnapshot, DocUpdate, MeetingRow, YClient
 from server.runtime import utcnow
 
 MAX_BATCH = 256
@@ -77,11 +80,27 @@ class SqlDocStore:
             upto = snap.upto if snap is not None else 0
             rows = await session.execute(
                 select(DocUpdate.id, DocUpdate.data)
-                .where(DocUpdate.doc == doc, DocUpdate.id > upto)
+                .where(
+                    DocUpdate.doc == doc,
+                    DocUpdate.id > upto,
+                    DocUpdate.quarantined_at.is_(None),
+                )
                 .order_by(DocUpdate.id)
             )
             updates = [(int(i), bytes(d)) for i, d in rows.all()]
         return StoredDoc(snap.data if snap is not None else None, updates)
+
+    async def quarantine(self, doc: str, seq: int, reason: str) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await quarantine_in(session, doc, seq, reason, by="server")
+
+    async def drop_snapshot(self, doc: str) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            if self._is_pg(session):
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(doc)}
+                )
+            await session.execute(delete(DocSnapshot).where(DocSnapshot.doc == doc))
 
     async def append(self, doc: str, update: bytes, *, person: str | None, origin: str) -> int:
         if self._writer is None:
@@ -141,17 +160,30 @@ class SqlDocStore:
             rows = (
                 await session.execute(
                     select(DocUpdate.id, DocUpdate.data)
-                    .where(DocUpdate.doc == doc, DocUpdate.id > upto)
+                    .where(
+                        DocUpdate.doc == doc,
+                        DocUpdate.id > upto,
+                        DocUpdate.quarantined_at.is_(None),
+                    )
                     .order_by(DocUpdate.id)
                 )
             ).all()
             if not rows:
                 return 0
+            # Nothing unvalidated reaches pycrdt, here as anywhere (ADR 0006). Rows that
+            # fail are left for loading (or `planrom doctor`) to quarantine.
+            stored = StoredDoc(
+                bytes(snap.data) if snap is not None else None,
+                [(int(i), bytes(d)) for i, d in rows],
+            )
+            screened = screen(doc, stored)
+            if screened.snapshot_error is not None or screened.bad:
+                raise RuntimeError("stored updates fail validation; not compacting")
             ydoc: YDoc = Doc()
-            if snap is not None:
-                ydoc.apply_update(snap.data)
-            for _, data in rows:
-                ydoc.apply_update(bytes(data))
+            if stored.snapshot is not None:
+                ydoc.apply_update(stored.snapshot)
+            for _, data in screened.good:
+                ydoc.apply_update(data)
             state = ydoc.get_update()
             last = int(rows[-1][0])
             if snap is None:
@@ -189,3 +221,38 @@ class SqlDocStore:
                 )
             )
             return {int(c): str(p) for c, p in rows.all()}
+
+
+async def plan_of_doc(session: AsyncSession, doc: str) -> str | None:
+    """The plan a document belongs to (a meeting item's through its meeting)."""
+    ref = parse_doc_name(doc)
+    if ref is None:
+        return None
+    if isinstance(ref, ItemDoc):
+        found = await session.scalar(select(MeetingRow.plan_id).where(MeetingRow.id == ref.meeting))
+        return str(found) if found is not None else None
+    return ref.plan
+
+
+async def quarantine_in(session: AsyncSession, doc: str, seq: int, reason: str, *, by: str) -> None:
+    """Mark one stored update as quarantined, with an entry in its plan's access log."""
+    reason = reason[:200]
+    done = await session.execute(
+        update(DocUpdate)
+        .where(DocUpdate.id == seq, DocUpdate.doc == doc, DocUpdate.quarantined_at.is_(None))
+        .values(quarantined_at=utcnow(), quarantine_reason=reason)
+    )
+    if not getattr(done, "rowcount", 0):
+        return  # already quarantined (by another process, or by the doctor)
+    plan = await plan_of_doc(session, doc)
+    if plan is not None:
+        await audit.append(
+            session,
+            plan_id=plan,
+            at=utcnow(),
+            person_id=None,
+            actor=by,
+            action="quarantine",
+            target=f"doc:{doc}",
+            detail=f"update {seq} refused on load: {reason}",
+        )
