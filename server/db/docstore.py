@@ -256,3 +256,48 @@ async def quarantine_in(session: AsyncSession, doc: str, seq: int, reason: str, 
             target=f"doc:{doc}",
             detail=f"update {seq} refused on load: {reason}",
         )
+
+
+@dataclass(frozen=True)
+class Poisoned:
+    doc: str
+    row: int | None  # None: the snapshot
+    reason: str
+
+
+async def doctor(
+    sessionmaker: async_sessionmaker[AsyncSession], *, fix: bool
+) -> tuple[int, list[Poisoned]]:
+    """Validate every stored document (its snapshot, and all its updates from the first,
+    as a rebuild would read them); with ``fix``, quarantine poisoned updates and drop
+    poisoned snapshots. Applies nothing. Returns (documents scanned, findings)."""
+    async with sessionmaker() as session:
+        await read_only(session)
+        names = sorted(
+            set((await session.execute(select(DocUpdate.doc).distinct())).scalars())
+            | set((await session.execute(select(DocSnapshot.doc))).scalars())
+        )
+    found: list[Poisoned] = []
+    for name in names:
+        async with sessionmaker() as session:
+            await read_only(session)
+            snap = await session.get(DocSnapshot, name)
+            rows = await session.execute(
+                select(DocUpdate.id, DocUpdate.data)
+                .where(DocUpdate.doc == name, DocUpdate.quarantined_at.is_(None))
+                .order_by(DocUpdate.id)
+            )
+            updates = [(int(i), bytes(d)) for i, d in rows.all()]
+            snapshot = bytes(snap.data) if snap is not None else None
+        alone = screen(name, StoredDoc(snapshot, []))
+        history = screen(name, StoredDoc(None, updates))
+        if alone.snapshot_error is not None:
+            found.append(Poisoned(name, None, alone.snapshot_error))
+        found += [Poisoned(name, seq, reason) for seq, reason in history.bad]
+        if fix and (alone.snapshot_error is not None or history.bad):
+            async with sessionmaker() as session, session.begin():
+                if alone.snapshot_error is not None:
+                    await session.execute(delete(DocSnapshot).where(DocSnapshot.doc == name))
+                for seq, reason in history.bad:
+                    await quarantine_in(session, name, seq, reason, by="planrom doctor")
+    return len(names), found
