@@ -41,6 +41,23 @@ def clients_in_update(update: bytes) -> set[int]:
     return update_clients(update)
 
 
+MAX_LOAD_ATTEMPTS = 20
+
+
+def _applies(doc: YDoc, update: bytes) -> bool:
+    """Apply a validated update; False if Yrs refuses it (pycrdt raises, or Yrs panics,
+    which surfaces as a BaseException)."""
+    try:
+        doc.apply_update(update)
+    except Exception:
+        return False
+    except BaseException as exc:
+        if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
+            raise
+        return False
+    return True
+
+
 class TooLarge(Malformed):
     """The document would grow past its size limit; nothing was stored."""
 
@@ -163,32 +180,7 @@ class Rooms:
         future: asyncio.Future[DocRoom] = asyncio.get_running_loop().create_future()
         self._loading[name] = future
         try:
-            stored = await self.store.load(name)
-            screened = screen(name, stored)
-            if screened.snapshot_error is not None:
-                # A snapshot is derived data (the updates are kept): drop it and rebuild
-                # from the updates, where the poisoned row will be found and quarantined.
-                log.error("snapshot of %s refused (%s); dropped", name, screened.snapshot_error)
-                await self.store.drop_snapshot(name)
-                stored = await self.store.load(name)
-                screened = screen(name, stored)
-            for seq, reason in screened.bad:
-                log.error("update %d of %s quarantined: %s", seq, name, reason)
-                await self.store.quarantine(name, seq, reason)
-            doc: YDoc = Doc()
-            if stored.snapshot and screened.snapshot_error is None:
-                doc.apply_update(stored.snapshot)
-            for _, update in screened.good:
-                doc.apply_update(update)
-            room = DocRoom(
-                name,
-                doc,
-                stored.last_seq,
-                index=screened.index,
-                size=screened.size,
-                roots=roots_of(name),
-                since_compaction=len(stored.updates),
-            )
+            room = await self._load(name)
             self._rooms[name] = room
             future.set_result(room)
             return room
@@ -199,6 +191,46 @@ class Rooms:
             raise
         finally:
             del self._loading[name]
+
+    async def _load(self, name: str) -> DocRoom:
+        """Validate every stored row, set aside what fails, apply the rest.
+
+        Validation is what keeps Yrs from overflowing its stack; a Yrs panic on a row that
+        passed it (a bug of Yrs') is caught too: the row is quarantined and the document
+        built again without it.
+        """
+        for _ in range(MAX_LOAD_ATTEMPTS):
+            stored = await self.store.load(name)
+            screened = screen(name, stored)
+            if screened.snapshot_error is not None:
+                # A snapshot is derived data (the updates are kept): drop it and rebuild
+                # from the updates, where the poisoned row will be found and quarantined.
+                log.error("snapshot of %s refused (%s); dropped", name, screened.snapshot_error)
+                await self.store.drop_snapshot(name)
+                continue
+            for seq, reason in screened.bad:
+                log.error("update %d of %s quarantined: %s", seq, name, reason)
+                await self.store.quarantine(name, seq, reason)
+            doc: YDoc = Doc()
+            if stored.snapshot and not _applies(doc, stored.snapshot):
+                log.error("snapshot of %s could not be applied; dropped", name)
+                await self.store.drop_snapshot(name)
+                continue
+            failed = next((seq for seq, u in screened.good if not _applies(doc, u)), None)
+            if failed is not None:
+                log.error("update %d of %s could not be applied; quarantined", failed, name)
+                await self.store.quarantine(name, failed, "the update could not be applied")
+                continue
+            return DocRoom(
+                name,
+                doc,
+                stored.last_seq,
+                index=screened.index,
+                size=screened.size,
+                roots=roots_of(name),
+                since_compaction=len(stored.updates),
+            )
+        raise StoreUnavailable(f"{name} could not be loaded")
 
     async def apply(self, room: DocRoom, update: bytes, *, person: str | None, origin: str) -> int:
         """Validate, store durably, then apply. Returns the update's sequence number.
@@ -222,7 +254,13 @@ class Rooms:
             log.error("storing an update of %s failed: %s", room.name, exc)
             raise StoreUnavailable(str(exc)) from exc
         room.failing = False
-        room.doc.apply_update(update)
+        if not _applies(room.doc, update):
+            # Validated, stored, and still refused by Yrs (a panic, not a crash): set the
+            # row aside and rebuild the document from storage on its next use.
+            log.error("update %d of %s could not be applied; quarantined", seq, room.name)
+            self._rooms.pop(room.name, None)
+            await self.store.quarantine(room.name, seq, "the update could not be applied")
+            raise Malformed("the change could not be applied")
         room.last_seq = max(room.last_seq, seq)
         room.since_compaction += 1
         if room.since_compaction >= self.settings.compact_after_updates:
@@ -238,7 +276,10 @@ class Rooms:
             except Malformed as exc:
                 log.error("update %d of %s from another process refused: %s", seq, name, exc)
                 return
-            room.doc.apply_update(update)
+            if not _applies(room.doc, update):
+                log.error("update %d of %s from another process could not be applied", seq, name)
+                self._rooms.pop(name, None)  # rebuilt from storage on next use
+                return
             room.size += len(update)
             room.last_seq = max(room.last_seq, seq)
 

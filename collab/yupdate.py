@@ -259,6 +259,7 @@ def _parse(update: bytes, limits: Limits | None) -> Parsed:
     if limits is not None and clients > limits.max_clients:
         raise Malformed("too many clients in one update")
     total = 0
+    seen: set[int] = set()
     for _ in range(clients):
         structs = r.varuint()
         if structs == 0 or structs > len(update):
@@ -267,6 +268,11 @@ def _parse(update: bytes, limits: Limits | None) -> Parsed:
         if limits is not None and total > limits.max_structs:
             raise Malformed("too many structs in one update")
         client = r.varuint()
+        if limits is not None:
+            # Yjs writes each client once; a repeated one makes Yrs panic on some states.
+            if client in seen:
+                raise Malformed("a client appears twice in the update")
+            seen.add(client)
         start = clock = r.varuint()
         for _ in range(structs):
             info = r.u8()
@@ -334,6 +340,7 @@ class DepthIndex:
         self._starts: dict[int, list[int]] = {}
         self._ends: dict[int, list[int]] = {}
         self._values: dict[int, list[int]] = {}
+        self.types: set[tuple[int, int]] = set()  # ids of the shared types (ContentType)
 
     def lookup(self, client: int, clock: int) -> int | None:
         starts = self._starts.get(client)
@@ -405,11 +412,13 @@ class Checked:
 
     ranges: list[ClientRange]
     runs: list[tuple[int, int, int, int]]  # (client, start, end, parent depth)
+    types: list[tuple[int, int]]  # ids of the shared types it creates
     deepest: int  # the deepest shared type it creates (0: none)
 
     def record(self, index: DepthIndex) -> None:
         for client, start, end, value in self.runs:
             index.add(client, start, end, value)
+        index.types.update(self.types)
 
 
 def validate(
@@ -453,6 +462,18 @@ def validate(
         known = index.lookup(target.client, target.clock)
         return UNKNOWN if known is None else known
 
+    def check_parent(target: Id, j: int | None) -> None:
+        """A named parent must be a shared type (Yrs refuses anything else after the
+        update is stored). Garbage-collected and unknown ones are Yrs' to judge."""
+        if j is not None:
+            t = structs[j]
+            ok = t.gc or (t.type_ref is not None and t.clock == target.clock)
+        else:
+            known = index.lookup(target.client, target.clock)
+            ok = known is None or known >= UNKNOWN or (target.client, target.clock) in index.types
+        if not ok:
+            raise Malformed("an item's parent is not a shared type")
+
     # Each struct's parent depth, resolved iteratively (references may point forward,
     # across clients; a cycle is malformed).
     state = [0] * len(structs)  # 0 new, 1 on the stack, 2 done
@@ -475,6 +496,8 @@ def validate(
             values: list[int] = []
             for dep in deps:
                 j = local(dep)
+                if s.parent is not None:
+                    check_parent(dep, j)
                 if j is None:
                     values.append(external(dep))
                 elif state[j] == 2:
@@ -507,8 +530,10 @@ def validate(
             state[stack.pop()] = 2
     deepest = 0
     runs = []
+    types = []
     for s in structs:
         if s.type_ref is not None:
+            types.append((s.client, s.clock))
             own = s.depth + 1
             if s.depth >= UNKNOWN:
                 raise Malformed("a shared type inside something the document does not have")
@@ -516,4 +541,4 @@ def validate(
                 raise Malformed(f"shared types nested deeper than {limits.max_depth}")
             deepest = max(deepest, own)
         runs.append((s.client, s.clock, s.clock + s.length, s.depth))
-    return Checked(parsed.ranges, runs, deepest)
+    return Checked(parsed.ranges, runs, types, deepest)

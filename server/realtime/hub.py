@@ -184,6 +184,11 @@ class Hub:
             except Exception:
                 log.exception("event from %s failed", sid)
                 return refuse("unavailable", "Something went wrong on the server.")
+            except BaseException as exc:  # a Yrs panic (pyo3's PanicException)
+                if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
+                    raise
+                log.exception("event from %s failed", sid)
+                return refuse("unavailable", "Something went wrong on the server.")
 
         return run
 
