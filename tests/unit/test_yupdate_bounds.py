@@ -250,3 +250,18 @@ def test_the_index_keeps_runs_and_only_grows() -> None:
 def test_limits_are_a_value_and_the_client_profile_is_the_default() -> None:
     assert CLIENT == Limits()
     assert CLIENT.max_depth == STORED.max_depth == 16
+
+
+def test_what_makes_yrs_panic_or_fail_after_storing_is_refused_before() -> None:
+    # Found by the fuzzer: a client block repeated in one update (Yrs panics when the
+    # document holds pending structs), and a named parent that is not a shared type.
+    s = [h.string("y", root="resources")]
+    assert "twice" in refused(h.update([(11, 7, s), (12, 8, s), (11, 9, s)]))
+    index = DepthIndex()
+    ok(h.update([(C, 0, [h.any_values([h.any_int(1)], root="goals")])]), index)
+    assert "not a shared type" in refused(h.chain(1, 5, parent=(C, 0)), index)
+    assert "not a shared type" in refused(
+        h.update([(5, 0, [h.string("a", root="situation"), h.string("b", parent=(5, 0))])])
+    )
+    # A parent the document does not have is Yrs' to keep pending (text only).
+    ok(h.update([(5, 0, [h.string("b", parent=(9, 9), key="k")])]))
