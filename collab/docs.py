@@ -57,3 +57,18 @@ def parse_doc_name(name: object) -> DocRef | None:
         case "meeting", "item":
             return ItemDoc(parts[1], parts[3])
     return None
+
+
+# The root types each kind of document may have (PROTOCOL.md, "Documents").
+SECTION_ROOTS = frozenset({"situation", "resources", "goals", "measures"})
+MEASURE_ROOTS = frozenset({"description", "progress"})
+ITEM_ROOTS = frozenset({"notes"})
+
+
+def root_names(ref: DocRef) -> frozenset[str]:
+    """The root type names a document may have."""
+    if isinstance(ref, SectionDoc):
+        return SECTION_ROOTS
+    if isinstance(ref, MeasureDoc):
+        return MEASURE_ROOTS
+    return ITEM_ROOTS

@@ -1,9 +1,15 @@
 """Shared in-memory documents: load once, apply checked updates, compact, unload when idle.
 
 One :class:`DocRoom` per document name per process, shared by every connection. An update
-is validated on a scratch document, stored durably, and only then applied and returned
-to the caller for broadcasting, so nothing unstored is ever visible to anyone. Updates
-commute (CRDT), so concurrent appends need no lock; snapshots are built from storage.
+is validated from its bytes (``collab.yupdate.validate``: structure, nesting depth across
+the document's history, sizes, root names; nothing is applied, not even to a scratch
+document, because applying is where Yrs overflows its stack), checked against the
+document's size limit, stored durably, and only then applied and returned to the caller
+for broadcasting, so nothing unstored is ever visible to anyone. Updates commute (CRDT),
+so concurrent appends need no lock; snapshots are built from storage.
+
+Loading validates every stored row the same way before applying it: a row that fails is
+quarantined in storage and left out, so a poisoned row cannot take the process down.
 """
 
 from __future__ import annotations
@@ -17,10 +23,11 @@ from dataclasses import dataclass, field
 
 from pycrdt import Doc
 
+from collab.docs import parse_doc_name, root_names
 from collab.editing import YDoc
-from collab.store import DocStore
+from collab.store import DocStore, StoredDoc
 from collab.yproto import EMPTY_UPDATE, Malformed
-from collab.yupdate import update_clients
+from collab.yupdate import CLIENT, STORED, DepthIndex, Limits, update_clients, validate
 
 log = logging.getLogger("planrom.rooms")
 
@@ -34,16 +41,67 @@ def clients_in_update(update: bytes) -> set[int]:
     return update_clients(update)
 
 
-def check_update(update: bytes) -> None:
-    """Apply to a scratch document: proves the bytes decode fully."""
+MAX_LOAD_ATTEMPTS = 20
+
+
+def _applies(doc: YDoc, update: bytes) -> bool:
+    """Apply a validated update; False if Yrs refuses it (pycrdt raises, or Yrs panics,
+    which surfaces as a BaseException)."""
     try:
-        Doc().apply_update(update)
+        doc.apply_update(update)
     except Exception:
-        raise Malformed("not a Yjs update") from None
+        return False
     except BaseException as exc:
         if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
             raise
-        raise Malformed("not a Yjs update") from None
+        return False
+    return True
+
+
+class TooLarge(Malformed):
+    """The document would grow past its size limit; nothing was stored."""
+
+
+def roots_of(name: str) -> frozenset[str] | None:
+    """The root names document ``name`` may have (None for a name that is no document)."""
+    ref = parse_doc_name(name)
+    return None if ref is None else root_names(ref)
+
+
+@dataclass
+class Screened:
+    """Stored rows sorted into those that may be applied and those that may not."""
+
+    index: DepthIndex
+    size: int  # bytes of what may be applied
+    snapshot_error: str | None
+    good: list[tuple[int, bytes]]
+    bad: list[tuple[int, str]]  # (seq, reason)
+
+
+def screen(name: str, stored: StoredDoc) -> Screened:
+    """Validate a stored snapshot and updates in order, as loading does, applying nothing."""
+    roots = roots_of(name)
+    index = DepthIndex()
+    size = 0
+    snapshot_error = None
+    if stored.snapshot:
+        try:
+            validate(stored.snapshot, index, roots=roots, limits=STORED).record(index)
+            size += len(stored.snapshot)
+        except Malformed as exc:
+            snapshot_error = str(exc)
+    good: list[tuple[int, bytes]] = []
+    bad: list[tuple[int, str]] = []
+    for seq, update in stored.updates:
+        try:
+            validate(update, index, roots=roots, limits=STORED).record(index)
+        except Malformed as exc:
+            bad.append((seq, str(exc)))
+            continue
+        good.append((seq, update))
+        size += len(update)
+    return Screened(index, size, snapshot_error, good, bad)
 
 
 @dataclass
@@ -51,6 +109,9 @@ class DocRoom:
     name: str
     doc: YDoc
     last_seq: int
+    index: DepthIndex = field(default_factory=DepthIndex)
+    size: int = 0  # running estimate of the stored bytes (snapshot + updates since)
+    roots: frozenset[str] | None = None
     members: set[str] = field(default_factory=set)
     since_compaction: int = 0
     failing: bool = False
@@ -75,6 +136,8 @@ class RoomSettings:
     idle_unload_seconds: float = 30.0
     compact_after_updates: int = 500
     sweep_seconds: float = 1.0
+    max_doc_bytes: int = 1024 * 1024
+    limits: Limits = CLIENT
 
 
 class Rooms:
@@ -117,13 +180,7 @@ class Rooms:
         future: asyncio.Future[DocRoom] = asyncio.get_running_loop().create_future()
         self._loading[name] = future
         try:
-            stored = await self.store.load(name)
-            doc: YDoc = Doc()
-            if stored.snapshot:
-                doc.apply_update(stored.snapshot)
-            for _, update in stored.updates:
-                doc.apply_update(update)
-            room = DocRoom(name, doc, stored.last_seq, since_compaction=len(stored.updates))
+            room = await self._load(name)
             self._rooms[name] = room
             future.set_result(room)
             return room
@@ -135,20 +192,75 @@ class Rooms:
         finally:
             del self._loading[name]
 
+    async def _load(self, name: str) -> DocRoom:
+        """Validate every stored row, set aside what fails, apply the rest.
+
+        Validation is what keeps Yrs from overflowing its stack; a Yrs panic on a row that
+        passed it (a bug of Yrs') is caught too: the row is quarantined and the document
+        built again without it.
+        """
+        for _ in range(MAX_LOAD_ATTEMPTS):
+            stored = await self.store.load(name)
+            screened = screen(name, stored)
+            if screened.snapshot_error is not None:
+                # A snapshot is derived data (the updates are kept): drop it and rebuild
+                # from the updates, where the poisoned row will be found and quarantined.
+                log.error("snapshot of %s refused (%s); dropped", name, screened.snapshot_error)
+                await self.store.drop_snapshot(name)
+                continue
+            for seq, reason in screened.bad:
+                log.error("update %d of %s quarantined: %s", seq, name, reason)
+                await self.store.quarantine(name, seq, reason)
+            doc: YDoc = Doc()
+            if stored.snapshot and not _applies(doc, stored.snapshot):
+                log.error("snapshot of %s could not be applied; dropped", name)
+                await self.store.drop_snapshot(name)
+                continue
+            failed = next((seq for seq, u in screened.good if not _applies(doc, u)), None)
+            if failed is not None:
+                log.error("update %d of %s could not be applied; quarantined", failed, name)
+                await self.store.quarantine(name, failed, "the update could not be applied")
+                continue
+            return DocRoom(
+                name,
+                doc,
+                stored.last_seq,
+                index=screened.index,
+                size=screened.size,
+                roots=roots_of(name),
+                since_compaction=len(stored.updates),
+            )
+        raise StoreUnavailable(f"{name} could not be loaded")
+
     async def apply(self, room: DocRoom, update: bytes, *, person: str | None, origin: str) -> int:
         """Validate, store durably, then apply. Returns the update's sequence number.
 
-        Raises Malformed (nothing stored) or StoreUnavailable (nothing applied).
+        Raises Malformed (nothing stored), TooLarge (nothing stored) or StoreUnavailable
+        (nothing applied).
         """
-        check_update(update)
+        checked = validate(update, room.index, roots=room.roots, limits=self.settings.limits)
+        if room.size + len(update) > self.settings.max_doc_bytes:
+            raise TooLarge("the document has reached its size limit")
+        # Recorded before the write, with no await in between: a concurrent update that
+        # builds on this one is judged with it. The index only ever overstates depths, so
+        # keeping the entries of a write that then fails is safe.
+        checked.record(room.index)
+        room.size += len(update)
         try:
             seq = await self.store.append(room.name, update, person=person, origin=origin)
         except Exception as exc:
+            room.size -= len(update)
             room.failing = True
             log.error("storing an update of %s failed: %s", room.name, exc)
             raise StoreUnavailable(str(exc)) from exc
         room.failing = False
-        room.doc.apply_update(update)
+        if not _applies(room.doc, update):
+            # Validated, stored, and still refused by Yrs (a panic, not a crash): set the
+            # row aside and rebuild the document from storage on its next use.
+            log.error("update %d of %s could not be applied; quarantined", seq, room.name)
+            self._rooms.pop(room.name, None)
+            await self.store.quarantine(room.name, seq, "the update could not be applied")
+            raise Malformed("the change could not be applied")
         room.last_seq = max(room.last_seq, seq)
         room.since_compaction += 1
         if room.since_compaction >= self.settings.compact_after_updates:
@@ -159,7 +271,16 @@ class Rooms:
         """An update another process stored: apply it if we hold the document."""
         room = self._rooms.get(name)
         if room is not None and update != EMPTY_UPDATE:
-            room.doc.apply_update(update)
+            try:
+                validate(update, room.index, roots=room.roots, limits=STORED).record(room.index)
+            except Malformed as exc:
+                log.error("update %d of %s from another process refused: %s", seq, name, exc)
+                return
+            if not _applies(room.doc, update):
+                log.error("update %d of %s from another process could not be applied", seq, name)
+                self._rooms.pop(name, None)  # rebuilt from storage on next use
+                return
+            room.size += len(update)
             room.last_seq = max(room.last_seq, seq)
 
     def join(self, room: DocRoom, member: str) -> None:
@@ -183,6 +304,10 @@ class Rooms:
         try:
             folded = await self.store.compact(name)
             log.debug("compacted %s (%d updates)", name, folded)
+            room = self._rooms.get(name)
+            if room is not None and folded:
+                # Loading will read the snapshot: re-measure the estimate by its size.
+                room.size = len(room.doc.get_update())
         except Exception as exc:
             log.warning("compacting %s failed: %s", name, exc)
             room = self._rooms.get(name)

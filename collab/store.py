@@ -34,6 +34,15 @@ class DocStore(Protocol):
         """
         ...
 
+    async def quarantine(self, doc: str, seq: int, reason: str) -> None:
+        """Mark update ``seq`` of ``doc`` as never to be applied again (it failed validation),
+        with an entry in the plan's access log."""
+        ...
+
+    async def drop_snapshot(self, doc: str) -> None:
+        """Forget the snapshot of ``doc`` (it failed validation); the updates remain."""
+        ...
+
     async def bind_client(self, client_id: int, person: str) -> str:
         """Bind a Yjs clientID to ``person`` unless already bound; return its owner."""
         ...

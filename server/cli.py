@@ -1,4 +1,4 @@
-"""The ``planrom`` command: migrate, serve, demo, audit verify."""
+"""The ``planrom`` command: migrate, serve, demo, audit verify, doctor."""
 
 from __future__ import annotations
 
@@ -67,6 +67,27 @@ async def _audit_verify() -> int:
     return 1
 
 
+async def _doctor(fix: bool) -> int:
+    from server.db.docstore import doctor
+
+    engine = make_engine(settings_module.from_env().database_url)
+    try:
+        if not await is_current(engine):
+            await upgrade(engine)
+        scanned, found = await doctor(make_sessionmaker(engine), fix=fix)
+    finally:
+        await engine.dispose()
+    for p in found:
+        what = "snapshot" if p.row is None else f"update {p.row}"
+        done = (" (snapshot dropped)" if p.row is None else " (quarantined)") if fix else ""
+        print(f"POISONED: {p.doc} {what}: {p.reason}{done}")
+    print(f"{scanned} documents scanned, {len(found)} poisoned rows found")
+    if found and not fix:
+        print("run `planrom doctor --quarantine` to set them aside")
+        return 1
+    return 0
+
+
 def _serve(host: str, port: int) -> int:
     import uvicorn
 
@@ -114,6 +135,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     audit_cmd = sub.add_parser("audit", help="access log tools")
     audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="check the access log's hash chain")
+    doctor = sub.add_parser(
+        "doctor", help="find stored document rows that fail validation (ADR 0012)"
+    )
+    doctor.add_argument(
+        "--quarantine", action="store_true", help="mark poisoned rows so they are never applied"
+    )
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -133,6 +160,8 @@ def _run(args: argparse.Namespace) -> int:
         return asyncio.run(_demo(args.json))
     if args.command == "audit":
         return asyncio.run(_audit_verify())
+    if args.command == "doctor":
+        return asyncio.run(_doctor(args.quarantine))
     return 2
 
 

@@ -135,14 +135,22 @@ async def command(
 # --- goals from the plan's documents --------------------------------------------------
 
 
+def _plain(value: object) -> str:
+    """A goal field as text: a Y.Text or a string; anything else (a nested map, array)
+    is ignored rather than walked. The state comes from a validated room (depth ≤ 16)."""
+    if isinstance(value, Text):
+        return str(value)
+    return value if isinstance(value, str) else ""
+
+
 def goals_from(section_id: str, state: bytes) -> list[Goal]:
     doc: YDoc = Doc()
     doc.apply_update(state)
     out = []
-    for entry in doc.get("goals", type=Array):
+    for entry in doc.get("goals", type=Array):  # one level, iteratively
         if not isinstance(entry, Map):
             continue
-        text = entry.get("text")
+        text = _plain(entry.get("text"))
         target = entry.get("target")
         try:
             when = date.fromisoformat(target) if isinstance(target, str) else None
@@ -150,11 +158,11 @@ def goals_from(section_id: str, state: bytes) -> list[Goal]:
             when = None
         out.append(
             Goal(
-                str(entry.get("id") or ""),
+                _plain(entry.get("id")),
                 section_id,
-                str(text or ""),
+                text,
                 when,
-                str(entry.get("status") or "active"),
+                _plain(entry.get("status")) or "active",
             )
         )
     return out

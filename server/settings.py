@@ -75,6 +75,8 @@ class Settings:
     # Limits and delays (tests shrink the delays).
     max_body_bytes: int = 256 * 1024
     max_doc_message_bytes: int = 512 * 1024
+    # Encoded bytes one document may hold (stored snapshot + updates since; ADR 0012).
+    max_doc_bytes: int = 1024 * 1024
     token_ttl_seconds: int = 24 * 3600
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 3600
@@ -251,6 +253,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         outbox_dir=Path(env.get("PLANROM_OUTBOX_DIR", "") or Path.cwd() / "var" / "outbox"),
         workers=int(env.get("PLANROM_WORKERS", "") or 2),
         worker_time_limit_seconds=float(env.get("PLANROM_WORKER_TIME_LIMIT_SECONDS", "") or 60),
+        max_doc_bytes=_positive(env, "PLANROM_MAX_DOC_BYTES", 1024 * 1024),
     )
 
 
@@ -263,3 +266,13 @@ def require_secret_key(settings: Settings) -> None:
             "with it). Set PLANROM_SECRET_KEY to a long random string, for example the "
             "output of: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive whole number")
+    return value

@@ -16,13 +16,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from collab.docs import ItemDoc, parse_doc_name
+from collab.rooms import screen
 from collab.store import StoredDoc
+from server.db import audit
 from server.db.engine import read_only
-from server.db.models import DocSnapshot, DocUpdate, YClient
+from server.db.models import DocSnapshot, DocUpdate, MeetingRow, YClient
 from server.runtime import utcnow
 from server.workers import build_snapshot
 
@@ -76,11 +79,27 @@ class SqlDocStore:
             upto = snap.upto if snap is not None else 0
             rows = await session.execute(
                 select(DocUpdate.id, DocUpdate.data)
-                .where(DocUpdate.doc == doc, DocUpdate.id > upto)
+                .where(
+                    DocUpdate.doc == doc,
+                    DocUpdate.id > upto,
+                    DocUpdate.quarantined_at.is_(None),
+                )
                 .order_by(DocUpdate.id)
             )
             updates = [(int(i), bytes(d)) for i, d in rows.all()]
         return StoredDoc(snap.data if snap is not None else None, updates, upto)
+
+    async def quarantine(self, doc: str, seq: int, reason: str) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await quarantine_in(session, doc, seq, reason, by="server")
+
+    async def drop_snapshot(self, doc: str) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            if self._is_pg(session):
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(doc)}
+                )
+            await session.execute(delete(DocSnapshot).where(DocSnapshot.doc == doc))
 
     async def append(self, doc: str, update: bytes, *, person: str | None, origin: str) -> int:
         if self._writer is None:
@@ -143,15 +162,24 @@ class SqlDocStore:
             rows = (
                 await session.execute(
                     select(DocUpdate.id, DocUpdate.data)
-                    .where(DocUpdate.doc == doc, DocUpdate.id > upto)
+                    .where(
+                        DocUpdate.doc == doc,
+                        DocUpdate.id > upto,
+                        DocUpdate.quarantined_at.is_(None),
+                    )
                     .order_by(DocUpdate.id)
                 )
             ).all()
         if not rows:
             return 0
         last = int(rows[-1][0])
+        # Nothing unvalidated reaches pycrdt, here as anywhere (ADR 0012). Rows that fail
+        # are left for loading (or `planrom doctor`) to quarantine.
+        screened = screen(doc, StoredDoc(base, [(int(i), bytes(d)) for i, d in rows]))
+        if screened.snapshot_error is not None or screened.bad:
+            raise RuntimeError("stored updates fail validation; not compacting")
         # 2. Build the state with no transaction open and off the event loop.
-        state = await self._build_snapshot(base, [bytes(data) for _, data in rows])
+        state = await self._build_snapshot(base, [data for _, data in screened.good])
         # 3. Keep it, unless another compaction moved the snapshot meanwhile.
         async with self.sessionmaker() as session, session.begin():
             snap = await session.get(DocSnapshot, doc)
@@ -228,3 +256,83 @@ class SqlDocStore:
                 )
             )
             return {int(c): str(p) for c, p in rows.all()}
+
+
+async def plan_of_doc(session: AsyncSession, doc: str) -> str | None:
+    """The plan a document belongs to (a meeting item's through its meeting)."""
+    ref = parse_doc_name(doc)
+    if ref is None:
+        return None
+    if isinstance(ref, ItemDoc):
+        found = await session.scalar(select(MeetingRow.plan_id).where(MeetingRow.id == ref.meeting))
+        return str(found) if found is not None else None
+    return ref.plan
+
+
+async def quarantine_in(session: AsyncSession, doc: str, seq: int, reason: str, *, by: str) -> None:
+    """Mark one stored update as quarantined, with an entry in its plan's access log."""
+    reason = reason[:200]
+    done = await session.execute(
+        update(DocUpdate)
+        .where(DocUpdate.id == seq, DocUpdate.doc == doc, DocUpdate.quarantined_at.is_(None))
+        .values(quarantined_at=utcnow(), quarantine_reason=reason)
+    )
+    if not getattr(done, "rowcount", 0):
+        return  # already quarantined (by another process, or by the doctor)
+    plan = await plan_of_doc(session, doc)
+    if plan is not None:
+        await audit.append(
+            session,
+            plan_id=plan,
+            at=utcnow(),
+            person_id=None,
+            actor=by,
+            action="quarantine",
+            target=f"doc:{doc}",
+            detail=f"update {seq} refused on load: {reason}",
+        )
+
+
+@dataclass(frozen=True)
+class Poisoned:
+    doc: str
+    row: int | None  # None: the snapshot
+    reason: str
+
+
+async def doctor(
+    sessionmaker: async_sessionmaker[AsyncSession], *, fix: bool
+) -> tuple[int, list[Poisoned]]:
+    """Validate every stored document (its snapshot, and all its updates from the first,
+    as a rebuild would read them); with ``fix``, quarantine poisoned updates and drop
+    poisoned snapshots. Applies nothing. Returns (documents scanned, findings)."""
+    async with sessionmaker() as session:
+        await read_only(session)
+        names = sorted(
+            set((await session.execute(select(DocUpdate.doc).distinct())).scalars())
+            | set((await session.execute(select(DocSnapshot.doc))).scalars())
+        )
+    found: list[Poisoned] = []
+    for name in names:
+        async with sessionmaker() as session:
+            await read_only(session)
+            snap = await session.get(DocSnapshot, name)
+            rows = await session.execute(
+                select(DocUpdate.id, DocUpdate.data)
+                .where(DocUpdate.doc == name, DocUpdate.quarantined_at.is_(None))
+                .order_by(DocUpdate.id)
+            )
+            updates = [(int(i), bytes(d)) for i, d in rows.all()]
+            snapshot = bytes(snap.data) if snap is not None else None
+        alone = screen(name, StoredDoc(snapshot, []))
+        history = screen(name, StoredDoc(None, updates))
+        if alone.snapshot_error is not None:
+            found.append(Poisoned(name, None, alone.snapshot_error))
+        found += [Poisoned(name, seq, reason) for seq, reason in history.bad]
+        if fix and (alone.snapshot_error is not None or history.bad):
+            async with sessionmaker() as session, session.begin():
+                if alone.snapshot_error is not None:
+                    await session.execute(delete(DocSnapshot).where(DocSnapshot.doc == name))
+                for seq, reason in history.bad:
+                    await quarantine_in(session, name, seq, reason, by="planrom doctor")
+    return len(names), found

@@ -278,6 +278,9 @@ class DocUpdate(Base):
     person_id: Mapped[str | None] = mapped_column(String(32))
     origin: Mapped[str] = mapped_column(String(16))  # client | server
     at: Mapped[datetime]
+    # Set when the update failed validation on load or by `planrom doctor`: never applied.
+    quarantined_at: Mapped[datetime | None] = mapped_column(default=None)
+    quarantine_reason: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class DocSnapshot(Base):

@@ -25,7 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from collab.docs import DocRef, parse_doc_name
 from collab.editing import YDoc, make_edit, new_client_id
 from collab.policy import Principal
-from collab.rooms import DocRoom, Rooms, RoomSettings, StoreUnavailable, clients_in_update
+from collab.rooms import (
+    DocRoom,
+    Rooms,
+    RoomSettings,
+    StoreUnavailable,
+    TooLarge,
+    clients_in_update,
+)
 from collab.yproto import (
     EMPTY_UPDATE,
     AwarenessMessage,
@@ -122,6 +129,7 @@ class Hub:
             RoomSettings(
                 idle_unload_seconds=settings.doc_idle_unload_seconds,
                 compact_after_updates=settings.snapshot_after_updates,
+                max_doc_bytes=settings.max_doc_bytes,
             ),
         )
         self.rooms.on_unload = self._forget_awareness
@@ -180,11 +188,19 @@ class Hub:
                 return refuse("rate-limited", "Too many messages; slow down.")
             try:
                 return await handler(conn, *args)
+            except TooLarge as exc:
+                self.services.metrics.count_error("too-large")
+                return refuse("too-large", str(exc))
             except Malformed as exc:
                 return refuse("malformed", str(exc))
             except StoreUnavailable:
                 return refuse("unavailable", "Could not save right now; try again.")
             except Exception:
+                log.exception("event from %s failed", sid)
+                return refuse("unavailable", "Something went wrong on the server.")
+            except BaseException as exc:  # a Yrs panic (pyo3's PanicException)
+                if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
+                    raise
                 log.exception("event from %s failed", sid)
                 return refuse("unavailable", "Something went wrong on the server.")
 

@@ -190,7 +190,11 @@ def hostile_events(draw: st.DrawFn, docs: list[str]) -> tuple[str, list[Any], in
     if kind == "yjs":
         doc = draw(st.sampled_from(docs))
         client = draw(st.sampled_from([SIW_CLIENT, 1, 2**31]) | st.integers(0, 2**53 - 1))
-        return "doc:msg", [doc, _update(client, draw(st.text(min_size=1, max_size=40)))], client
+        return (
+            "doc:msg",
+            [doc, _update(client, draw(st.text(min_size=1, max_size=40)), doc)],
+            client,
+        )
     if kind == "doc-msg":
         doc = draw(st.sampled_from(docs) | doc_names)
         data = draw(
@@ -217,11 +221,13 @@ def hostile_events(draw: st.DrawFn, docs: list[str]) -> tuple[str, list[Any], in
     return event, [payload if draw(st.booleans()) else draw(json_like)], None
 
 
-def _update(client: int, text: str) -> bytes:
-    """A real Yjs change (sync update) typed by ``client``."""
+def _update(client: int, text: str, name: str = "") -> bytes:
+    """A real Yjs change (sync update) typed by ``client`` into document ``name``'s text
+    (each document kind has its own root names)."""
+    field = "description" if ":measure:" in name else "situation"
     doc: Doc[Any] = Doc(client_id=client)
-    doc["situation"] = Text()
-    doc["situation"] += text
+    doc[field] = Text()
+    doc[field] += text
     return encode_sync(SyncStep.UPDATE, doc.get_update())
 
 
@@ -317,9 +323,9 @@ def test_hostile_socket_events_are_refused_and_others_are_still_served(target: T
     @settings(
         max_examples=CASES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
     )
-    @example(case=("doc:msg", [writable, _update(SIW_CLIENT, "hei")], SIW_CLIENT))
-    @example(case=("doc:msg", [readable, _update(SIW_CLIENT, "hei")], SIW_CLIENT))
-    @example(case=("doc:msg", [writable, _update(SIW_CLIENT + 1, "hei")], SIW_CLIENT + 1))
+    @example(case=("doc:msg", [writable, _update(SIW_CLIENT, "hei", writable)], SIW_CLIENT))
+    @example(case=("doc:msg", [readable, _update(SIW_CLIENT, "hei", readable)], SIW_CLIENT))
+    @example(case=("doc:msg", [writable, _update(SIW_CLIENT + 1, "hei", writable)], SIW_CLIENT + 1))
     @given(case=hostile_events(docs))
     def run(case: tuple[str, list[Any], int | None]) -> None:
         target.bg.run(_one(target, *case))

@@ -1,0 +1,267 @@
+"""The structural validator: depth across updates, roots per document kind, sizes, counts,
+truncations. Hostile updates are built byte by byte (tests/yhostile.py), never by pycrdt."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pycrdt import Array, Doc, Map, Text
+
+from collab.docs import ITEM_ROOTS, MEASURE_ROOTS, SECTION_ROOTS
+from collab.rooms import screen
+from collab.store import StoredDoc
+from collab.yproto import Malformed
+from collab.yupdate import CLIENT, STORED, UNKNOWN, DepthIndex, Limits, validate
+from tests import yhostile as h
+
+C = 77
+
+
+def ok(update: bytes, index: DepthIndex | None = None, **kw: object) -> int:
+    index = DepthIndex() if index is None else index
+    checked = validate(update, index, roots=kw.pop("roots", SECTION_ROOTS), **kw)  # type: ignore[arg-type]
+    checked.record(index)
+    return checked.deepest
+
+
+def refused(update: bytes, index: DepthIndex | None = None, **kw: object) -> str:
+    with pytest.raises(Malformed) as exc:
+        ok(update, index, **kw)
+    return str(exc.value)
+
+
+def test_the_40000_deep_chain_is_refused_as_one_update_and_merged_with_its_delete() -> None:
+    deep = h.chain(40_000, C)
+    merged = h.chain_and_delete(40_000, C)
+    assert "too many structs" in refused(deep)
+    assert "too many structs" in refused(merged)
+    # Even where many structs are allowed (stored snapshots), the depth refuses it.
+    assert "nested deeper than 16" in refused(deep, limits=STORED)
+    assert "nested deeper than 16" in refused(merged, limits=STORED)
+    # Split under the struct limit, the first piece already is too deep.
+    assert "nested deeper than 16" in refused(h.chain(9_000, C))
+
+
+def test_sixteen_levels_are_allowed_and_seventeen_are_not() -> None:
+    assert ok(h.chain(16, C)) == 16
+    assert "deeper than 16" in refused(h.chain(17, C))
+    for type_ref in (h.TYPE_ARRAY, h.TYPE_TEXT):
+        assert ok(h.chain(16, C, type_ref=type_ref)) == 16
+        refused(h.chain(17, C, type_ref=type_ref))
+
+
+def test_depth_counts_what_the_document_already_has() -> None:
+    index = DepthIndex()
+    assert ok(h.chain(10, C), index) == 10
+    # Continue below the innermost map (C, 9): six more levels fit, seven do not.
+    more = h.chain_items(7, C, clock=10, parent=(C, 9))
+    assert "deeper than 16" in refused(h.update([(C, 10, more)]), index)
+    assert ok(h.update([(C, 10, more[:6])]), index) == 16
+    # Another client, later: a map inside the deepest one is level 17.
+    assert "deeper than 16" in refused(h.chain(1, 5, parent=(C, 15)), index)
+
+
+def test_depth_through_neighbours_counts_the_parent_of_the_origin() -> None:
+    index = DepthIndex()
+    ok(h.chain(16, C), index)
+    # A map right after the deepest one (origin (C, 15)) is its sibling: level 16, fine.
+    sibling = h.type_(h.TYPE_MAP, origin=(C, 15))
+    assert ok(h.update([(C, 16, [sibling])]), index) == 16
+    # Text in the deepest map, then a map placed after a character of that text.
+    text = h.type_(h.TYPE_TEXT, parent=(C, 15), key="t")
+    assert "deeper than 16" in refused(h.update([(C, 17, [text])]), index)
+    chars = h.string("abc", parent=(C, 14), key="s")  # characters in the level-15 map
+    ok(h.update([(C, 17, [chars])]), index)
+    inside = h.type_(h.TYPE_MAP, origin=(C, 18))  # next to a character: in that map
+    assert ok(h.update([(C, 20, [inside])]), index) == 16
+    # The right origin counts too, even if the origin claims the root.
+    liar = h.type_(h.TYPE_MAP, origin=(C, 0), right=(C, 20))
+    assert ok(h.update([(C, 21, [liar])]), index) == 16
+    assert "deeper than 16" in refused(
+        h.update([(C, 22, [h.type_(h.TYPE_MAP, parent=(C, 21), key="x")])]), index
+    )
+    # Next to a level-1 map, a map is at level 1 again.
+    assert ok(h.update([(C, 22, [h.type_(h.TYPE_MAP, origin=(C, 0))])]), index) == 1
+
+
+def test_a_shared_type_below_something_unknown_is_refused_but_text_is_not() -> None:
+    index = DepthIndex()
+    # (9, 0) is neither stored nor in the update: its depth cannot be known yet.
+    assert "does not have" in refused(h.chain(1, C, parent=(9, 0)), index)
+    assert "does not have" in refused(h.update([(C, 0, [h.type_(origin=(9, 0))])]), index)
+    ok(h.update([(C, 0, [h.string("x", origin=(9, 0))])]), index)
+    # ...and what hangs off that character inherits the unknown.
+    assert "does not have" in refused(h.update([(C, 1, [h.type_(origin=(C, 0))])]), index)
+    # Garbage-collected ranges are unknown too.
+    gc = h.Item(0, b"")
+    gc_update = h.vu(1) + h.vu(1) + h.vu(C) + h.vu(5) + bytes([0]) + h.vu(3) + h.vu(0)
+    ok(gc_update, index)
+    assert "does not have" in refused(h.chain(1, C, clock=8, parent=(C, 6)), index)
+    assert gc.ref == 0
+
+
+def test_references_inside_one_update_may_point_forward_across_clients() -> None:
+    # Client 9's map is inside client 5's; the encoder writes higher clients first.
+    inner = h.type_(h.TYPE_MAP, parent=(5, 0), key="k")
+    outer = h.type_(h.TYPE_MAP, root="goals")
+    assert ok(h.update([(9, 0, [inner]), (5, 0, [outer])])) == 2
+    # A cycle is malformed.
+    a = h.type_(h.TYPE_MAP, parent=(5, 0), key="k")
+    b = h.type_(h.TYPE_MAP, parent=(9, 0), key="k")
+    assert "cycle" in refused(h.update([(9, 0, [a]), (5, 0, [b])]))
+
+
+def test_repeating_known_items_cannot_lower_their_depth() -> None:
+    index = DepthIndex()
+    ok(h.chain(15, C), index)
+    ok(h.update([(C, 15, [h.string("abcd", parent=(C, 14), key="s")])]), index)  # level 15
+    # The same characters again plus a tail, now claiming to sit in the root: Yrs keeps
+    # the stored ones and the tail follows them, so the tail is still at level 15.
+    ok(h.update([(C, 15, [h.string("abcdefgh", root="goals")])]), index)
+    assert index.lookup(C, 21) == 15
+    assert "deeper than 16" in refused(
+        h.update([(C, 23, [h.type_(origin=(C, 21)), h.type_(parent=(C, 23), key="k")])]),
+        index,
+    )
+
+
+@pytest.mark.parametrize(
+    ("roots", "allowed", "other"),
+    [
+        (SECTION_ROOTS, ["situation", "resources", "goals", "measures"], "notes"),
+        (MEASURE_ROOTS, ["description", "progress"], "goals"),
+        (ITEM_ROOTS, ["notes"], "situation"),
+    ],
+)
+def test_each_kind_of_document_has_only_its_own_roots(
+    roots: frozenset[str], allowed: list[str], other: str
+) -> None:
+    for name in allowed:
+        ok(h.update([(C, 0, [h.string("x", root=name)])]), roots=roots)
+    assert "no 'meta'" in refused(h.update([(C, 0, [h.string("x", root="meta")])]), roots=roots)
+    refused(h.update([(C, 0, [h.string("x", root=other)])]), roots=roots)
+
+
+def test_sizes_and_counts_are_bounded() -> None:
+    assert "string too long" in refused(
+        h.update([(C, 0, [h.string("x" * (256 * 1024 + 1), root="situation")])])
+    )
+    ok(h.update([(C, 0, [h.string("x" * (256 * 1024), root="situation")])]))
+    assert "binary" in refused(h.update([(C, 0, [h.binary(64 * 1024 + 1, root="goals")])]))
+    ok(h.update([(C, 0, [h.binary(64 * 1024, root="goals")])]))
+    assert "nested too deeply" in refused(
+        h.update([(C, 0, [h.any_values([h.any_nested(9)], root="goals")])])
+    )
+    ok(h.update([(C, 0, [h.any_values([h.any_nested(8)], root="goals")])]))
+    many = [h.any_int(1)] * 10_001
+    assert "too many values" in refused(h.update([(C, 0, [h.any_values(many, root="goals")])]))
+    items = [h.string("x", root="situation") for _ in range(10_001)]
+    assert "too many structs" in refused(h.update([(C, 0, items)]))
+    ok(h.update([(C, 0, items[:10_000])]))
+    clients = [(c, 0, [h.string("x", root="situation")]) for c in range(1, 66)]
+    assert "too many clients" in refused(h.update(clients))
+    ok(h.update(clients[:64]))
+    ranges = [(i * 2, 1) for i in range(10_001)]
+    assert "delete set" in refused(h.update(deletes=[(C, ranges)]))
+    ok(h.update(deletes=[(C, ranges[:10_000])]))
+    # What stored snapshots may hold is larger, but still bounded in depth.
+    ok(h.update([(C, 0, items)]), limits=STORED)
+
+
+def test_type_kinds_and_subdocuments_planrom_does_not_use_are_refused() -> None:
+    assert "not used" in refused(h.chain(1, C, type_ref=h.TYPE_XML_FRAGMENT))
+    assert "subdocuments" in refused(h.update([(C, 0, [h.doc_content(root="goals")])]))
+
+
+def test_every_truncation_of_an_update_is_refused() -> None:
+    whole = h.update(
+        [(C, 0, [h.type_(root="goals"), h.string("hei", parent=(C, 0), key="t")])],
+        [(C, [(0, 1)])],
+    )
+    ok(whole)
+    for cut in range(len(whole)):
+        with pytest.raises(Malformed):
+            validate(whole[:cut], DepthIndex(), roots=SECTION_ROOTS)
+    with pytest.raises(Malformed):
+        validate(whole + b"\x00", DepthIndex(), roots=SECTION_ROOTS)
+
+
+def _section_doc() -> Doc:
+    doc = Doc()
+    doc.get("situation", type=Text).insert(0, "Per bor hjemme.")
+    goal = Map({"id": "gaaaa", "kind": "main", "text": Text("Fullføre skolen"), "status": "active"})
+    doc.get("goals", type=Array).append(goal)
+    doc.get("measures", type=Array).append("maaaa")
+    return doc
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.text(max_size=8)), min_size=1, max_size=20))
+def test_updates_pycrdt_makes_for_plan_documents_are_accepted(
+    edits: list[tuple[int, str]],
+) -> None:
+    doc = _section_doc()
+    index = DepthIndex()
+    ok(doc.get_update(), index)
+    for kind, text in edits:
+        before = doc.get_state()
+        goals = doc.get("goals", type=Array)
+        if kind == 0:
+            doc.get("situation", type=Text).insert(0, text)
+        elif kind == 1:
+            goals.append(Map({"id": "gbbbb", "text": Text(text), "target": None}))
+        elif kind == 2 and len(goals):
+            goal = goals[len(goals) - 1]
+            goal["text"].insert(0, text)
+            goal["status"] = "reached"
+        elif kind == 3 and len(goals) > 1:
+            del goals[0]
+        ok(doc.get_update(before), index)
+    # And the whole state, as a snapshot, from scratch.
+    ok(doc.get_update(), DepthIndex(), limits=STORED)
+
+
+def test_screening_stored_rows_sets_aside_the_poisoned_ones_only() -> None:
+    good = _section_doc().get_update()
+    rows = [(1, good), (2, h.chain(40_000, C)), (3, h.delete(C)), (4, h.chain(16, 5))]
+    screened = screen("plan:paaaa:section:saaaa", StoredDoc(None, rows))
+    assert [seq for seq, _ in screened.bad] == [2]
+    assert [seq for seq, _ in screened.good] == [1, 3, 4]
+    assert screened.size == len(good) + len(rows[2][1]) + len(rows[3][1])
+    poisoned_snapshot = screen("plan:paaaa:section:saaaa", StoredDoc(h.chain(20, C), []))
+    assert poisoned_snapshot.snapshot_error is not None
+
+
+def test_the_index_keeps_runs_and_only_grows() -> None:
+    index = DepthIndex()
+    index.add(1, 0, 10, 2)
+    index.add(1, 10, 20, 2)
+    assert index.runs() == 1
+    index.add(1, 5, 15, 7)
+    assert [index.lookup(1, c) for c in (0, 4, 5, 14, 15, 19, 20)] == [2, 2, 7, 7, 2, 2, None]
+    index.add(1, 0, 20, 1)  # lower values never replace higher ones
+    assert index.lookup(1, 7) == 7 and index.lookup(1, 0) == 2
+    index.add(1, 30, 31, UNKNOWN)
+    assert index.overlap_max(1, 0, 40) == UNKNOWN
+    assert index.lookup(1, 25) is None
+
+
+def test_limits_are_a_value_and_the_client_profile_is_the_default() -> None:
+    assert CLIENT == Limits()
+    assert CLIENT.max_depth == STORED.max_depth == 16
+
+
+def test_what_makes_yrs_panic_or_fail_after_storing_is_refused_before() -> None:
+    # Found by the fuzzer: a client block repeated in one update (Yrs panics when the
+    # document holds pending structs), and a named parent that is not a shared type.
+    s = [h.string("y", root="resources")]
+    assert "twice" in refused(h.update([(11, 7, s), (12, 8, s), (11, 9, s)]))
+    index = DepthIndex()
+    ok(h.update([(C, 0, [h.any_values([h.any_int(1)], root="goals")])]), index)
+    assert "not a shared type" in refused(h.chain(1, 5, parent=(C, 0)), index)
+    assert "not a shared type" in refused(
+        h.update([(5, 0, [h.string("a", root="situation"), h.string("b", parent=(5, 0))])])
+    )
+    # A parent the document does not have is Yrs' to keep pending (text only).
+    ok(h.update([(5, 0, [h.string("b", parent=(9, 9), key="k")])]))
