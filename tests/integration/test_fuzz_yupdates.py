@@ -182,7 +182,15 @@ def on_loop(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
 
 @pytest.fixture
 async def server(sqlite_url: str) -> AsyncIterator[ServerProcess]:
-    process = ServerProcess(sqlite_url, free_port(), {"PLANROM_MAX_DOC_BYTES": "4000000"})
+    process = ServerProcess(
+        sqlite_url,
+        free_port(),
+        {
+            "PLANROM_MAX_DOC_BYTES": "4000000",
+            # The school binds several clientIDs on one connection (the cap is not tested here).
+            "PLANROM_MAX_CLIENT_IDS_PER_DOC": "64",
+        },
+    )
     try:
         yield process
     finally:

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from pycrdt import Doc, Map, Text
+from pycrdt import Doc, Text
 from sqlalchemy import func, select
 
 from collab.rooms import Rooms, RoomSettings
@@ -46,7 +46,9 @@ class Writer:
         with self.doc.transaction():
             text = self.doc.get("situation", type=Text)
             text.insert(len(text), words)
-            self.doc.get("meta", type=Map)[words] = len(words)
+            # A second root of a section document (only PROTOCOL's roots are accepted).
+            resources = self.doc.get("resources", type=Text)
+            resources.insert(len(resources), f"{words}={len(words)};")
         return bytes(self.doc.get_update(before))
 
 
@@ -59,10 +61,10 @@ def loaded(snapshot: bytes | None, updates: list[tuple[int, bytes]]) -> Doc:
     return doc
 
 
-def content(doc: Doc) -> tuple[str, dict[str, object], bytes]:
+def content(doc: Doc) -> tuple[str, str, bytes]:
     return (
         str(doc.get("situation", type=Text)),
-        dict(doc.get("meta", type=Map).to_py() or {}),
+        str(doc.get("resources", type=Text)),
         bytes(doc.get_state()),
     )
 
