@@ -14,6 +14,7 @@ from server.auth.identity import issue_token
 from tests.conftest import Demo, LiveServer
 from tests.e2e.conftest import PHONE, Browsers, dump
 from tests.integration.test_access_log_view import one_hour_meeting
+from tests.integration.test_guardian_until import add_guardian, born_days_before_adult
 
 HOUR = 3600
 
@@ -87,3 +88,30 @@ async def test_the_access_log_on_a_phone(
     bad = {k: v for k, v in problems.items() if v}
     assert not bad, dump(bad)
     assert not owner.csp_errors(), owner.csp_errors()
+
+
+@pytest.mark.timeout(120)
+async def test_the_owner_is_asked_what_a_guardian_keeps_on_the_home_screen(
+    browsers: Browsers, live_sqlite: LiveServer, demo_sqlite: Demo
+) -> None:
+    live, demo = live_sqlite, demo_sqlite
+    plan = demo.per
+    guardian, _ = await add_guardian(live, demo, plan)
+    ends = await born_days_before_adult(live, demo, plan, 12)
+    owner = await browsers.new(PHONE, touch=True)
+    await owner.sign_in(demo.token(plan, "per"))
+    notice = owner.page.locator("section.guardian-notice")
+    await expect(notice).to_contain_text("Hva skal Mor Hansen beholde?")
+    await expect(notice).to_contain_text("12 dager igjen")
+    await expect(owner.page.locator(".plan-card")).to_have_count(1)
+    await owner.shot("home-guardian-notice-phone")
+    problems = await owner.axe("home-guardian-notice")
+    assert not problems, dump(problems)
+    await notice.get_by_role("button", name="Full tilgang ett år til").click()
+    await expect(notice.get_by_role("status")).to_have_text("Takk, svaret ditt er lagret.")
+    async with live.http(demo.token(plan, "per")) as per:
+        asked = (await per.get("/api/guardian-notices")).json()["notices"]
+        people = (await per.get(f"/api/plans/{plan['id']}/participants")).json()
+    assert asked == []
+    assert any(p["id"] == guardian for p in people["participants"])
+    assert ends  # the date the question was about
