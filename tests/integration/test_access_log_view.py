@@ -9,6 +9,7 @@ import io
 from typing import Any
 
 import httpx
+from pycrdt import Doc, Text
 from pypdf import PdfReader
 
 from tests.conftest import Demo, LiveServer
@@ -169,6 +170,22 @@ async def test_a_coordinator_reading_the_log_never_sees_a_hidden_title(
         )
         assert signed.status_code == 201, signed.text
     await edit_many(live, demo.token(plan, "berit"), section_doc(plan, demo, "terapi"), 5)
+    # Minutes typed into the meeting's agenda items: the DPS measure's item and a free one.
+    meeting = plan["meetings"][0]
+    async with live.http(demo.token(plan, "charlotte")) as charlotte:
+        agenda = (await charlotte.get(f"/api/meetings/{meeting['id']}")).json()["state"]["agenda"]
+    dps_item = next(i for i in agenda if i["title"] == "Samtaler hos DPS")
+    next_item = next(i for i in agenda if i["title"] == "Neste møte")
+    hub = live.app.state.hub
+    berit_person = demo.person(plan, "berit")["person"]
+    hilde_person = demo.person(plan, "hilde")["person"]
+
+    def note(d: Doc) -> None:
+        d.get("notes", type=Text).insert(0, "Notat. ")
+
+    for _ in range(3):
+        await hub.edit_as(berit_person, dps_item["doc"], note)
+    await hub.edit_as(hilde_person, next_item["doc"], note)
     async with live.http(demo.token(plan, "hilde")) as coordinator:
         seen = await lines(coordinator, plan, "?size=200&own=1")
         csv_text = (
@@ -187,8 +204,21 @@ async def test_a_coordinator_reading_the_log_never_sees_a_hidden_title(
     ]
     assert berit and all(ln["target"]["title"] is None for ln in berit)
     assert all("en del av planen du ikke kan se" in ln["text"] for ln in berit)
-    # The owner sees the same edits with the title.
+    berit_items = [ln for ln in berit if ln["target"]["kind"] == "item"]
+    assert sum(ln["count"] for ln in berit_items) == 3
+    assert (
+        total(seen["lines"], "Hilde Dahl", "endret «Neste møte» i møtet «Ansvarsgruppemøte»") == 1
+    )
+    # The owner sees the same edits with the titles.
     assert total(owner_view["lines"], "Berit Lund", "endret «Behandling hos DPS»") == 5
+    assert (
+        total(
+            owner_view["lines"],
+            "Berit Lund",
+            "endret «Samtaler hos DPS» i møtet «Ansvarsgruppemøte»",
+        )
+        == 3
+    )
 
 
 async def test_services_may_not_read_the_log(live: LiveServer, demo: Demo) -> None:
