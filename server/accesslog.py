@@ -435,6 +435,12 @@ def people_json(ctx: PlanContext, viewer: Principal) -> list[dict[str, str]]:
 # --- exports ---------------------------------------------------------------------------
 
 
+def _cell(value: str) -> str:
+    """A cell a spreadsheet will not run: names and titles are typed by people, and
+    one starting with = + - @ (or a tab or carriage return) would be read as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def render_csv(lines: Sequence[Mapping[str, Any]], w: Words) -> str:
     """One header and one row per line, in one pass."""
     out = io.StringIO()
@@ -443,11 +449,11 @@ def render_csv(lines: Sequence[Mapping[str, Any]], w: Words) -> str:
     for line in lines:
         writer.writerow(
             [
-                line["when"],
-                line["person"]["name"],
-                line["text"],
+                _cell(line["when"]),
+                _cell(line["person"]["name"]),
+                _cell(line["text"]),
                 line["count"],
-                line["why"],
+                _cell(line["why"]),
                 _local(datetime.fromisoformat(line["from"])).isoformat(timespec="seconds"),
                 _local(datetime.fromisoformat(line["to"])).isoformat(timespec="seconds"),
             ]
