@@ -497,7 +497,8 @@ def visible_participants(ctx: PlanContext, principal: Principal) -> list[tuple[P
     With the coordination section one sees the whole group; without it, oneself, the
     owner and the coordinator (whom one works with), but not the rest of the group.
     """
-    active = [p for p in ctx.plan.participants if p.active]
+    # A guardian whose full access has ended, with nothing granted, is like a removed one.
+    active = [p for p in ctx.plan.participants if p.active and ctx.as_now(p) is not None]
     if check_see_participants(ctx, principal):
         return [(p, True) for p in active]
     me = ctx.actor(principal)

@@ -110,6 +110,9 @@ def test_a_guardian_is_the_owner_until_the_date_and_then_has_only_their_consent(
     assert bool(policy.check_withdraw_consent(ctx, me)) == (not ended)
     keeps = any(level is not Level.NONE for level in grants.values())
     assert bool(policy.check_see_plan(ctx, me)) == (not ended or keeps)
+    # The group as the owner sees it: an ended guardian with nothing granted is gone.
+    group = {p.id for p, _ in policy.visible_participants(ctx, Principal("emma"))}
+    assert (who.id in group) == (not ended or keeps)
     # Why access was allowed, as the access log records it.
     grounds = policy.access_grounds(ctx, me, "sec0000")
     if not ended:
