@@ -136,6 +136,10 @@ class Participant:
     phone: str = ""
     email: str = ""
     active: bool = True
+    # A guardian's full access ends at the start of this day (Europe/Oslo), when set:
+    # the stored date, or by default the owner's 18th birthday (collab.guardians).
+    access_until: date | None = None
+    access_answered: date | None = None  # the end date the owner has answered for
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,12 @@ Rules (PRODUCT.md, PROTOCOL.md):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
 from collab.consent import ALWAYS_FULL_ACCESS, ConsentVersion, widens_own
+from collab.guardians import GuardianNotice, full_access_ended, notices
 from collab.meeting import Actor as MeetingActor
 from collab.meeting import AgendaItem, MeetingState, may_write_item
 from collab.model import Level, Measure, Participant, Plan, PlanStatus, Role, Section
@@ -77,7 +78,20 @@ class PlanContext:
     now: datetime
 
     def actor(self, principal: Principal) -> Participant | None:
-        return self.plan.participant_for_person(principal.person)
+        who = self.plan.participant_for_person(principal.person)
+        return self.as_now(who) if who is not None else None
+
+    def as_now(self, who: Participant) -> Participant | None:
+        """The participant as they act now. A guardian whose full access has ended
+        (``collab.guardians``) is like a removed participant, unless the consent in force
+        grants them something: then they have exactly that, like a relative."""
+        if not full_access_ended(who, self.now):
+            return who
+        consent = self.consent
+        if consent is not None and consent.in_force(self.now):
+            if any(g.participant == who.id and g.level is not Level.NONE for g in consent.grants):
+                return replace(who, role=Role.RELATIVE)
+        return None
 
 
 def section_level(ctx: PlanContext, principal: Principal, section: str) -> tuple[Level, str]:
@@ -252,7 +266,7 @@ def check_responsible(ctx: PlanContext, participant: Participant, section: str) 
     """
     if not participant.active:
         return _deny(f"{participant.name} is no longer a participant", "conflict")
-    if participant.role in ALWAYS_FULL_ACCESS:
+    if participant.role in ALWAYS_FULL_ACCESS and ctx.as_now(participant) == participant:
         return _allow("owner or guardian")
     if ctx.consent is None or not ctx.consent.in_force(ctx.now):
         return _deny(f"{participant.name} has no consent in force", "conflict")
@@ -291,6 +305,7 @@ def check_sign_consent(
     if who is None:
         return _deny("not a participant in this plan", "not-found")
     signing = ctx.plan.participant(signer)
+    signing = ctx.as_now(signing) if signing is not None else None
     if signing is None or not signing.active or signing.role not in ALWAYS_FULL_ACCESS:
         return _deny("consent is signed by the owner or a guardian")
     if ctx.plan.status is not PlanStatus.ACTIVE:
@@ -420,7 +435,7 @@ def check_invitee(ctx: PlanContext, participant: Participant) -> Decision:
     """May this participant be invited? Only with consent in force (or owner/guardian)."""
     if not participant.active:
         return _deny(f"{participant.name} is no longer a participant", "conflict")
-    if participant.role in ALWAYS_FULL_ACCESS:
+    if participant.role in ALWAYS_FULL_ACCESS and ctx.as_now(participant) == participant:
         return _allow(f"{participant.role.value} of the plan")
     consent = ctx.consent
     if consent is None or not consent.in_force(ctx.now):
@@ -605,7 +620,8 @@ def visible_participants(ctx: PlanContext, principal: Principal) -> list[tuple[P
     With the coordination section one sees the whole group; without it, oneself, the
     owner and the coordinator (whom one works with), but not the rest of the group.
     """
-    active = [p for p in ctx.plan.participants if p.active]
+    # A guardian whose full access has ended, with nothing granted, is like a removed one.
+    active = [p for p in ctx.plan.participants if p.active and ctx.as_now(p) is not None]
     if check_see_participants(ctx, principal):
         return [(p, True) for p in active]
     me = ctx.actor(principal)
@@ -614,3 +630,53 @@ def visible_participants(ctx: PlanContext, principal: Principal) -> list[tuple[P
         for p in active
         if p.role in (Role.OWNER, Role.COORDINATOR) or (me is not None and p.id == me.id)
     ]
+
+
+# --- guardians until a date and the access log's grounds ------------------------------
+
+
+def check_answer_guardian(ctx: PlanContext, principal: Principal) -> Decision:
+    """What a guardian keeps after their full access ends is the owner's own answer."""
+    who = ctx.actor(principal)
+    if who is None:
+        return _deny("not a participant in this plan", "not-found")
+    if who.role is not Role.OWNER:
+        return _deny("only the owner decides what a guardian keeps")
+    return _writable(ctx, _allow("the owner decides what a guardian keeps"))
+
+
+def check_set_owner_born(ctx: PlanContext, principal: Principal) -> Decision:
+    """The owner's birth date (and with it a guardian's default end): owner or guardian."""
+    if _is_full(ctx, principal) is None:
+        if ctx.actor(principal) is None:
+            return _deny("not a participant in this plan", "not-found")
+        return _deny("only the owner or a guardian record the owner's birth date")
+    return _writable(ctx, _allow("owner or guardian records the birth date"))
+
+
+def guardian_notices(ctx: PlanContext, principal: Principal) -> list[GuardianNotice]:
+    """The questions the owner (only the owner) is asked about guardians' end dates."""
+    who = ctx.actor(principal)
+    if who is None or who.role is not Role.OWNER:
+        return []
+    return notices(ctx.plan.participants, ctx.now)
+
+
+def access_grounds(ctx: PlanContext, principal: Principal, section: str | None = None) -> str:
+    """Why the person has access now, short and stable for the access log:
+    ``owner``, ``guardian`` (``guardian:<until>`` with an end date), ``consent:<v>`` or
+    ``consent:<v>:<level>`` for a section; empty when nothing grants access."""
+    who = ctx.actor(principal)
+    if who is None:
+        return ""
+    if who.role in ALWAYS_FULL_ACCESS:
+        if who.access_until is not None:
+            return f"{who.role.value}:{who.access_until.isoformat()}"
+        return who.role.value
+    consent = ctx.consent
+    if consent is None or not consent.in_force(ctx.now):
+        return ""
+    if section is None or section not in ctx.sections:
+        return f"consent:{consent.version}"
+    level = consent.level(who.id, section, ctx.now)
+    return f"consent:{consent.version}:{level.value}"

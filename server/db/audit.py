@@ -31,9 +31,24 @@ def entry_hash(
     action: str,
     target: str,
     detail: str,
+    grounds: str = "",
 ) -> str:
+    fields: list[object] = [
+        prev_hash,
+        plan_id,
+        seq,
+        at.isoformat(),
+        person_id,
+        actor,
+        action,
+        target,
+        detail,
+    ]
+    if grounds:
+        # Entries written before migration 0010 have none and keep their hash.
+        fields.append(grounds)
     body = json.dumps(
-        [prev_hash, plan_id, seq, at.isoformat(), person_id, actor, action, target, detail],
+        fields,
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -50,6 +65,7 @@ async def append(
     action: str,
     target: str,
     detail: str = "",
+    grounds: str = "",
 ) -> AccessLogRow:
     """Append one entry in the caller's transaction.
 
@@ -75,6 +91,7 @@ async def append(
         action=action,
         target=target[:200],
         detail=detail,
+        grounds=grounds[:64],
         prev_hash=prev,
         hash=entry_hash(
             prev_hash=prev,
@@ -86,6 +103,7 @@ async def append(
             action=action,
             target=target[:200],
             detail=detail,
+            grounds=grounds[:64],
         ),
     )
     session.add(row)
@@ -125,6 +143,7 @@ def check_chain(rows: Sequence[AccessLogRow]) -> Break | None:
             action=row.action,
             target=row.target,
             detail=row.detail,
+            grounds=row.grounds,
         )
         if recomputed != row.hash:
             return Break(row.plan_id, row.seq, row.id, "content was changed after it was written")

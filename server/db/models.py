@@ -125,6 +125,8 @@ class PlanRow(Attributed, Base):
     evaluation_months: Mapped[int] = mapped_column(Integer)
     next_evaluation: Mapped[date]
     created_at: Mapped[datetime]
+    # The owner's birth date when known (a child's plan): guardians' default end date.
+    owner_born: Mapped[date | None] = mapped_column(default=None)
 
 
 class SectionRow(Attributed, Base):
@@ -152,6 +154,10 @@ class ParticipantRow(Attributed, Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     email: Mapped[str] = mapped_column(String(320), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A guardian's full access ends at the start of this day (Europe/Oslo); None: the
+    # default (the owner's 18th birthday when known, else no end). Migration 0010.
+    access_until: Mapped[date | None] = mapped_column(default=None)
+    access_answered: Mapped[date | None] = mapped_column(default=None)
 
 
 class MeasureRow(Attributed, Base):
@@ -256,6 +262,8 @@ class AccessLogRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Why access was allowed, when it was ("consent:3:read", "owner", "guardian").
+    grounds: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class YClient(Base):

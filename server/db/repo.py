@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from collab import guardians
 from collab.consent import ConsentKind, ConsentVersion, Grant, SignMethod
 from collab.model import (
     DEFAULT_EVALUATION_MONTHS,
@@ -46,7 +47,7 @@ from server.db.models import (
 # --- rows to domain ------------------------------------------------------------------
 
 
-def to_participant(row: ParticipantRow) -> Participant:
+def to_participant(row: ParticipantRow, owner_born: date | None = None) -> Participant:
     return Participant(
         id=row.id,
         plan=row.plan_id,
@@ -59,6 +60,8 @@ def to_participant(row: ParticipantRow) -> Participant:
         phone=row.phone,
         email=row.email,
         active=row.active,
+        access_until=guardians.access_until(Role(row.role), row.access_until, owner_born),
+        access_answered=row.access_answered,
     )
 
 
@@ -117,7 +120,7 @@ def to_plan(row: PlanRow, participants: Sequence[ParticipantRow]) -> Plan:
         period_to=row.period_to,
         evaluation_months=row.evaluation_months,
         next_evaluation=row.next_evaluation,
-        participants=tuple(to_participant(p) for p in participants),
+        participants=tuple(to_participant(p, row.owner_born) for p in participants),
     )
 
 

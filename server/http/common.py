@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from collab.model import is_id
-from collab.policy import Decision, PlanContext, Principal
+from collab.policy import Decision, PlanContext, Principal, access_grounds
 from server.auth.identity import (
     CSRF_HEADER,
     SESSION_COOKIE,
@@ -131,6 +131,7 @@ class Call:
     params: Mapping[str, str]
     _log: list[_LogEntry] = field(default_factory=list)
     _after: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _contexts: dict[str, PlanContext] = field(default_factory=dict)  # for log grounds
 
     def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
         """Run ``action`` once the transaction has committed (e.g. tell live sessions)."""
@@ -158,7 +159,18 @@ class Call:
         ctx = await repo.load_context(self.db, plan_id, self.now)
         if ctx is None:
             raise ApiError("not-found", NOT_FOUND_MESSAGE)
+        self._contexts.setdefault(plan_id, ctx)
         return ctx
+
+    def _grounds(self, entry: _LogEntry) -> str:
+        """Why the caller had access (``policy.access_grounds``), as the plan was when
+        the request first loaded it; a section's level when the target is a section."""
+        ctx = self._contexts.get(entry.plan_id)
+        if ctx is None or self.auth is None:
+            return ""
+        kind, _, ident = entry.target.partition(":")
+        section = ident if kind == "section" else None
+        return access_grounds(ctx, self.auth.principal, section)
 
     def log(
         self, plan_id: str, action: str, target: str, detail: str = "", *, keep: bool = False
@@ -226,6 +238,7 @@ class Call:
                 action=entry.action,
                 target=entry.target,
                 detail=entry.detail,
+                grounds=self._grounds(entry),
             )
 
 
@@ -413,6 +426,7 @@ def _check_person_limits(
 def routes() -> list[Route]:
     # Importing the route modules registers their endpoints.
     from server.http import (  # noqa: F401
+        accesslog_routes,
         auth_routes,
         consent_routes,
         invite_routes,

@@ -448,6 +448,7 @@ def _log_entry(row: AccessLogRow, counted: AccessDenialRow | None) -> dict[str, 
         "action": row.action,
         "target": row.target,
         "detail": row.detail,
+        "grounds": row.grounds,  # why access was allowed (ADR 0013); "" when not recorded
     }
     if counted is not None and row.action == "denied":
         # The first refusal of this person on this day carries the day's count.

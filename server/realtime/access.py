@@ -81,6 +81,25 @@ class Resolver:
             ref.plan,
         )
 
+    async def grounds(self, principal: Principal, ref: DocRef) -> str:
+        """Why the person may open the document, for the access log
+        (``policy.access_grounds`` on the document's section)."""
+        if isinstance(ref, ItemDoc):
+            loaded = self.cache.get(("meeting", ref.meeting))
+            ctx = getattr(loaded, "ctx", None)
+            state = getattr(loaded, "state", None)
+            item = state.item(ref.item) if state is not None else None
+            if not isinstance(ctx, PlanContext) or item is None:
+                return ""
+            return policy.access_grounds(ctx, principal, item.section)
+        found = await self.context(ref.plan)
+        if found is None:
+            return ""
+        if isinstance(ref, SectionDoc):
+            return policy.access_grounds(found, principal, ref.section)
+        measure = await self.measure(ref.measure)
+        return policy.access_grounds(found, principal, measure.section if measure else None)
+
 
 # Meeting item documents are decided by the meeting module, which registers here.
 ItemResolver = Callable[[Resolver, Principal, ItemDoc], Awaitable[DocAccess]]

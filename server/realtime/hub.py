@@ -22,8 +22,10 @@ import socketio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from collab import guardians
 from collab.docs import DocRef, parse_doc_name
 from collab.editing import YDoc, make_edit, new_client_id
+from collab.model import Role
 from collab.policy import Principal
 from collab.rooms import (
     DocRoom,
@@ -64,7 +66,7 @@ from server.db.models import (
     PlanRow,
     SectionRow,
 )
-from server.realtime.access import Access, Resolver, resolve
+from server.realtime.access import Access, Resolver
 from server.realtime.bridge import RedisBridge
 from server.runtime import Services, utcnow
 from server.settings import normalise_origin
@@ -315,6 +317,8 @@ class Hub:
         action: str,
         target: str,
         detail: str = "",
+        *,
+        grounds: str = "",
     ) -> None:
         if plan is None:
             return
@@ -331,6 +335,7 @@ class Hub:
             action=action,
             target=target,
             detail=detail,
+            grounds=grounds,
         )
 
     async def on_doc_join(self, conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
@@ -358,7 +363,13 @@ class Hub:
             return refuse("rate-limited", "Too many clientIDs on this document; leave it first.")
         async with self.services.sessionmaker() as session:
             await read_only(session)
-            found = await resolve(session, conn.principal, ref, self.services.clock())
+            resolver = Resolver(session, self.services.clock())
+            found = await resolver.resolve(conn.principal, ref)
+            grounds = (
+                await resolver.grounds(conn.principal, ref)
+                if found.access is not None and name not in conn.docs
+                else ""
+            )
         if found.access is None:
             await self._log(found.plan, conn, "denied", f"doc:{name}", found.decision.reason)
             code = found.decision.code or "forbidden"
@@ -394,7 +405,13 @@ class Hub:
                     )
                 elif first:
                     await self._log_in(
-                        session, found.plan, conn, "open", f"doc:{name}", found.access
+                        session,
+                        found.plan,
+                        conn,
+                        "open",
+                        f"doc:{name}",
+                        found.access,
+                        grounds=grounds,
                     )
             if owner is None:
                 self.services.metrics.count_error("rate-limited")
@@ -731,6 +748,27 @@ class Hub:
                 .where(SectionRow.plan_id.in_(plans), SectionRow.archived.is_(True))
                 .order_by(SectionRow.id)
             )
+            # A guardian's full access ends when a date passes (collab.guardians): the
+            # poll notices the day change, and nothing else need happen for it.
+            guardian_rows = await session.execute(
+                select(
+                    ParticipantRow.plan_id,
+                    ParticipantRow.id,
+                    ParticipantRow.access_until,
+                    PlanRow.owner_born,
+                )
+                .join(PlanRow, PlanRow.id == ParticipantRow.plan_id)
+                .where(
+                    ParticipantRow.plan_id.in_(plans),
+                    ParticipantRow.role == Role.GUARDIAN.value,
+                )
+                .order_by(ParticipantRow.id)
+            )
+            today = guardians.oslo_day(now)
+            ended_fp: dict[str, tuple[tuple[str, bool], ...]] = {}
+            for p, pid, until, born in guardian_rows.all():
+                ends = guardians.access_until(Role.GUARDIAN, until, born)
+                ended_fp[p] = (*ended_fp.get(p, ()), (pid, ends is not None and today >= ends))
             archived_fp: dict[str, tuple[str, ...]] = {}
             for p, section in archived.all():
                 archived_fp[p] = (*archived_fp.get(p, ()), section)
@@ -743,6 +781,7 @@ class Hub:
                 meeting_fp.get(p),
                 status_fp.get(p),
                 archived_fp.get(p, ()),
+                ended_fp.get(p, ()),
             )
         return out
 

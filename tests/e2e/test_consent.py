@@ -93,8 +93,10 @@ async def test_school_never_sees_therapy_and_withdrawal_is_immediate(
 
     # Charlotte sees who looked at her plan, including the refusals and revocations.
     await charlotte.go(f"/plan/{plan['id']}/innsyn")
-    await expect(charlotte.page.locator("table.log-table")).to_contain_text("Berit Lund")
-    await expect(charlotte.page.locator("table.log-table")).to_contain_text("Mistet tilgang")
+    await expect(charlotte.page.locator("ol.log-lines")).to_contain_text("Berit Lund")
+    await expect(charlotte.page.locator("ol.log-lines")).to_contain_text(
+        "Berit Lund mistet tilgangen til «Behandling hos DPS»"
+    )
     await charlotte.shot("access-log-tablet")
     assert not await charlotte.axe("access-log"), dump(await charlotte.axe("access-log"))
     for browser in (school, berit, charlotte):

@@ -43,7 +43,7 @@ async def test_each_screen_is_accessible_and_photographed(
         "plan": (f"/plan/{plan['id']}", "section.plan-section textarea"),
         "meetings": (f"/plan/{plan['id']}/moter", "form.schedule-form"),
         "consent": (f"/plan/{plan['id']}/samtykke", "table.consent-grid"),
-        "access-log": (f"/plan/{plan['id']}/innsyn", "table.log-table"),
+        "access-log": (f"/plan/{plan['id']}/innsyn", "ol.log-lines li"),
     }
     for name, (path, ready) in screens.items():
         # Navigate inside the app (History API), as a person would.

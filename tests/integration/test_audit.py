@@ -147,3 +147,29 @@ async def test_verify_finds_a_removed_tail(live: LiveServer, demo: Demo) -> None
     assert code == 1, output
     assert f"plan {plan}, entry {newest[0][0]} " in output and "removed" in output
     assert demo.per["id"] not in output
+
+
+async def test_the_grounds_of_an_access_are_chained_and_a_forged_one_is_found(
+    live: LiveServer, demo: Demo
+) -> None:
+    await write_entries(live, demo)
+    plan = demo.per["id"]
+    rows = await sql(
+        live, "SELECT seq, grounds FROM access_log WHERE plan_id = :p ORDER BY seq", p=plan
+    )
+    # Per opened his plan as its owner; Ali (a service) under the consent in force.
+    assert [g for _, g in rows][:2] == ["owner", "owner"]
+    assert any(g.startswith("consent:") for _, g in rows)
+    # A refusal has no grounds and hashes as every entry did before migration 0010...
+    assert "" in [g for _, g in rows]
+    first = rows[0][0]
+    assert (await verify(live))[0] == 0
+    # ...and giving an entry other grounds afterwards breaks the chain there.
+    await sql(
+        live,
+        "UPDATE access_log SET grounds = 'consent:9:edit' WHERE plan_id = :p AND seq = :s",
+        p=plan,
+        s=first,
+    )
+    code, output = await verify(live)
+    assert code == 1 and f"plan {plan}, entry {first} " in output, output

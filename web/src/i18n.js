@@ -57,11 +57,17 @@ export function locale () {
   return LOCALES[current]
 }
 
+// Times are shown as they are in Norway, wherever the browser is.
+export const TIME_ZONE = 'Europe/Oslo'
+
 export function formatDate (value) {
   if (!value) return t('date.none')
-  const date = new Date(value.length === 10 ? `${value}T12:00:00` : value)
+  const dayOnly = value.length === 10
+  const date = new Date(dayOnly ? `${value}T12:00:00Z` : value)
   if (Number.isNaN(date.getTime())) return value
-  return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'long', year: 'numeric' }).format(date)
+  return new Intl.DateTimeFormat(locale(), {
+    day: 'numeric', month: 'long', year: 'numeric', timeZone: dayOnly ? 'UTC' : TIME_ZONE
+  }).format(date)
 }
 
 export function formatDateTime (value) {
@@ -69,6 +75,6 @@ export function formatDateTime (value) {
   const date = new Date(value)
   if (Number.isNaN(date.getTime())) return value
   return new Intl.DateTimeFormat(locale(), {
-    day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit'
+    day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: TIME_ZONE
   }).format(date)
 }

@@ -1,86 +1,93 @@
-// "Hvem har sett planen min": the access log in plain words.
+// "Hvem har sett planen min": the access log in plain words. The server groups
+// edits per person, document and hour ("Siw Nilsen endret «Arbeid og aktivitet»
+// 14 ganger"), names only what the reader may see, and says why each access was
+// allowed; this screen shows its lines, folds the reader's own views away unless
+// asked, filters by person and period, pages with "Vis flere", and links the
+// CSV and PDF exports of the same lines.
 import { h } from '../dom.js'
 import { api } from '../api.js'
-import { t, formatDate, formatDateTime } from '../i18n.js'
+import { t, language } from '../i18n.js'
 import { planNav } from './common.js'
 
+export const PAGE_SIZE = 30
+
+/** The query string for the lines or an export, from the screen's filters. */
+export function logQuery ({ person = '', from = '', to = '', own = false, page = 1, size = PAGE_SIZE, lang = 'nb', format = '' }) {
+  const q = new URLSearchParams()
+  if (format) q.set('format', format)
+  else {
+    q.set('page', String(page))
+    q.set('size', String(size))
+  }
+  if (person) q.set('person', person)
+  if (from) q.set('from', from)
+  if (to) q.set('to', to)
+  if (own) q.set('own', '1')
+  q.set('lang', lang)
+  return q.toString()
+}
+
+/** The small print under a line: when (Norwegian time), and why access was allowed. */
+export function lineMeta (line) {
+  return [line.when, line.why, line.refusals?.text].filter(Boolean).join(' · ')
+}
+
 export async function renderAccessLog (main, { params: [planId] }) {
-  const [plan, log] = await Promise.all([
-    api.get(`/api/plans/${planId}`),
-    api.get(`/api/plans/${planId}/access-log?limit=500`)
-  ])
-  const sections = new Map(plan.sections.map((s) => [s.id, s.title]))
-  const measures = new Map(plan.measures.map((m) => [m.id, m.title]))
+  const plan = await api.get(`/api/plans/${planId}`)
   main.append(h('h1', { text: t('log.title') }), planNav(planId, 'log', plan.me.role),
     h('p', { class: 'lead', text: t('log.lead') }))
 
-  const filter = h('select', { id: 'log-filter' }, [
-    h('option', { value: '', text: t('log.filter.all') }),
-    ...[...new Set(log.entries.map((e) => e.actor))].sort().map((name) => h('option', { value: name, text: name }))
-  ])
-  main.append(h('div', { class: 'field inline-field' }, h('label', { for: 'log-filter', text: t('log.filter') }), filter))
+  const state = { person: '', from: '', to: '', own: false, page: 1 }
+  const person = h('select', { id: 'log-person' }, h('option', { value: '', text: t('log.filter.all') }))
+  const from = h('input', { id: 'log-from', type: 'date' })
+  const to = h('input', { id: 'log-to', type: 'date' })
+  const own = h('input', { id: 'log-own', type: 'checkbox' })
+  const filters = h('form', { class: 'log-controls', 'aria-label': t('log.filters') },
+    h('div', { class: 'field' }, h('label', { for: 'log-person', text: t('log.filter') }), person),
+    h('div', { class: 'field' }, h('label', { for: 'log-from', text: t('log.from') }), from),
+    h('div', { class: 'field' }, h('label', { for: 'log-to', text: t('log.to') }), to),
+    h('div', { class: 'field check-field' }, own, h('label', { for: 'log-own', text: t('log.own') })))
+  const folded = h('p', { class: 'meta log-folded', role: 'status' })
+  const list = h('ol', { class: 'log-lines', 'aria-label': t('log.title') })
+  const more = h('button', { type: 'button', class: 'button', text: t('log.more') })
+  const csv = h('a', { class: 'button', download: '', text: t('log.export.csv') })
+  const pdf = h('a', { class: 'button', download: '', text: t('log.export.pdf') })
+  main.append(filters, folded, list, h('p', { class: 'button-row' }, more),
+    h('h2', { text: t('log.export') }),
+    h('p', { class: 'meta', text: t('log.export.note') }),
+    h('p', { class: 'button-row' }, csv, pdf))
 
-  const body = h('tbody')
-  const table = h('table', { class: 'log-table' },
-    h('caption', { class: 'visually-hidden', text: t('log.title') }),
-    h('thead', {}, h('tr', {},
-      h('th', { scope: 'col', text: t('log.when') }),
-      h('th', { scope: 'col', text: t('log.who') }),
-      h('th', { scope: 'col', text: t('log.what') }),
-      h('th', { scope: 'col', text: t('log.which') }))),
-    body)
-  const render = () => {
-    body.replaceChildren()
-    const rows = log.entries.filter((e) => !filter.value || e.actor === filter.value)
-    if (rows.length === 0) body.append(h('tr', {}, h('td', { colspan: '4', text: t('log.empty') })))
-    for (const e of rows) {
-      body.append(h('tr', { class: `log-${e.action}${e.refusals ? ' log-counted' : ''}` },
-        h('td', { text: formatDateTime(e.at) }),
-        h('td', { text: e.actor || t('log.someone') }),
-        h('td', { text: actionText(e) }),
-        h('td', { text: describe(e.target, sections, measures) })))
+  let peopleFilled = false
+  const load = async (append) => {
+    const lang = language()
+    const data = await api.get(`/api/plans/${planId}/access-log/lines?${logQuery({ ...state, lang })}`)
+    if (!peopleFilled) {
+      for (const p of data.people) person.append(h('option', { value: p.id, text: p.name }))
+      peopleFilled = true
     }
+    if (!append) list.replaceChildren()
+    for (const line of data.lines) {
+      list.append(h('li', { class: ['log-line', `log-${line.action}`, line.own ? 'log-own' : ''] },
+        h('p', { class: 'log-text', text: line.text }),
+        h('p', { class: 'meta', text: lineMeta(line) })))
+    }
+    if (!list.children.length) list.append(h('li', { class: 'log-line', text: t('log.empty') }))
+    folded.textContent = data.folded ? t('log.folded', { count: data.folded }) : ''
+    more.hidden = !data.more
+    const exportQuery = (format) => logQuery({ ...state, lang, format })
+    csv.href = `/api/plans/${planId}/access-log/export?${exportQuery('csv')}`
+    pdf.href = `/api/plans/${planId}/access-log/export?${exportQuery('pdf')}`
   }
-  filter.addEventListener('change', render)
-  render()
-  main.append(h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': t('log.title') }, table))
+  const refilter = () => {
+    Object.assign(state, { person: person.value, from: from.value, to: to.value, own: own.checked, page: 1 })
+    return load(false)
+  }
+  filters.addEventListener('change', refilter)
+  filters.addEventListener('submit', (event) => { event.preventDefault(); refilter() })
+  more.addEventListener('click', () => {
+    state.page += 1
+    return load(true)
+  })
+  await load(false)
   return t('log.title')
-}
-
-/**
- * What happened, in words. Refusals are counted per person and day: someone
- * with no role in the plan gets one entry with the day's count ("12 avviste
- * forsøk av X 1. desember"); a participant's first entry of the day says how
- * many more there were than the entries listed.
- */
-export function actionText (e) {
-  const counted = e.refusals
-  if (e.action === 'denied' && counted) {
-    if (counted.outsider) {
-      return t('log.denied.summary', { count: counted.count, name: e.actor || t('log.someone'), date: formatDate(counted.day) })
-    }
-    if (counted.count > counted.listed) {
-      return `${t('log.action.denied')} (${t('log.denied.more', { count: counted.count, hidden: counted.count - counted.listed })})`
-    }
-  }
-  return t(`log.action.${e.action}`)
-}
-
-export function describe (target, sections, measures) {
-  if (!target) return ''
-  const parts = target.split(':')
-  if (target === 'plan') return t('log.target.plan')
-  if (target === 'consent') return t('log.target.consent')
-  if (target === 'access-log') return t('log.target.log')
-  if (parts[0] === 'doc' && parts[1] === 'plan') {
-    if (parts[3] === 'section') return t('log.target.section', { title: sections.get(parts[4]) ?? t('log.hidden') })
-    if (parts[3] === 'measure') return t('log.target.measure', { title: measures.get(parts[4]) ?? t('log.hidden') })
-  }
-  if (parts[0] === 'doc' && parts[1] === 'meeting') return t('log.target.minutes.item')
-  if (parts[0] === 'section') return t('log.target.section', { title: sections.get(parts[1]) ?? t('log.hidden') })
-  if (parts[0] === 'measure') return t('log.target.measure', { title: measures.get(parts[1]) ?? t('log.hidden') })
-  if (parts[0] === 'meeting') return t('log.target.meeting')
-  if (parts[0] === 'minutes') return t('log.target.minutes')
-  if (parts[0] === 'participant') return t('log.target.participant')
-  return t(`log.target.other`)
 }

@@ -7,7 +7,11 @@ import { contactCard, roleName, flag, formatDate, formatDateTime } from './commo
 
 export async function renderHome (main, { app }) {
   main.append(h('h1', { text: t('home.title') }), h('p', { class: 'lead', text: t('home.hello', { name: app.session.name }) }))
-  const { plans } = await api.get('/api/plans')
+  const [{ plans }, asked] = await Promise.all([
+    api.get('/api/plans'),
+    api.get('/api/guardian-notices').catch(() => ({ notices: [] }))
+  ])
+  for (const notice of asked.notices) main.append(guardianNotice(notice))
   if (plans.length === 0) {
     main.append(h('p', { text: t('home.none') }))
     return t('home.title')
@@ -115,4 +119,35 @@ function nextMeeting (meetings) {
   const open = meetings.filter((m) => m.status === 'live' || (m.status === 'scheduled' && Date.parse(m.starts_at) >= soon))
   open.sort((a, b) => (a.status === 'live' ? -1 : 0) - (b.status === 'live' ? -1 : 0) || Date.parse(a.starts_at) - Date.parse(b.starts_at))
   return open[0] ?? null
+}
+
+/**
+ * Before a guardian's full access ends (the owner's 18th birthday, or a date the
+ * owner chose), the owner is asked what the guardian keeps: full access for
+ * another year, what the owner grants in the consent, or nothing.
+ */
+export function guardianNotice (notice) {
+  const headingId = `guardian-${notice.participant}-title`
+  const status = h('p', { role: 'status', class: 'meta' })
+  const answer = (keep) => async () => {
+    const body = keep === 'full' ? { keep, months: 12 } : { keep }
+    await api.post(`/api/plans/${notice.plan}/guardians/${notice.participant}/answer`, body)
+    buttons.replaceChildren()
+    status.textContent = t('guardian.answered')
+    if (keep === 'consent') {
+      buttons.append(h('a', { class: 'button', href: `/plan/${notice.plan}/samtykke`, 'data-link': '', text: t('nav.consent') }))
+    }
+  }
+  const buttons = h('p', { class: 'button-row' },
+    h('button', { type: 'button', class: 'button', onclick: answer('full'), text: t('guardian.keep.full') }),
+    h('button', { type: 'button', class: 'button', onclick: answer('consent'), text: t('guardian.keep.consent') }),
+    h('button', { type: 'button', class: 'button', onclick: answer('none'), text: t('guardian.keep.none') }))
+  return h('section', { class: 'notice guardian-notice', 'aria-labelledby': headingId },
+    h('h2', { id: headingId, text: t('guardian.notice.title', { name: notice.name }) }),
+    h('p', {
+      text: t('guardian.notice.text', {
+        name: notice.name, plan: notice.plan_title, date: formatDate(notice.ends), days: notice.days_left
+      })
+    }),
+    buttons, status)
 }
