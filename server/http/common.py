@@ -343,6 +343,15 @@ def _describe(error: ValidationError) -> str:
 
 def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
+        held: list[str] = []  # the person holding a ``refused`` token while this runs
+        try:
+            return await answer(request, held)
+        finally:
+            if held:
+                services = cast(Services, request.app.state.services)
+                ratelimit.release_refused(request, held[0], services.settings.rate_refused)
+
+    async def answer(request: Request, held: list[str]) -> Response:
         services = cast(Services, request.app.state.services)
         now = services.clock()
         services.metrics.count_request(endpoint.path, endpoint.method)
@@ -361,7 +370,7 @@ def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]
                         raise ApiError("unauthenticated", "Du må logge inn (sign in required).")
                     person = auth.principal.person if auth is not None else None
                     if person is not None:
-                        _check_person_limits(request, services, endpoint, person)
+                        _check_person_limits(request, services, endpoint, person, held)
                     if (
                         auth is not None
                         and auth.via == "cookie"
@@ -381,8 +390,11 @@ def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]
                 if call is not None and call.keeps_log_after_error():
                     async with db.begin():
                         await call.flush_log(failed=True)
-                if person is not None and exc.code in ("forbidden", "not-found"):
-                    ratelimit.count_refused(request, person, services.settings.rate_refused)
+                if exc.code in ("forbidden", "not-found"):
+                    if held:
+                        held.clear()  # the held token pays for this refusal
+                    elif person is not None:
+                        ratelimit.count_refused(request, person, services.settings.rate_refused)
                 services.metrics.count_error(exc.code)
                 return error_response(exc.code, exc.message, exc.status, exc.headers)
             assert call is not None
@@ -402,16 +414,19 @@ def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]
 
 
 def _check_person_limits(
-    request: Request, services: Services, endpoint: Endpoint, person: str
+    request: Request, services: Services, endpoint: Endpoint, person: str, held: list[str]
 ) -> None:
     """Per-person limits, checked before the route runs: a person who was refused too
-    often waits (every request), and costly GETs have their own budget."""
+    often waits (every request), and costly GETs have their own budget. Once past the
+    first check the request holds one ``refused`` token (named in ``held``), given back
+    unless the answer is a refusal."""
     settings = services.settings
-    wait = ratelimit.refused_wait(request, person, settings.rate_refused)
+    wait = ratelimit.reserve_refused(request, person, settings.rate_refused)
     if wait:
         raise retry_later(
             "rate-limited", f"For mange avviste forespørsler; prøv igjen om {wait} sekunder.", wait
         )
+    held.append(person)
     if endpoint.costly:
         wait = ratelimit.costly_read_wait(request, person, settings.rate_costly_read)
         if wait:

@@ -55,6 +55,12 @@ class RateLimiter:
         found.tokens -= 1
         return 0
 
+    def give_back(self, bucket: str, key: str, limit: tuple[int, float]) -> None:
+        """Return a token taken for something that did not happen (up to capacity)."""
+        found = self._bucket(bucket, key, limit)
+        if found is not None:
+            found.tokens = min(float(limit[0]), found.tokens + 1)
+
     def wait(self, bucket: str, key: str, limit: tuple[int, float]) -> int:
         """Whole seconds until ``bucket``/``key`` has a token (0: it has one); takes none."""
         capacity, per = limit
@@ -134,11 +140,19 @@ def render_wait(request: Request, person: str, limit: tuple[int, float]) -> int:
     return limiter_of(request.app.state).take("render", person, limit)
 
 
-def refused_wait(request: Request, person: str, limit: tuple[int, float]) -> int:
-    """Seconds until ``person`` may be refused again (0: now); takes nothing."""
-    return limiter_of(request.app.state).wait("refused", person, limit)
+def reserve_refused(request: Request, person: str, limit: tuple[int, float]) -> int:
+    """Hold one ``refused`` token while ``person``'s request runs (0), or the seconds to
+    wait when none is left. Reserving before the answer is known keeps concurrent
+    requests from all passing the check and overshooting the budget; an answer that is
+    not a refusal gives the token back (:func:`release_refused`)."""
+    return limiter_of(request.app.state).take("refused", person, limit)
+
+
+def release_refused(request: Request, person: str, limit: tuple[int, float]) -> None:
+    """The request that held a ``refused`` token was not refused: give it back."""
+    limiter_of(request.app.state).give_back("refused", person, limit)
 
 
 def count_refused(request: Request, person: str, limit: tuple[int, float]) -> None:
-    """``person`` got a 403 or 404 answer."""
+    """``person`` got a 403 or 404 answer without a reserved token."""
     limiter_of(request.app.state).take("refused", person, limit)
