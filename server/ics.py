@@ -74,7 +74,9 @@ def fold(line: str) -> bytes:
 
 
 def _meeting_page(base_url: str, meeting_id: str) -> str:
-    return f"{base_url.rstrip('/')}/meetings/{meeting_id}"
+    # The web client's meeting page (web/src/main.js routes /mote/<id>; /meetings/<id>,
+    # which older invitations carry, opens the same page).
+    return f"{base_url.rstrip('/')}/mote/{meeting_id}"
 
 
 def _description(meeting: InviteMeeting, page: str, method: Method) -> str:

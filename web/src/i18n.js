@@ -57,11 +57,14 @@ export function locale () {
   return LOCALES[current]
 }
 
+// Every date and time a person reads is Norwegian time, wherever their browser is.
+const OSLO = 'Europe/Oslo'
+
 export function formatDate (value) {
   if (!value) return t('date.none')
   const date = new Date(value.length === 10 ? `${value}T12:00:00` : value)
   if (Number.isNaN(date.getTime())) return value
-  return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'long', year: 'numeric' }).format(date)
+  return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'long', year: 'numeric', timeZone: OSLO }).format(date)
 }
 
 export function formatDateTime (value) {
@@ -69,6 +72,6 @@ export function formatDateTime (value) {
   const date = new Date(value)
   if (Number.isNaN(date.getTime())) return value
   return new Intl.DateTimeFormat(locale(), {
-    day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit'
+    day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: OSLO
   }).format(date)
 }

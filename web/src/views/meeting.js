@@ -321,7 +321,7 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
     clear(decisionsEl)
     const mine = decisions.filter((d) => d.item === currentId)
     if (mine.length === 0) decisionsEl.append(h('li', { class: 'meta', text: t('decision.none') }))
-    for (const d of mine) decisionsEl.append(h('li', {}, flag(t(`decision.kind.${d.kind}`), 'info'), ' ', decisionSummary(d)))
+    for (const d of mine) decisionsEl.append(h('li', {}, flag(t(`decision.kind.${d.kind}`), 'info'), ' ', decisionSummary(d, { people, measures: plan.measures })))
   }
 
   let openForm = null
