@@ -2,7 +2,7 @@
 // short form with only what that kind needs.
 import { h, options, uid } from '../dom.js'
 import { t, formatDate, formatDateTime } from '../i18n.js'
-import { participantLabel } from './common.js'
+import { participantLabel, showError, clearFieldErrors } from './common.js'
 
 export const DECISION_KINDS = ['continue', 'adjust', 'stop', 'new_measure', 'evaluation', 'next_meeting', 'next_evaluation']
 
@@ -151,9 +151,10 @@ export function decisionForm (kind, { item, plan, people, measures, onCancel, on
     }
     if (kind === 'next_evaluation') body.date = str('date')
     submit.disabled = true
-    const ok = await onSubmit(body)
+    clearFieldErrors(form)
+    const result = await onSubmit(body)
     submit.disabled = false
-    if (!ok) error.textContent = t('decision.failed')
+    if (result !== true) showError(form, result, error)
   })
   return form
 }

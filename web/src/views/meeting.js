@@ -345,8 +345,12 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
         item, plan, people, measures: itemMeasures(item),
         onCancel: () => { openForm = null; clear(decideEl); renderDecide(item) },
         onSubmit: async (body) => {
-          const saved = await http('post', `/api/meetings/${meetingId}/decisions`, { item: item.id, kind, ...body })
-          if (!saved) return false
+          let saved
+          try {
+            saved = await api.post(`/api/meetings/${meetingId}/decisions`, { item: item.id, kind, ...body })
+          } catch (err) {
+            return err // the form shows it beside the field it is about
+          }
           decisions = [...decisions, saved]
           renderDecisions()
           app.announce(t('decision.saved'))
