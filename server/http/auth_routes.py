@@ -66,7 +66,7 @@ DEMO_OFF = "Demomodus er av (demo mode is off)."
 
 @api(
     "GET",
-    "/auth/demo/people",
+    "/api/demo/people",
     summary="The demo people a newcomer may sign in as (demo mode only)",
     auth=False,
     tag="auth",
@@ -92,7 +92,7 @@ async def demo_people_list(call: Call) -> Any:
 
 @api(
     "POST",
-    "/auth/demo/sign-in",
+    "/api/demo/sign-in",
     summary="Sign in as a demo person (demo mode only)",
     auth=False,
     tag="auth",

@@ -9,7 +9,7 @@ const PROVIDERS = ['citizen', 'staff']
 
 async function demoOptions () {
   try {
-    return await api.get('/auth/demo/people')
+    return await api.get('/api/demo/people')
   } catch {
     return null // not demo mode (or not reachable): no demo sign-in
   }
@@ -28,7 +28,7 @@ function demoSection (demo) {
         button.disabled = true
         error.textContent = ''
         try {
-          await api.post('/auth/demo/sign-in', { person: person.person })
+          await api.post('/api/demo/sign-in', { person: person.person })
           location.assign('/') // a fresh start with the new session
         } catch (err) {
           error.textContent = errorText(err)
