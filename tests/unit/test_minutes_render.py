@@ -219,7 +219,9 @@ def test_html_is_a_standalone_document_with_headings_in_order() -> None:
     parsed = outline(page)
     assert "script" not in parsed.tags
     # One stylesheet from the app itself (the CSP allows no inline styles), nothing else.
-    assert parsed.tags.count("link") == 1 and "img" not in parsed.tags and "style" not in parsed.tags
+    assert (
+        parsed.tags.count("link") == 1 and "img" not in parsed.tags and "style" not in parsed.tags
+    )
     assert '<link rel="stylesheet" href="/static/minutes.css">' in page
     assert not any("src" in attrs for _, attrs in parsed.attrs)
     levels = [level for level, _ in parsed.headings]
