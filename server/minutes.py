@@ -50,6 +50,7 @@ __all__ = [
     "decision_details",
     "decision_sentence",
     "language",
+    "moment_text",
     "note_paragraphs",
     "render_minutes_html",
     "render_minutes_pdf",
@@ -675,6 +676,11 @@ def _moment(value: str | None, w: _Words) -> str:
     if moment is None:
         return value or ""
     return f"{_day(moment.date(), w)} {w.at} {_clock(moment, w)}"
+
+
+def moment_text(moment: datetime, lang: str = "nb") -> str:
+    """A moment as a person reads it: 'tirsdag 1. desember 2026 kl. 10:00', Oslo time."""
+    return _moment(moment.isoformat(), _words(lang))
 
 
 def _span(start: str, end: str, w: _Words) -> str:
