@@ -111,7 +111,7 @@ def _times(body: dict[str, Any], row: MeetingRow | None = None) -> tuple[datetim
         row.ends_at if row and "starts_at" not in body else starts + timedelta(hours=1)
     )
     if ends <= starts:
-        raise ApiError("malformed", "ends_at: the meeting must end after it starts.")
+        raise ApiError.about("malformed", Said("ends-before-start", "ends_at"))
     return starts, ends
 
 

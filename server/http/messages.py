@@ -106,6 +106,11 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "nn": "Neste møte må vere fram i tid.",
         "en": "The next meeting must be in the future.",
     },
+    "ends-before-start": {
+        "nb": "Møtet må slutte etter at det begynner.",
+        "nn": "Møtet må slutte etter at det byrjar.",
+        "en": "The meeting must end after it starts.",
+    },
     "next-evaluation-past": {
         "nb": "Neste evaluering må være fram i tid.",
         "nn": "Neste evaluering må vere fram i tid.",

@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { decisionText } from '../src/views/decisions.js'
-import { setLanguage } from '../src/i18n.js'
+import { setLanguage, osloMoment } from '../src/i18n.js'
 
 globalThis.document ??= { documentElement: {} } // setLanguage sets <html lang>
 
@@ -32,3 +32,9 @@ for (const [lang, at, outcome, label] of [
   })
 }
 setLanguage('nb')
+
+test('a time typed into a form is Norwegian time, summer or winter', () => {
+  assert.equal(osloMoment('2026-12-08T10:00').toISOString(), '2026-12-08T09:00:00.000Z')
+  assert.equal(osloMoment('2027-06-08T10:00').toISOString(), '2027-06-08T08:00:00.000Z')
+  assert.ok(Number.isNaN(osloMoment('i morgen').getTime()))
+})

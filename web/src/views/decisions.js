@@ -1,7 +1,7 @@
 // Structured decisions in the meeting: one big plain button per kind, then a
 // short form with only what that kind needs.
 import { h, options, uid } from '../dom.js'
-import { t, formatDate, formatDateTime } from '../i18n.js'
+import { t, formatDate, formatDateTime, osloMoment } from '../i18n.js'
 import { participantLabel, showError, clearFieldErrors } from './common.js'
 
 export const DECISION_KINDS = ['continue', 'adjust', 'stop', 'new_measure', 'evaluation', 'next_meeting', 'next_evaluation']
@@ -144,7 +144,7 @@ export function decisionForm (kind, { item, plan, people, measures, onCancel, on
       for (const k of ['works', 'does_not_work', 'why', 'outcome']) if (str(k)) body[k] = str(k)
     }
     if (kind === 'next_meeting') {
-      const when = new Date(str('starts_at'))
+      const when = osloMoment(str('starts_at'))
       if (Number.isNaN(when.getTime())) { error.textContent = t('decision.when.invalid'); return }
       body.starts_at = when.toISOString()
       if (str('place')) body.place = str('place')

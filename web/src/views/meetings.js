@@ -2,7 +2,7 @@
 // (read in the page, open as HTML, download as PDF).
 import { h, clear, uid } from '../dom.js'
 import { api } from '../api.js'
-import { t, language, formatDate, formatDateTime } from '../i18n.js'
+import { t, language, formatDate, formatDateTime, osloMoment } from '../i18n.js'
 import { planNav, roleName, flag, showError } from './common.js'
 
 export async function renderMeetings (main, { params: [planId], app }) {
@@ -58,7 +58,7 @@ function scheduleForm (plan, app) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault()
     error.textContent = ''
-    const starts = new Date(when.value)
+    const starts = osloMoment(when.value)
     if (Number.isNaN(starts.getTime())) { error.textContent = t('decision.when.invalid'); when.focus(); return }
     const invited = [...form.querySelectorAll('input[type=checkbox]:checked')].map((b) => b.value)
     submit.disabled = true
