@@ -205,6 +205,10 @@ async def test_the_calendar_link_opens_the_meeting_page(live: LiveServer, demo: 
         event = icalendar.Calendar.from_ical(ics.content).walk("VEVENT")[0]
         url = str(event["URL"])
         assert url in str(event["DESCRIPTION"])
+        # The time in the text is Norwegian time in words, not UTC.
+        starts = datetime.fromisoformat(meeting["starts_at"]).astimezone(OSLO)
+        assert f"kl. {starts:%H:%M}" in str(event["DESCRIPTION"])
+        assert not ISO_DATE.search(str(event["DESCRIPTION"]))
         path = url.removeprefix(live.settings.base_url.rstrip("/"))
         assert path == f"/mote/{meeting['id']}"
         page = await maria.http.get(path)
