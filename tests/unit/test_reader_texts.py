@@ -35,9 +35,7 @@ def test_every_message_is_in_each_language_with_the_same_parameters() -> None:
 
     for key, texts in _MESSAGES.items():
         assert set(texts) == {"nb", "nn", "en"}, key
-        names = {
-            lang: sorted(__import__("re").findall(r"\{(\w+)\}", t)) for lang, t in texts.items()
-        }
+        names = {lang: sorted(re.findall(r"\{(\w+)\}", t)) for lang, t in texts.items()}
         assert names["nb"] == names["nn"] == names["en"], key
 
 
