@@ -116,6 +116,14 @@ async def test_the_html_minutes_are_styled_on_a_phone(
     await maria.close()
     phone = await browsers.new(SMALL_PHONE, touch=True)
     await phone.sign_in(demo_sqlite.token(demo_sqlite.per, "per"))
+    # The minutes screen of the web client fits the phone too, labels once.
+    await phone.go(f"/mote/{mid}/referat")
+    await expect(phone.page.locator(".minutes-item").first).to_contain_text(
+        "Nytt tiltak: «Handle mat sammen»."
+    )
+    await no_sideways_scroll(phone.page, "minutes")
+    bad_screen = await phone.axe("minutes")
+    assert not bad_screen, dump(bad_screen)
     await phone.page.goto(f"{live_sqlite.url}/api/meetings/{mid}/minutes?format=html&lang=nb")
     await expect(phone.page.locator("h1")).to_contain_text("Referat")
     style = await phone.page.evaluate(
