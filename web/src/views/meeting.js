@@ -24,7 +24,8 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
   // --- layout -------------------------------------------------------------------------
   const statusLine = h('p', { class: 'meeting-status', role: 'status', 'aria-live': 'polite' })
   const controls = h('div', { class: 'chair-controls', role: 'group', 'aria-label': t('meeting.controls') })
-  const message = h('p', { class: 'inline-note', role: 'status', 'aria-live': 'polite' })
+  // Only refusals and failures are shown here: in the error colour, announced at once.
+  const message = h('p', { class: 'form-error', role: 'alert' })
   const agendaList = h('ol', { class: 'agenda' })
   const attendeesList = h('ul', { class: 'attendees' })
   const current = h('section', { class: 'current-item', 'aria-labelledby': 'current-title', 'aria-live': 'off' })
