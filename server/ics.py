@@ -12,6 +12,8 @@ import re
 from datetime import UTC, datetime
 from typing import Literal, TypedDict
 
+from server.minutes import moment_text
+
 __all__ = ["InviteMeeting", "Method", "fold", "invitation"]
 
 PRODID = "-//Planrom//Planrom//NO"
@@ -74,7 +76,9 @@ def fold(line: str) -> bytes:
 
 
 def _meeting_page(base_url: str, meeting_id: str) -> str:
-    return f"{base_url.rstrip('/')}/meetings/{meeting_id}"
+    # The web client's meeting page (web/src/main.js routes /mote/<id>; /meetings/<id>,
+    # which older invitations carry, opens the same page).
+    return f"{base_url.rstrip('/')}/mote/{meeting_id}"
 
 
 def _description(meeting: InviteMeeting, page: str, method: Method) -> str:
@@ -82,6 +86,8 @@ def _description(meeting: InviteMeeting, page: str, method: Method) -> str:
     if method == "CANCEL":
         lines.append("Møtet er avlyst, eller du er ikke lenger invitert.")
     lines.append(f"Møte i Planrom: {meeting['title']}.")
+    # Norwegian time in words, as everywhere a person reads a time (DTSTART stays UTC).
+    lines.append(f"Tid: {moment_text(meeting['starts_at'])}")
     if meeting["place"]:
         lines.append(f"Sted: {meeting['place']}")
     if meeting["video_url"]:

@@ -23,6 +23,7 @@ from collab.docs import ItemDoc, MeasureDoc, SectionDoc
 from collab.editing import YDoc, append_measure_id, fill_measure
 from collab.model import Measure, MeasureStatus, Role, SectionKind, new_id
 from collab.policy import PlanContext, Principal
+from server import minutes
 from server.db import meeting_repo, repo
 from server.db.models import DecisionRow, MeasureRow, MeetingRow, MinutesRow, PlanRow
 from server.runtime import Services
@@ -193,54 +194,23 @@ KIND_LABEL = {
 
 
 def summarise(kind: str, data: dict[str, Any], ctx: PlanContext, measure: Measure | None) -> str:
-    """One plain-language sentence (bokmål) for the minutes."""
+    """One plain-language sentence (bokmål, Norwegian time) stored with the decision for
+    the measure's progress log; the minutes write theirs again from the details, in the
+    reader's language."""
     people = {p.id: p.name for p in ctx.plan.participants}
-    title = measure.title if measure is not None else data.get("title", "")
-    if kind == "continue":
-        return f"«{title}» fortsetter som før."
-    if kind == "stop":
-        why = data.get("reason", "")
-        return f"«{title}» avsluttes." + (f" Begrunnelse: {why}" if why else "")
-    if kind == "adjust":
-        changes = data.get("changes", {})
-        parts = []
-        if "frequency" in changes:
-            parts.append(f"hyppighet: {changes['frequency']}")
-        if "responsible" in changes:
-            parts.append(f"ansvarlig: {people.get(changes['responsible'], '?')}")
-        if "ends" in changes:
-            parts.append(f"varer til {changes['ends']}")
-        if "evaluate_by" in changes:
-            parts.append(f"evalueres innen {changes['evaluate_by']}")
-        if "title" in changes:
-            parts.append(f"nytt navn: {changes['title']}")
-        note = data.get("note", "")
-        return f"«{title}» justeres ({', '.join(parts) or 'se notat'})." + (
-            f" {note}" if note else ""
-        )
-    if kind == "new_measure":
-        who = people.get(data.get("responsible", ""), "?")
-        when = f", fra {data['starts']}" if data.get("starts") else ""
-        return f"Nytt tiltak: «{title}». Ansvarlig: {who}{when}."
-    if kind == "evaluation":
-        works, fails = data.get("works", ""), data.get("does_not_work", "")
-        text = f"Evaluering av «{title}»." if title else "Evaluering."
-        if works:
-            text += f" Dette virker (behold det): {works}."
-        if fails:
-            text += f" Dette virker ikke: {fails}."
-            if data.get("why"):
-                text += f" Hvorfor: {data['why']}."
-        return text
-    if kind == "next_meeting":
-        return (
-            f"Neste møte: {data.get('starts_at', '')[:16].replace('T', ' kl. ')}"
-            + (f", {data['place']}" if data.get("place") else "")
-            + "."
-        )
-    if kind == "next_evaluation":
-        return f"Planen evalueres neste gang innen {data.get('date', '')}."
-    return KIND_LABEL.get(kind, kind)
+    changes = data.get("changes") or {}
+    details = minutes.decision_details(data, people.get(changes.get("responsible", "")))
+    sentence = minutes.decision_sentence(
+        kind,
+        details,
+        measure_title=measure.title if measure is not None else None,
+        responsible_name=people.get(data.get("responsible", "")),
+        lang="nb",
+    )
+    if kind in ("continue", "adjust", "stop"):  # the sentence says what happens
+        return sentence
+    label = KIND_LABEL.get(kind, kind)
+    return f"{label}: {sentence}" if sentence else label
 
 
 # --- finalisation -------------------------------------------------------------------------
@@ -287,7 +257,12 @@ def minutes_content(
     next_eval = None
     for d in decisions:
         measure = loaded.measures.get(d.measure_id or "")
-        responsible = d.data.get("responsible") or (measure.responsible if measure else None)
+        changes = d.data.get("changes") or {}
+        responsible = (
+            d.data.get("responsible")
+            or changes.get("responsible")
+            or (measure.responsible if measure else None)
+        )
         by_item.setdefault(d.item_id, []).append(
             {
                 "id": d.id,
@@ -297,6 +272,7 @@ def minutes_content(
                 "measure_title": measure.title if measure else d.data.get("title"),
                 "responsible_name": people[responsible].name if responsible in people else None,
                 "due": d.data.get("evaluate_by") or d.data.get("ends") or d.data.get("date"),
+                "details": minutes.decision_details(d.data, None),
             }
         )
         if d.kind == "next_meeting":

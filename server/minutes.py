@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal, NotRequired, TypedDict
@@ -35,6 +35,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 __all__ = [
     "CHUNK_CHARS",
     "RENDERER_VERSION",
+    "STYLESHEET",
     "AttendanceEntry",
     "AttendanceMark",
     "DecisionEntry",
@@ -46,18 +47,22 @@ __all__ = [
     "NextMeeting",
     "RoleName",
     "chunks",
+    "decision_details",
+    "decision_sentence",
     "language",
+    "moment_text",
     "note_paragraphs",
     "render_minutes_html",
     "render_minutes_pdf",
     "render_owner_summary_html",
+    "with_texts",
 ]
 
 OSLO = ZoneInfo("Europe/Oslo")
 
 # Part of the key of stored renderings (server.rendered_minutes): raise it whenever the
 # output for the same content changes, so that new requests get the new rendering.
-RENDERER_VERSION = 2
+RENDERER_VERSION = 3
 
 MeetingKind = Literal["group", "one-to-one"]
 RoleName = Literal["owner", "guardian", "relative", "coordinator", "service"]
@@ -96,6 +101,11 @@ class DecisionEntry(TypedDict):
     responsible_name: str | None
     due: str | None
     section: NotRequired[str]
+    # The decision's own facts (see decision_details), so that its sentence is written at
+    # render time in the reader's language. Minutes finalised before this existed have
+    # only the stored bokmål summary.
+    details: NotRequired[dict[str, str]]
+    text: NotRequired[str]  # with_texts: the sentence in the reader's language
 
 
 class MinutesItem(TypedDict):
@@ -220,7 +230,7 @@ _NB = _Words(
         "desember",
     ),
     date_format="{weekday} {day}. {month} {year}",
-    time_format="{hour:02d}.{minute:02d}",
+    time_format="{hour:02d}:{minute:02d}",
     at="kl.",
     minutes="Referat",
     plan="Plan",
@@ -257,9 +267,9 @@ _NB = _Words(
     decisions="Dette ble bestemt",
     no_decisions="Ingen vedtak.",
     decision_kinds={
-        "continue": "Fortsette",
-        "adjust": "Endre",
-        "stop": "Avslutte",
+        "continue": "Fortsett",
+        "adjust": "Juster",
+        "stop": "Avslutt",
         "new_measure": "Nytt tiltak",
         "evaluation": "Evaluering",
         "next_meeting": "Neste møte",
@@ -345,9 +355,9 @@ _NN = _Words(
     decisions="Dette vart bestemt",
     no_decisions="Ingen vedtak.",
     decision_kinds={
-        "continue": "Halde fram",
-        "adjust": "Endre",
-        "stop": "Avslutte",
+        "continue": "Hald fram",
+        "adjust": "Juster",
+        "stop": "Avslutt",
         "new_measure": "Nytt tiltak",
         "evaluation": "Evaluering",
         "next_meeting": "Neste møte",
@@ -498,6 +508,134 @@ _EN = _Words(
 _LANGUAGES = {"nb": _NB, "nn": _NN, "en": _EN}
 
 
+@dataclass(frozen=True)
+class _Says:
+    """The sentences a decision is written in, in one language ({title} comes quoted)."""
+
+    quote: str  # {text}
+    cont: str  # {title}
+    stop: str  # {title}
+    reason: str  # {text}
+    adjust: str  # {title} {changes}
+    adjust_plain: str  # {title}
+    changes: dict[str, str]  # {value}
+    no_end: str
+    new: str  # {title}
+    new_who: str  # {who}
+    new_from: str  # {date}
+    works: str  # {text}
+    fails: str  # {text}
+    why: str  # {text}
+    outcome: str  # {text}
+    outcomes: dict[str, str]
+    next_meeting: str  # {when}
+    next_evaluation: str  # {date}
+    note: str  # {text}
+
+
+_SAYS = {
+    "nb": _Says(
+        quote="«{text}»",
+        cont="{title} fortsetter som før.",
+        stop="{title} avsluttes.",
+        reason="Begrunnelse: {text}",
+        adjust="{title} justeres: {changes}.",
+        adjust_plain="{title} justeres.",
+        changes={
+            "new_title": "nytt navn {value}",
+            "new_frequency": "hyppighet {value}",
+            "new_responsible": "ny ansvarlig {value}",
+            "new_starts": "starter {value}",
+            "new_ends": "varer til {value}",
+            "new_evaluate_by": "evalueres innen {value}",
+        },
+        no_end="uten sluttdato",
+        new="{title}.",
+        new_who="Ansvarlig: {who}.",
+        new_from="Starter {date}.",
+        works="Dette virker (behold det): {text}",
+        fails="Dette virker ikke: {text}",
+        why="Hvorfor: {text}",
+        outcome="Hva gjør vi nå: {text}.",
+        outcomes={
+            "continue": "Fortsetter",
+            "adjust": "Justerer",
+            "stop": "Avslutter",
+            "new": "Prøver noe nytt",
+        },
+        next_meeting="{when}.",
+        next_evaluation="Innen {date}.",
+        note="Notat: {text}",
+    ),
+    "nn": _Says(
+        quote="«{text}»",
+        cont="{title} held fram som før.",
+        stop="{title} blir avslutta.",
+        reason="Grunngiving: {text}",
+        adjust="{title} blir justert: {changes}.",
+        adjust_plain="{title} blir justert.",
+        changes={
+            "new_title": "nytt namn {value}",
+            "new_frequency": "hyppigheit {value}",
+            "new_responsible": "ny ansvarleg {value}",
+            "new_starts": "startar {value}",
+            "new_ends": "varer til {value}",
+            "new_evaluate_by": "blir evaluert innan {value}",
+        },
+        no_end="utan sluttdato",
+        new="{title}.",
+        new_who="Ansvarleg: {who}.",
+        new_from="Startar {date}.",
+        works="Dette verkar (behald det): {text}",
+        fails="Dette verkar ikkje: {text}",
+        why="Kvifor: {text}",
+        outcome="Kva gjer vi no: {text}.",
+        outcomes={
+            "continue": "Held fram",
+            "adjust": "Justerer",
+            "stop": "Avsluttar",
+            "new": "Prøver noko nytt",
+        },
+        next_meeting="{when}.",
+        next_evaluation="Innan {date}.",
+        note="Notat: {text}",
+    ),
+    "en": _Says(
+        quote="“{text}”",
+        cont="{title} continues as before.",
+        stop="{title} stops.",
+        reason="Reason: {text}",
+        adjust="{title} is adjusted: {changes}.",
+        adjust_plain="{title} is adjusted.",
+        changes={
+            "new_title": "new name {value}",
+            "new_frequency": "how often {value}",
+            "new_responsible": "new person responsible {value}",
+            "new_starts": "starts {value}",
+            "new_ends": "lasts until {value}",
+            "new_evaluate_by": "evaluated by {value}",
+        },
+        no_end="no end date",
+        new="{title}.",
+        new_who="Responsible: {who}.",
+        new_from="Starts {date}.",
+        works="This works (keep it): {text}",
+        fails="This does not work: {text}",
+        why="Why: {text}",
+        outcome="What we do now: {text}.",
+        outcomes={
+            "continue": "Continue",
+            "adjust": "Adjust",
+            "stop": "Stop",
+            "new": "Try something new",
+        },
+        next_meeting="{when}.",
+        next_evaluation="By {date}.",
+        note="Note: {text}",
+    ),
+}
+
+
 def _words(lang: str) -> _Words:
     return _LANGUAGES.get(lang, _NB)
 
@@ -533,11 +671,16 @@ def _clock(moment: datetime, w: _Words) -> str:
 
 
 def _moment(value: str | None, w: _Words) -> str:
-    """'tirsdag 24. november 2026 kl. 10.00' in Oslo time; unreadable values as given."""
+    """'tirsdag 24. november 2026 kl. 10:00' in Oslo time; unreadable values as given."""
     moment = _parse_moment(value)
     if moment is None:
         return value or ""
     return f"{_day(moment.date(), w)} {w.at} {_clock(moment, w)}"
+
+
+def moment_text(moment: datetime, lang: str = "nb") -> str:
+    """A moment as a person reads it: 'tirsdag 1. desember 2026 kl. 10:00', Oslo time."""
+    return _moment(moment.isoformat(), _words(lang))
 
 
 def _span(start: str, end: str, w: _Words) -> str:
@@ -617,22 +760,166 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in ".!?" else f"{text}."
 
 
+# Keys of a decision's data that become its details (all plain text or dates; people are
+# named by the minutes' responsible_name, which is filtered like every other name).
+_DETAIL_KEYS = (
+    "title",
+    "reason",
+    "note",
+    "starts",
+    "works",
+    "does_not_work",
+    "why",
+    "outcome",
+    "starts_at",
+    "place",
+    "date",
+)
+_CHANGE_KEYS = ("title", "frequency", "starts", "ends", "evaluate_by")
+
+
+def decision_details(data: Mapping[str, object], new_responsible: str | None) -> dict[str, str]:
+    """The facts of a decision's data that its sentence is written from: text and dates
+    only (no identifiers). ``new_responsible`` is the name of a new person responsible
+    set by an «adjust» decision, if the reader may see it."""
+    out = {k: v for k in _DETAIL_KEYS if isinstance(v := data.get(k), str) and v}
+    changes = data.get("changes")
+    if isinstance(changes, dict):
+        for key in _CHANGE_KEYS:
+            if key in changes:
+                value = changes[key]
+                out[f"new_{key}"] = value if isinstance(value, str) else ""
+    if new_responsible:
+        out["new_responsible"] = new_responsible
+    return out
+
+
+def _quoted(text: str, say: _Says) -> str:
+    return say.quote.format(text=text.strip())
+
+
+def decision_sentence(
+    kind: str,
+    details: Mapping[str, str],
+    *,
+    measure_title: str | None,
+    responsible_name: str | None,
+    lang: str = "nb",
+) -> str:
+    """A decision in plain words, without its kind's label (which the reader sees beside
+    it): dates in words, times in Norwegian time, in ``lang``."""
+    w, say = _words(lang), _SAYS.get(lang, _SAYS["nb"])
+    title = _quoted(measure_title or details.get("title", ""), say)
+    parts: list[str] = []
+    if kind == "continue":
+        parts.append(say.cont.format(title=title))
+    elif kind == "stop":
+        parts.append(say.stop.format(title=title))
+        if details.get("reason"):
+            parts.append(_sentence(say.reason.format(text=details["reason"])))
+    elif kind == "adjust":
+        changes = []
+        for key, template in say.changes.items():
+            if key not in details:
+                continue
+            value = details[key]
+            if key in ("new_starts", "new_ends", "new_evaluate_by"):
+                if not value:
+                    if key == "new_ends":
+                        changes.append(say.no_end)
+                    continue
+                value = _date(value, w)
+            elif key == "new_title":
+                value = _quoted(value, say)
+            changes.append(template.format(value=value))
+        if changes:
+            parts.append(say.adjust.format(title=title, changes=", ".join(changes)))
+        else:
+            parts.append(say.adjust_plain.format(title=title))
+    elif kind == "new_measure":
+        parts.append(say.new.format(title=title))
+        if responsible_name:
+            parts.append(say.new_who.format(who=responsible_name))
+        if details.get("starts"):
+            parts.append(say.new_from.format(date=_date(details["starts"], w)))
+    elif kind == "evaluation":
+        if measure_title or details.get("title"):
+            parts.append(f"{title}.")
+        for key, template in (("works", say.works), ("does_not_work", say.fails)):
+            if details.get(key):
+                parts.append(_sentence(template.format(text=details[key])))
+        if details.get("does_not_work") and details.get("why"):
+            parts.append(_sentence(say.why.format(text=details["why"])))
+        outcome = details.get("outcome")
+        if outcome:
+            parts.append(say.outcome.format(text=say.outcomes.get(outcome, outcome)))
+    elif kind == "next_meeting":
+        when = _moment(details.get("starts_at"), w)
+        if details.get("place"):
+            when += f", {details['place']}"
+        parts.append(say.next_meeting.format(when=when))
+    elif kind == "next_evaluation":
+        parts.append(say.next_evaluation.format(date=_date(details.get("date"), w)))
+    if details.get("note"):
+        parts.append(_sentence(say.note.format(text=details["note"])))
+    return " ".join(part for part in parts if part.strip())
+
+
+def with_texts(content: MinutesContent, lang: str) -> MinutesContent:
+    """``content`` with each decision's ``text``: its sentence in ``lang``, without the
+    kind's label (for the minutes as JSON, which a screen shows beside the label)."""
+    w = _words(lang)
+    items: list[MinutesItem] = [
+        item | {"decisions": [d | {"text": _decision_text(d, w)} for d in item["decisions"]]}
+        for item in content["items"]
+    ]
+    return content | {"items": items}
+
+
+# Labels the stored bokmål summaries of older minutes begin with (the label is shown
+# beside the sentence, so it is taken off the front).
+_STORED_LABELS = ("Nytt tiltak: ", "Neste møte: ", "Evaluering av ")
+
+
 def _decision_text(decision: DecisionEntry, w: _Words) -> str:
+    details = decision.get("details")
+    if details is not None:
+        return decision_sentence(
+            decision["kind"],
+            details,
+            measure_title=decision["measure_title"],
+            responsible_name=decision["responsible_name"],
+            lang=w.lang,
+        )
     summary = decision["summary"].strip()
+    for label in _STORED_LABELS:
+        if summary.startswith(label):
+            summary = summary[len(label) :]
+            break
     if summary:
         return summary
-    label = w.decision_kinds.get(decision["kind"], decision["kind"])
     title = decision["measure_title"]
-    return f"{label}: {title}" if title else label
+    return _quoted(title, _SAYS.get(w.lang, _SAYS["nb"])) if title else ""
+
+
+def _labelled(decision: DecisionEntry, w: _Words) -> str:
+    """'Juster: «Dagsenter» justeres: …' — the kind's label once, then the sentence."""
+    label = w.decision_kinds.get(decision["kind"], decision["kind"])
+    text = _decision_text(decision, w)
+    return f"{label}: {text}" if text else label
 
 
 def _decision_facts(decision: DecisionEntry, w: _Words) -> list[tuple[str, str]]:
+    """What the sentence does not already say: the measure, who is responsible and the
+    deadline."""
     facts: list[tuple[str, str]] = []
-    if decision["measure_title"]:
+    written = "details" in decision
+    kind = decision["kind"]
+    if decision["measure_title"] and not written:
         facts.append((w.measure, decision["measure_title"]))
-    if decision["responsible_name"]:
+    if decision["responsible_name"] and not (written and kind == "new_measure"):
         facts.append((w.responsible, decision["responsible_name"]))
-    if decision["due"]:
+    if decision["due"] and not (written and kind in ("adjust", "next_evaluation")):
         facts.append((w.due, _date(decision["due"], w)))
     return facts
 
@@ -689,23 +976,9 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;line-height:1.5;
-max-width:46rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a;background:#fff}
-h1{font-size:1.7rem;margin-bottom:.25rem}h2{font-size:1.3rem;margin-top:2rem;
-border-bottom:1px solid #ccc}h3{font-size:1.1rem;margin-top:1.5rem}h4{font-size:1rem;
-margin-bottom:.25rem}
-dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
-dl.meta dt{font-weight:600}dl.meta dd{margin:0}
-table{border-collapse:collapse;width:100%}caption{text-align:left;font-weight:600;
-padding:.25rem 0}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ddd;
-vertical-align:top}thead th{border-bottom:2px solid #999}
-.part{color:#444;margin-top:0}.facts{margin:0;padding:0;list-style:none;color:#333}
-.facts li{display:inline;margin-right:1rem}.checksum{font-family:monospace;
-overflow-wrap:anywhere}footer{margin-top:2.5rem;font-size:.95rem;color:#333}
-a{color:#0b5394}
-@media print{body{margin:0;max-width:none}a{color:inherit}}
-""".strip()
+# The pages' stylesheet (web/static/minutes.css, served by the app under /static): the
+# CSP allows stylesheets from 'self' only, so the pages carry no inline styles.
+STYLESHEET = "/static/minutes.css"
 
 
 def _document(w: _Words, title: str, body: Iterable[str]) -> str:
@@ -716,7 +989,7 @@ def _document(w: _Words, title: str, body: Iterable[str]) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title>",
-        f"<style>{_CSS}</style>",
+        f'<link rel="stylesheet" href="{STYLESHEET}">',
         "</head>",
         "<body>",
     ]
@@ -864,7 +1137,7 @@ def render_owner_summary_html(content: MinutesContent, owner_name: str, lang: st
     if decisions:
         body += [
             "<ul>",
-            *(f"<li>{_e(_sentence(_decision_text(d, w)))}</li>" for d in decisions),
+            *(f"<li>{_e(_sentence(_labelled(d, w)))}</li>" for d in decisions),
             "</ul>",
         ]
     else:

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collab.policy import Principal
-from server.db.models import AuthToken, Person, WebSession
+from server.db.models import AuthToken, ParticipantRow, Person, PlanRow, WebSession
 from server.settings import Settings
 
 SESSION_COOKIE = "planrom_session"
@@ -79,6 +79,53 @@ async def resolve_token(
     return Authenticated(
         principal, "token", sign_in="demo-token" if row.kind == "demo" else "token"
     )
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """Someone a newcomer may sign in as in demo mode: their name and their part in each
+    plan (role, plan title)."""
+
+    person: str
+    name: str
+    parts: tuple[tuple[str, str], ...]
+
+
+async def demo_people(session: AsyncSession, *, now: datetime) -> list[DemoPerson]:
+    """The people who hold a live demo token (``planrom demo`` made them), by name."""
+    holders = (
+        select(AuthToken.person_id)
+        .where(AuthToken.kind == "demo", AuthToken.revoked_at.is_(None), AuthToken.expires_at > now)
+        .distinct()
+    )
+    persons = (await session.execute(select(Person).where(Person.id.in_(holders)))).scalars()
+    found = {p.id: p.name for p in persons}
+    rows = await session.execute(
+        select(ParticipantRow.person_id, ParticipantRow.role, PlanRow.title)
+        .join(PlanRow, PlanRow.id == ParticipantRow.plan_id)
+        .where(ParticipantRow.person_id.in_(list(found)), ParticipantRow.active.is_(True))
+        .order_by(PlanRow.title)
+    )
+    parts: dict[str, list[tuple[str, str]]] = {}
+    for person_id, role, title in rows:
+        if person_id is not None:
+            parts.setdefault(person_id, []).append((role, title))
+    people = [DemoPerson(pid, name, tuple(parts.get(pid, ()))) for pid, name in found.items()]
+    return sorted(people, key=lambda p: (p.parts[:1], p.name))
+
+
+async def is_demo_person(session: AsyncSession, person: str, *, now: datetime) -> bool:
+    row = await session.execute(
+        select(AuthToken.token_hash)
+        .where(
+            AuthToken.person_id == person,
+            AuthToken.kind == "demo",
+            AuthToken.revoked_at.is_(None),
+            AuthToken.expires_at > now,
+        )
+        .limit(1)
+    )
+    return row.first() is not None
 
 
 def sign_session_id(settings: Settings, raw_id: str) -> str:

@@ -7,14 +7,18 @@ from typing import Any
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from server.auth import oidc
 from server.auth.identity import (
     SESSION_COOKIE,
+    demo_people,
     end_web_session,
+    is_demo_person,
     resolve_token,
     start_web_session,
 )
 from server.db import repo
 from server.http.common import ApiError, Call, api
+from server.http.render import ID_SCHEMA
 
 
 def set_session_cookie(response: Response, call: Call, cookie: str) -> None:
@@ -53,6 +57,67 @@ async def demo_login(call: Call) -> Any:
         user_agent=call.request.headers.get("user-agent", ""),
     )
     response = RedirectResponse("/", status_code=303)
+    set_session_cookie(response, call, cookie)
+    return response
+
+
+DEMO_OFF = "Demomodus er av (demo mode is off)."
+
+
+@api(
+    "GET",
+    "/api/demo/people",
+    summary="The demo people a newcomer may sign in as (demo mode only)",
+    auth=False,
+    tag="auth",
+)
+async def demo_people_list(call: Call) -> Any:
+    settings = call.services.settings
+    if not settings.demo:
+        raise ApiError("forbidden", DEMO_OFF)
+    people = await demo_people(call.db, now=call.now)
+    return {
+        "people": [
+            {
+                "person": p.person,
+                "name": p.name,
+                "parts": [{"role": role, "plan": plan} for role, plan in p.parts],
+            }
+            for p in people
+        ],
+        # The sign-in services that are set up (the page hides the others).
+        "providers": sorted(oidc.providers_of(call.request.app.state, settings).by_kind),
+    }
+
+
+@api(
+    "POST",
+    "/api/demo/sign-in",
+    summary="Sign in as a demo person (demo mode only)",
+    auth=False,
+    tag="auth",
+    body={
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["person"],
+        "properties": {"person": ID_SCHEMA},
+    },
+)
+async def demo_sign_in(call: Call) -> Any:
+    if not call.services.settings.demo:
+        raise ApiError("forbidden", DEMO_OFF)
+    person = call.body["person"]
+    if not await is_demo_person(call.db, person, now=call.now):
+        raise ApiError("not-found", "Fant ikke den demopersonen.")
+    cookie, _csrf = await start_web_session(
+        call.db,
+        person,
+        via="demo",
+        now=call.now,
+        settings=call.services.settings,
+        user_agent=call.request.headers.get("user-agent", ""),
+    )
+    response = JSONResponse({"ok": True})
     set_session_cookie(response, call, cookie)
     return response
 

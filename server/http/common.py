@@ -34,7 +34,8 @@ from server.auth.identity import (
 )
 from server.db import audit, repo
 from server.db.denials import Denial
-from server.http import ratelimit
+from server.http import messages, ratelimit
+from server.http.messages import Said
 from server.runtime import Services
 
 log = logging.getLogger("planrom.http")
@@ -79,12 +80,33 @@ class ApiError(Exception):
         message: str,
         status: int | None = None,
         headers: Mapping[str, str] | None = None,
+        *,
+        said: Said | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status or STATUS_OF.get(code, 400)
         self.headers = dict(headers or {})
+        # A message by key (server.http.messages): written in the reader's language, and
+        # the reply names the field it is about.
+        self.said = said
+
+    @classmethod
+    def about(cls, code: str, said: Said) -> ApiError:
+        """A refusal about one field, in bokmål here and in the reader's language in
+        the reply."""
+        return cls(code, messages.say(said, "nb"), said=said)
+
+
+def error_reply(exc: ApiError, lang: str) -> JSONResponse:
+    """``exc`` as a reply to a reader of ``lang``."""
+    if exc.said is None:
+        return error_response(exc.code, exc.message, exc.status, exc.headers)
+    body: dict[str, Any] = {"code": exc.code, "message": messages.say(exc.said, lang)}
+    if exc.said.field:
+        body["field"] = exc.said.field
+    return JSONResponse({"error": body}, status_code=exc.status, headers=dict(exc.headers) or None)
 
 
 def error_response(
@@ -332,13 +354,24 @@ async def read_body(request: Request, services: Services, schema: Mapping[str, A
     except RecursionError:
         raise ApiError("malformed", "Body is nested too deeply.") from None
     if error is not None:
-        raise ApiError("malformed", _describe(error))
+        raise ApiError("malformed", _describe(error), said=_said(error))
     return data
 
 
 def _describe(error: ValidationError) -> str:
     where = "/".join(str(p) for p in error.absolute_path) or "body"
     return f"{where}: {error.message[:200]}"
+
+
+def _said(error: ValidationError) -> Said:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    return messages.schema_said(
+        str(error.validator),
+        [str(p) for p in error.absolute_path],
+        error.validator_value,
+        error.instance,
+        schema.get("properties", {}),
+    )
 
 
 def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
@@ -354,6 +387,7 @@ def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]
     async def answer(request: Request, held: list[str]) -> Response:
         services = cast(Services, request.app.state.services)
         now = services.clock()
+        lang = messages.reader_language(request.headers.get("accept-language"))
         services.metrics.count_request(endpoint.path, endpoint.method)
         if endpoint.method != "GET" and not ratelimit.allow_write(
             request, services.settings.rate_write
@@ -396,7 +430,7 @@ def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]
                     elif person is not None:
                         ratelimit.count_refused(request, person, services.settings.rate_refused)
                 services.metrics.count_error(exc.code)
-                return error_response(exc.code, exc.message, exc.status, exc.headers)
+                return error_reply(exc, lang)
             assert call is not None
             for action in call._after:
                 await action()
@@ -405,7 +439,7 @@ def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]
                 return await reply.make()
             except ApiError as exc:
                 services.metrics.count_error(exc.code)
-                return error_response(exc.code, exc.message, exc.status, exc.headers)
+                return error_reply(exc, lang)
         if isinstance(reply, Response):
             return reply
         return JSONResponse(reply, status_code=endpoint.status)

@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from collab import policy
 from collab.model import Role, new_id
-from server import mail
+from server import mail, minutes
 from server.auth import oidc
 from server.db import audit, repo
 from server.db.auth_models import Invitation
@@ -491,11 +491,12 @@ def _letter_text(name: str, inviter: str, role: str, url: str, expires: datetime
         f"{inviter} har invitert deg til å delta i en individuell plan i Planrom, "
         f"som {role}.\n\n"
         f"Åpne lenken og logg inn for å godta invitasjonen:\n{url}\n\n"
-        f"Lenken kan brukes én gang og gjelder til {expires:%d.%m.%Y %H:%M} (UTC).\n"
+        f"Lenken kan brukes én gang og gjelder til {minutes.moment_text(expires)}.\n"
         "Hvis du ikke venter denne invitasjonen, kan du se bort fra den.\n\n"
         "---\n"
         f"{inviter} invited you to take part in an individual plan in Planrom. "
-        "Open the link above and sign in to accept. The link works once.\n"
+        "Open the link above and sign in to accept. The link works once, until "
+        f"{minutes.moment_text(expires, 'en')} (Norwegian time).\n"
     )
 
 

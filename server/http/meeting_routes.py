@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from starlette.responses import Response
 
@@ -15,11 +15,12 @@ from collab import policy
 from collab.agenda import draft_agenda
 from collab.model import MeasureStatus, Role, new_id
 from collab.policy import PlanContext
-from server import ics, meeting_service, rendered_minutes
+from server import ics, meeting_service, minutes, rendered_minutes
 from server.db import meeting_repo, repo
 from server.db.models import DecisionRow, MeetingRow, MinutesRow
 from server.http import ratelimit
 from server.http.common import AfterCommit, ApiError, Call, Reply, api, retry_later
+from server.http.messages import Said, reader_language
 from server.http.render import (
     DATE_SCHEMA,
     DATETIME_SCHEMA,
@@ -110,7 +111,7 @@ def _times(body: dict[str, Any], row: MeetingRow | None = None) -> tuple[datetim
         row.ends_at if row and "starts_at" not in body else starts + timedelta(hours=1)
     )
     if ends <= starts:
-        raise ApiError("malformed", "ends_at: the meeting must end after it starts.")
+        raise ApiError.about("malformed", Said("ends-before-start", "ends_at"))
     return starts, ends
 
 
@@ -537,7 +538,7 @@ async def record_decision(call: Call) -> Any:
     kind = body.pop("kind")
     for needed in _NEEDS[kind]:
         if needed not in body:
-            raise ApiError("malformed", f"{needed}: required for a «{kind}» decision.")
+            raise ApiError.about("malformed", Said("decision-needs", needed))
     measure = None
     section = item.section
     if "measure" in body:
@@ -546,7 +547,7 @@ async def record_decision(call: Call) -> Any:
             raise ApiError("not-found", "Fant ikke tiltaket.")
         section = measure.section
     if kind == "evaluation" and measure is None and body.get("target") == "measure":
-        raise ApiError("malformed", "measure: which measure is evaluated?")
+        raise ApiError.about("malformed", Said("which-measure", "measure"))
     if kind == "new_measure":
         section = body["section"]
         if section not in ctx.sections:
@@ -569,13 +570,13 @@ async def record_decision(call: Call) -> Any:
         starts = parse_datetime(body["starts_at"], "starts_at")
         assert starts is not None
         if starts <= call.now:
-            raise ApiError("malformed", "starts_at: the next meeting must be in the future.")
+            raise ApiError.about("malformed", Said("next-meeting-past", "starts_at"))
         parse_datetime(body.get("ends_at"), "ends_at")
     if kind == "next_evaluation":
         when = parse_date(body["date"], "date")
         assert when is not None
         if when <= call.now.date():
-            raise ApiError("malformed", "date: the next evaluation must be in the future.")
+            raise ApiError.about("malformed", Said("next-evaluation-past", "date"))
     body.pop("item")
     if measure is not None:
         body.pop("measure")
@@ -835,7 +836,7 @@ async def get_minutes(call: Call) -> Reply:
     row, versions, content = await _minutes(call, loaded)
     call.log(loaded.row.plan_id, "open", f"minutes:{loaded.row.id}", f"v{row.version}")
     fmt = call.query("format", "json")
-    lang = call.query("lang", "nb")
+    lang = _reader_lang(call)
     if fmt == "html":
         return await _rendered(call, row, rendered_minutes.job_of("minutes-html", content, lang))
     if fmt == "pdf":
@@ -847,7 +848,15 @@ async def get_minutes(call: Call) -> Reply:
         )
     if fmt != "json":
         raise ApiError("malformed", "format: json, html or pdf.")
-    return content | {"versions": versions}
+    # Each decision's sentence written for the reader (the stored summary is bokmål).
+    written = minutes.with_texts(cast(minutes.MinutesContent, content), lang)
+    return dict(written) | {"versions": versions}
+
+
+def _reader_lang(call: Call) -> str:
+    """The language to write for: ?lang=, else the browser's Accept-Language."""
+    asked = call.query("lang")
+    return minutes.language(asked or reader_language(call.request.headers.get("accept-language")))
 
 
 @api(
@@ -861,7 +870,7 @@ async def owner_summary(call: Call) -> Reply:
     loaded = await _loaded(call)
     owner = next(p for p in loaded.ctx.plan.participants if p.role is Role.OWNER)
     row, _, content = await _minutes(call, loaded)
-    job = rendered_minutes.job_of("summary-html", content, call.query("lang", "nb"), owner.name)
+    job = rendered_minutes.job_of("summary-html", content, _reader_lang(call), owner.name)
     return await _rendered(call, row, job)
 
 

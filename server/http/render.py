@@ -9,6 +9,7 @@ from collab.consent import ConsentVersion
 from collab.docs import MeasureDoc, SectionDoc
 from collab.model import Level, Measure, Participant, Plan, Section
 from server.http.common import ApiError
+from server.http.messages import Said
 
 _ID = {"type": "string", "pattern": "^[a-z0-9]{4,32}$"}
 ID_SCHEMA: dict[str, Any] = dict(_ID)
@@ -26,7 +27,11 @@ def parse_date(value: str | None, field: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ApiError("malformed", f"{field}: «{value}» is not a date (YYYY-MM-DD).") from None
+        raise ApiError(
+            "malformed",
+            f"{field}: «{value[:40]}» er ikke en dato (ÅÅÅÅ-MM-DD).",
+            said=Said("not-a-date", field),
+        ) from None
 
 
 def parse_datetime(value: str | None, field: str) -> datetime | None:
@@ -35,9 +40,17 @@ def parse_datetime(value: str | None, field: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ApiError("malformed", f"{field}: «{value[:40]}» is not a date and time.") from None
+        raise ApiError(
+            "malformed",
+            f"{field}: «{value[:40]}» er ikke et tidspunkt.",
+            said=Said("not-a-moment", field),
+        ) from None
     if parsed.tzinfo is None:
-        raise ApiError("malformed", f"{field}: give a time zone (e.g. 2026-01-01T00:00:00Z).")
+        raise ApiError(
+            "malformed",
+            f"{field}: tidspunktet mangler tidssone (f.eks. 2026-01-01T00:00:00Z).",
+            said=Said("no-time-zone", field),
+        )
     return parsed
 
 

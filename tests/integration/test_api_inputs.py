@@ -22,6 +22,9 @@ UNKNOWN_ID = "zzzz9999"
 MALFORMED_ID = "Not-An-Id"
 
 
+FIELDED = {"code", "message", "field"}
+
+
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, (
         response.request.method,
@@ -31,7 +34,9 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     )
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert set(body) == {"error"} and set(body["error"]) in ({"code", "message"}, FIELDED)
+    # A message about one field names it (server.http.messages).
+    assert body["error"].get("field", "x") and isinstance(body["error"].get("field", ""), str)
     assert body["error"]["code"] == code
     assert isinstance(body["error"]["message"], str) and body["error"]["message"].strip()
     return dict(body["error"])
@@ -185,6 +190,15 @@ def route_table(ids: dict[str, str]) -> list[Route]:
         Route("POST", "/api/notifications/{notification}/read"),
         Route("GET", "/api/plans/{plan}/access-log"),
         Route("GET", "/auth/demo/{token}", auth=False),
+        Route("GET", "/api/demo/people", auth=False),
+        Route(
+            "POST",
+            "/api/demo/sign-in",
+            {"person": "abcd1234"},
+            wrong=[{"person": 5}, {"person": None}, {"person": "x"}, []],
+            missing=[{}],
+            auth=False,
+        ),
         Route("GET", "/api/session"),
         Route("POST", "/api/session/logout", {}, wrong=[{"all": True}, []]),
     ]

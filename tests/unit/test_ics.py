@@ -140,7 +140,7 @@ def test_cancel_is_cancelled_with_a_higher_sequence() -> None:
 
 
 def test_url_is_the_video_link_or_the_meeting_page() -> None:
-    page = f"{BASE}/meetings/mote0001"
+    page = f"{BASE}/mote/mote0001"
     without = event_of(make())
     assert str(without["URL"]) == page
     assert page in str(without["DESCRIPTION"])
@@ -177,7 +177,7 @@ def test_organizer_and_attendee_carry_names_and_mailto() -> None:
 def test_without_email_there_is_no_attendee_and_the_organizer_is_the_page() -> None:
     event = event_of(make(email=None))
     assert "ATTENDEE" not in event
-    assert str(event["ORGANIZER"]) == f"{BASE}/meetings/mote0001"
+    assert str(event["ORGANIZER"]) == f"{BASE}/mote/mote0001"
     assert event["ORGANIZER"].params["CN"] == "Maria Løvås"
 
 
@@ -195,7 +195,7 @@ def test_quotes_in_names_cannot_break_the_parameter() -> None:
     event = event_of(data)
     assert event["ATTENDEE"].params["CN"] == "Siw 'NAV': økonomi; Årstad"
     assert str(event["ATTENDEE"]) == "mailto:siw@nav.example"
-    assert "ORGANIZER:" + f"{BASE}/meetings/mote0001" in unfolded(data)  # no empty CN
+    assert "ORGANIZER:" + f"{BASE}/mote/mote0001" in unfolded(data)  # no empty CN
 
 
 def test_naive_times_unknown_methods_and_negative_sequences_are_refused() -> None:

@@ -36,7 +36,7 @@ def full_content() -> MinutesContent:
             "plan_id": "plan0001",
             "plan_title": "Pers plan – bolig, økonomi og fritid",
             "kind": "group",
-            # 09:00 UTC is 10.00 in Oslo in November (UTC+1).
+            # 09:00 UTC is 10:00 in Oslo in November (UTC+1).
             "starts_at": "2026-11-24T09:00:00+00:00",
             "ends_at": "2026-11-24T10:30:00+00:00",
             "place": "Bofellesskapet på Åsen, stua",
@@ -218,7 +218,11 @@ def test_html_is_a_standalone_document_with_headings_in_order() -> None:
     )
     parsed = outline(page)
     assert "script" not in parsed.tags
-    assert "link" not in parsed.tags and "img" not in parsed.tags
+    # One stylesheet from the app itself (the CSP allows no inline styles), nothing else.
+    assert (
+        parsed.tags.count("link") == 1 and "img" not in parsed.tags and "style" not in parsed.tags
+    )
+    assert '<link rel="stylesheet" href="/static/minutes.css">' in page
     assert not any("src" in attrs for _, attrs in parsed.attrs)
     levels = [level for level, _ in parsed.headings]
     assert levels[0] == 1 and levels.count(1) == 1
@@ -287,7 +291,7 @@ def test_html_shows_every_item_and_decision() -> None:
     for item in content["items"]:
         for decision in item["decisions"]:
             assert decision["summary"] in page
-    assert "<strong>Endre:</strong>" in page and "<strong>Nytt tiltak:</strong>" in page
+    assert "<strong>Juster:</strong>" in page and "<strong>Nytt tiltak:</strong>" in page
     assert "<li>Ansvarlig: Ali</li><li>Frist: fredag 15. januar 2027</li>" in page
     assert "Del av planen: Økonomi" in page
 
@@ -302,12 +306,12 @@ def test_html_leaves_out_an_item_that_is_not_in_the_content() -> None:
 
 def test_html_shows_times_in_oslo_time() -> None:
     page = render_minutes_html(filtered_content())
-    assert "tirsdag 24. november 2026 kl. 10.00–11.30" in page
-    assert "tirsdag 16. februar 2027 kl. 10.00, Bofellesskapet" in page
+    assert "tirsdag 24. november 2026 kl. 10:00–11:30" in page
+    assert "tirsdag 16. februar 2027 kl. 10:00, Bofellesskapet" in page
     summer = filtered_content()
     summer["meeting"]["starts_at"] = "2026-06-02T08:00:00Z"  # UTC+2 in summer
     summer["meeting"]["ends_at"] = "2026-06-02T09:00:00Z"
-    assert "tirsdag 2. juni 2026 kl. 10.00–11.00" in render_minutes_html(summer)
+    assert "tirsdag 2. juni 2026 kl. 10:00–11:00" in render_minutes_html(summer)
 
 
 def test_html_footer_has_version_correction_approval_and_hash() -> None:
@@ -316,8 +320,8 @@ def test_html_footer_has_version_correction_approval_and_hash() -> None:
     assert "<p>Versjon 2.</p>" in footer
     assert "Erstatter versjon 1." in footer
     assert "Grunn til rettelsen: Feil beløp på sparingen." in footer
-    assert "Godkjent av Per Ås, tirsdag 24. november 2026 kl. 11.35." in footer
-    assert "Ferdigstilt av Maria Løvås, tirsdag 24. november 2026 kl. 12.00." in footer
+    assert "Godkjent av Per Ås, tirsdag 24. november 2026 kl. 11:35." in footer
+    assert "Ferdigstilt av Maria Løvås, tirsdag 24. november 2026 kl. 12:00." in footer
     assert HASH in footer
     first = full_content() | {"version": 1, "supersedes": None, "reason": ""}
     first_footer = render_minutes_html(first).split("<footer", 1)[1]
@@ -334,7 +338,7 @@ def test_html_footer_has_version_correction_approval_and_hash() -> None:
                 "Deltakarar",
                 "Kven som var inviterte",
                 "Planeigar",
-                "tysdag 24. november 2026 kl. 10.00",
+                "tysdag 24. november 2026 kl. 10:00",
                 "Dette vart bestemt",
                 "Ansvarleg: Ali",
             ],
@@ -352,7 +356,7 @@ def test_html_footer_has_version_correction_approval_and_hash() -> None:
                 "Friday 15 January 2027",
             ],
         ),
-        ("de", ['<html lang="nb">', "Deltakere", "tirsdag 24. november 2026 kl. 10.00"]),
+        ("de", ['<html lang="nb">', "Deltakere", "tirsdag 24. november 2026 kl. 10:00"]),
     ],
 )
 def test_html_language_changes_the_ui_strings(lang: str, words: list[str]) -> None:
@@ -424,7 +428,7 @@ def test_pdf_is_a4_and_holds_the_items_notes_and_decisions() -> None:
     assert "Den automatiske sparingen på 500 kr i måneden fortsetter." in text
     assert "Personalet følger Per til bussen." in text
     assert "Maria Løvås" in text and "NAV Årstad" in text
-    assert "tirsdag 24. november 2026 kl. 10.00" in text
+    assert "tirsdag 24. november 2026 kl. 10:00" in text
     assert "Versjon 2" in text and HASH in text
     assert reader.metadata is not None and reader.metadata.title is not None
     assert "Ansvarsgruppemøte for Per" in reader.metadata.title
@@ -479,8 +483,8 @@ def test_owner_summary_lists_who_does_what_by_when() -> None:
         ("Siw &lt;NAV&gt;", "Automatisk sparing", "mandag 1. mars 2027"),
         ("Maria Løvås", "Følge til bussen", "Ikke bestemt"),
     ]
-    assert "<li>Personalet følger Per til bussen.</li>" in page
-    assert "Neste møte er tirsdag 16. februar 2027 kl. 10.00." in page
+    assert "<li>Nytt tiltak: Personalet følger Per til bussen.</li>" in page
+    assert "Neste møte er tirsdag 16. februar 2027 kl. 10:00." in page
     assert "Vi møtes her: Bofellesskapet." in page
     assert "Planen skal evalueres innen mandag 24. mai 2027." in page
 

@@ -1,5 +1,7 @@
 // HTTP API client: JSON in and out, the CSRF header on every change, errors as
-// ApiError {status, code, message}.
+// ApiError {status, code, message, field}.
+
+import { language } from './i18n.js'
 
 let csrf = null
 
@@ -8,15 +10,18 @@ export function setCsrf (token) {
 }
 
 export class ApiError extends Error {
-  constructor (status, code, message) {
+  constructor (status, code, message, field = null) {
     super(message || code)
     this.status = status
     this.code = code
+    // The request field the message is about (e.g. "starts_at", "changes.ends"), if any.
+    this.field = field
   }
 }
 
 export async function request (method, path, body) {
-  const headers = { accept: 'application/json' }
+  // The server writes its messages in the page's language.
+  const headers = { accept: 'application/json', 'accept-language': language() }
   if (method !== 'GET' && method !== 'HEAD') {
     headers['content-type'] = 'application/json'
     if (csrf) headers['x-csrf-token'] = csrf
@@ -36,7 +41,7 @@ export async function request (method, path, body) {
   const data = type.includes('json') ? await response.json().catch(() => null) : await response.text()
   if (!response.ok) {
     const error = (data && data.error) || {}
-    throw new ApiError(response.status, error.code || 'unknown', error.message || '')
+    throw new ApiError(response.status, error.code || 'unknown', error.message || '', error.field || null)
   }
   return data
 }

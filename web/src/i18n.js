@@ -59,6 +59,7 @@ export function locale () {
 
 // Times are shown as they are in Norway, wherever the browser is.
 export const TIME_ZONE = 'Europe/Oslo'
+const OSLO = TIME_ZONE
 
 export function formatDate (value) {
   if (!value) return t('date.none')
@@ -77,4 +78,22 @@ export function formatDateTime (value) {
   return new Intl.DateTimeFormat(locale(), {
     day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: TIME_ZONE
   }).format(date)
+}
+
+function osloOffset (ms) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
+    timeZone: OSLO, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit'
+  }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]))
+  return Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second) - ms
+}
+
+/** A date-and-time field's value ("2026-12-08T10:00") read as Norwegian time, whatever
+ * the browser's own time zone is; an invalid Date if it is not one. */
+export function osloMoment (value) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(value || '')
+  if (!m) return new Date(NaN)
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5])
+  let at = wall - osloOffset(wall)
+  at = wall - osloOffset(at) // again, in case the first guess crossed a change of offset
+  return new Date(at)
 }

@@ -21,6 +21,8 @@ const ROUTES = [
   [/^\/plan\/([a-z0-9]{4,32})\/innsyn$/, renderAccessLog, true],
   [/^\/plan\/([a-z0-9]{4,32})\/moter$/, renderMeetings, true],
   [/^\/mote\/([a-z0-9]{4,32})$/, renderMeeting, true],
+  // Calendar invitations sent before the link pointed at /mote/<id> (server/ics.py).
+  [/^\/meetings\/([a-z0-9]{4,32})$/, renderMeeting, true],
   [/^\/mote\/([a-z0-9]{4,32})\/referat$/, renderMinutes, true]
 ]
 

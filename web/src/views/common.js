@@ -1,5 +1,5 @@
 // Pieces several screens share.
-import { h } from '../dom.js'
+import { h, uid } from '../dom.js'
 import { t, formatDate, formatDateTime } from '../i18n.js'
 
 export function planNav (planId, current, role) {
@@ -69,3 +69,32 @@ export function meetingWhen (m) {
 }
 
 export { formatDate, formatDateTime }
+
+// A refusal shown where it belongs: beside the form field the server named (in the
+// error colour, tied to the field for screen readers), otherwise in `fallback`.
+export function showError (form, err, fallback) {
+  clearFieldErrors(form)
+  const name = err?.field ? String(err.field).split('.').pop() : null
+  const field = name ? form.querySelector(`[name="${CSS.escape(name)}"]`) : null
+  if (!field || !err.message) {
+    fallback.textContent = errorText(err)
+    return
+  }
+  const note = h('p', { class: 'field-error', id: `${field.id || uid('f')}-error`, text: err.message })
+  field.setAttribute('aria-invalid', 'true')
+  field.dataset.describedBefore = field.getAttribute('aria-describedby') || ''
+  field.setAttribute('aria-describedby', `${field.dataset.describedBefore} ${note.id}`.trim())
+  field.insertAdjacentElement('afterend', note)
+  field.focus()
+}
+
+export function clearFieldErrors (form) {
+  for (const note of form.querySelectorAll('.field-error')) note.remove()
+  for (const field of form.querySelectorAll('[aria-invalid="true"]')) {
+    field.removeAttribute('aria-invalid')
+    const before = field.dataset.describedBefore
+    if (before) field.setAttribute('aria-describedby', before)
+    else field.removeAttribute('aria-describedby')
+    delete field.dataset.describedBefore
+  }
+}

@@ -114,7 +114,8 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
     body.append(row)
   }
   table.append(caption, h('thead', {}, headRow), body)
-  const gridWrap = h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'grid-title' }, table)
+  const gridWrap = h('div', { class: 'table-scroll consent-wide', tabindex: '0', role: 'region', 'aria-labelledby': 'grid-title' }, table)
+  const cards = consentCards(participants, sections, selects, renderSummary)
 
   const purpose = h('textarea', { id: uid('purpose'), rows: '2', required: true, maxlength: '1000' })
   purpose.value = consent?.purpose ?? ''
@@ -138,6 +139,7 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
     h('p', { class: 'lead', text: t('consent.explain') }),
     h('dl', { class: 'levels' }, LEVELS.map((l) => [h('dt', { text: t(`level.${l}`) }), h('dd', { text: t(`level.${l}.explain`) })])),
     gridWrap,
+    cards,
     h('div', { class: 'field' }, h('label', { for: purpose.id, text: t('consent.purpose') }), purpose),
     h('div', { class: 'field-row' },
       h('div', { class: 'field' }, h('label', { for: from.id, text: t('consent.from') }), h('p', { class: 'hint', text: t('consent.from.hint') }), from),
@@ -235,4 +237,45 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
     main.append(withdrawBox)
   }
   return t('consent.title')
+}
+
+// On a narrow screen the grid becomes one card per person, one person at a time (chosen
+// in a list): the same choices as the grid's, kept in step with it both ways (the grid's
+// selects are the ones sent). CSS shows the grid or the cards, never both.
+function consentCards (participants, sections, gridSelects, onChange) {
+  const twins = new Map() // grid select -> card select
+  const cardsOf = []
+  const chooser = h('select', { id: uid('person'), class: 'consent-person' },
+    options(participants.map((p, n) => [String(n), `${p.name} (${p.service || roleName(p.role)})`])))
+  const pager = h('p', { class: 'consent-pager', 'aria-live': 'polite' })
+  participants.forEach((p, n) => {
+    const card = h('fieldset', { class: 'consent-card', dataset: { participant: p.id } },
+      h('legend', {}, h('span', { class: 'consent-card-name', text: p.name }), h('span', { class: 'meta block', text: p.service || roleName(p.role) })))
+    for (const s of sections) {
+      const twin = gridSelects.find((g) => g.dataset.participant === p.id && g.dataset.section === s.id)
+      const select = h('select', { id: uid('card') }, options(LEVELS.map((l) => [l, t(`level.${l}`)]), twin.value))
+      select.addEventListener('change', () => { twin.value = select.value; onChange() })
+      twin.addEventListener('change', () => { select.value = twin.value })
+      twins.set(twin, select)
+      card.append(h('div', { class: 'field' }, h('label', { for: select.id, text: s.title }), select))
+    }
+    card.hidden = n !== 0
+    cardsOf.push(card)
+  })
+  const show = (n) => {
+    cardsOf.forEach((c, i) => { c.hidden = i !== n })
+    chooser.value = String(n)
+    pager.textContent = t('consent.card.of', { n: n + 1, count: cardsOf.length })
+    prev.disabled = n === 0
+    next.disabled = n === cardsOf.length - 1
+  }
+  const prev = h('button', { type: 'button', class: 'button', text: t('consent.card.prev'), onclick: () => show(Number(chooser.value) - 1) })
+  const next = h('button', { type: 'button', class: 'button', text: t('consent.card.next'), onclick: () => show(Number(chooser.value) + 1) })
+  chooser.addEventListener('change', () => show(Number(chooser.value)))
+  const wrap = h('div', { class: 'consent-cards consent-narrow' },
+    h('div', { class: 'field' }, h('label', { for: chooser.id, text: t('consent.card.choose') }), chooser),
+    pager, ...cardsOf, h('div', { class: 'button-row' }, prev, next))
+  if (cardsOf.length) show(0)
+  else wrap.hidden = true
+  return wrap
 }

@@ -1,13 +1,54 @@
 // Structured decisions in the meeting: one big plain button per kind, then a
 // short form with only what that kind needs.
 import { h, options, uid } from '../dom.js'
-import { t } from '../i18n.js'
-import { participantLabel } from './common.js'
+import { t, formatDate, formatDateTime, osloMoment } from '../i18n.js'
+import { participantLabel, showError, clearFieldErrors } from './common.js'
 
 export const DECISION_KINDS = ['continue', 'adjust', 'stop', 'new_measure', 'evaluation', 'next_meeting', 'next_evaluation']
 
-export function decisionSummary (d) {
-  return h('span', { text: d.summary || t(`decision.kind.${d.kind}`) })
+// The decision in plain words, written from its data in the page's language (dates and
+// times in Norwegian time); the kind's label is shown beside it, so it is not repeated.
+export function decisionText (d, { people = new Map(), measures = [] } = {}) {
+  const data = d.data || {}
+  const measure = measures.find((m) => m.id === d.measure)
+  const title = t('decision.text.quote', { text: measure?.title ?? data.title ?? '' })
+  const name = (id) => people.get(id)?.name ?? t('meeting.someone')
+  const parts = []
+  if (d.kind === 'continue') parts.push(t('decision.text.continue', { title }))
+  else if (d.kind === 'stop') {
+    parts.push(t('decision.text.stop', { title }))
+    if (data.reason) parts.push(t('decision.text.reason', { text: data.reason }))
+  } else if (d.kind === 'adjust') {
+    const c = data.changes || {}
+    const changes = []
+    if (c.title) changes.push(t('decision.text.change.title', { value: t('decision.text.quote', { text: c.title }) }))
+    if (c.frequency) changes.push(t('decision.text.change.frequency', { value: c.frequency }))
+    if (c.responsible) changes.push(t('decision.text.change.responsible', { value: name(c.responsible) }))
+    if (c.starts) changes.push(t('decision.text.change.starts', { value: formatDate(c.starts) }))
+    if ('ends' in c) changes.push(c.ends ? t('decision.text.change.ends', { value: formatDate(c.ends) }) : t('decision.text.change.noend'))
+    if (c.evaluate_by) changes.push(t('decision.text.change.evaluate', { value: formatDate(c.evaluate_by) }))
+    parts.push(changes.length ? t('decision.text.adjust', { title, changes: changes.join(', ') }) : t('decision.text.adjust.plain', { title }))
+  } else if (d.kind === 'new_measure') {
+    parts.push(`${title}.`)
+    if (data.responsible) parts.push(t('decision.text.new.who', { who: name(data.responsible) }))
+    if (data.starts) parts.push(t('decision.text.new.from', { date: formatDate(data.starts) }))
+  } else if (d.kind === 'evaluation') {
+    if (measure || data.title) parts.push(`${title}.`)
+    if (data.works) parts.push(t('decision.text.works', { text: data.works }))
+    if (data.does_not_work) parts.push(t('decision.text.fails', { text: data.does_not_work }))
+    if (data.does_not_work && data.why) parts.push(t('decision.text.why', { text: data.why }))
+    if (data.outcome) parts.push(t('decision.text.outcome', { text: t(`decision.outcome.${data.outcome}`) }))
+  } else if (d.kind === 'next_meeting') {
+    parts.push(formatDateTime(data.starts_at) + (data.place ? `, ${data.place}` : '') + '.')
+  } else if (d.kind === 'next_evaluation') {
+    parts.push(t('decision.text.next.evaluation', { date: formatDate(data.date) }))
+  }
+  if (data.note) parts.push(t('decision.text.note', { text: data.note }))
+  return parts.join(' ')
+}
+
+export function decisionSummary (d, context) {
+  return h('span', { text: decisionText(d, context) || t(`decision.kind.${d.kind}`) })
 }
 
 function input (label, attrs, hint) {
@@ -103,16 +144,17 @@ export function decisionForm (kind, { item, plan, people, measures, onCancel, on
       for (const k of ['works', 'does_not_work', 'why', 'outcome']) if (str(k)) body[k] = str(k)
     }
     if (kind === 'next_meeting') {
-      const when = new Date(str('starts_at'))
+      const when = osloMoment(str('starts_at'))
       if (Number.isNaN(when.getTime())) { error.textContent = t('decision.when.invalid'); return }
       body.starts_at = when.toISOString()
       if (str('place')) body.place = str('place')
     }
     if (kind === 'next_evaluation') body.date = str('date')
     submit.disabled = true
-    const ok = await onSubmit(body)
+    clearFieldErrors(form)
+    const result = await onSubmit(body)
     submit.disabled = false
-    if (!ok) error.textContent = t('decision.failed')
+    if (result !== true) showError(form, result, error)
   })
   return form
 }

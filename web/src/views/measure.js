@@ -50,6 +50,7 @@ export function measureView (record, { planId, people, scope, app, headingLevel 
       select.addEventListener('change', async () => {
         select.disabled = true
         note.textContent = ''
+        note.classList.remove('is-error')
         try {
           current = await api.patch(`/api/plans/${planId}/measures/${m.id}`, { status: select.value })
           renderRecord()
@@ -57,6 +58,7 @@ export function measureView (record, { planId, people, scope, app, headingLevel 
           statusWrap.querySelector('select')?.focus()
         } catch (err) {
           note.textContent = errorText(err)
+          note.classList.add('is-error') // an error is never shown in the "saved" green
           select.value = current.status
         } finally {
           select.disabled = false

@@ -24,7 +24,8 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
   // --- layout -------------------------------------------------------------------------
   const statusLine = h('p', { class: 'meeting-status', role: 'status', 'aria-live': 'polite' })
   const controls = h('div', { class: 'chair-controls', role: 'group', 'aria-label': t('meeting.controls') })
-  const message = h('p', { class: 'inline-note', role: 'status', 'aria-live': 'polite' })
+  // Only refusals and failures are shown here: in the error colour, announced at once.
+  const message = h('p', { class: 'form-error', role: 'alert' })
   const agendaList = h('ol', { class: 'agenda' })
   const attendeesList = h('ul', { class: 'attendees' })
   const current = h('section', { class: 'current-item', 'aria-labelledby': 'current-title', 'aria-live': 'off' })
@@ -321,7 +322,7 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
     clear(decisionsEl)
     const mine = decisions.filter((d) => d.item === currentId)
     if (mine.length === 0) decisionsEl.append(h('li', { class: 'meta', text: t('decision.none') }))
-    for (const d of mine) decisionsEl.append(h('li', {}, flag(t(`decision.kind.${d.kind}`), 'info'), ' ', decisionSummary(d)))
+    for (const d of mine) decisionsEl.append(h('li', {}, flag(t(`decision.kind.${d.kind}`), 'info'), ' ', decisionSummary(d, { people, measures: plan.measures })))
   }
 
   let openForm = null
@@ -345,8 +346,12 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
         item, plan, people, measures: itemMeasures(item),
         onCancel: () => { openForm = null; clear(decideEl); renderDecide(item) },
         onSubmit: async (body) => {
-          const saved = await http('post', `/api/meetings/${meetingId}/decisions`, { item: item.id, kind, ...body })
-          if (!saved) return false
+          let saved
+          try {
+            saved = await api.post(`/api/meetings/${meetingId}/decisions`, { item: item.id, kind, ...body })
+          } catch (err) {
+            return err // the form shows it beside the field it is about
+          }
           decisions = [...decisions, saved]
           renderDecisions()
           app.announce(t('decision.saved'))

@@ -2,8 +2,8 @@
 // (read in the page, open as HTML, download as PDF).
 import { h, clear, uid } from '../dom.js'
 import { api } from '../api.js'
-import { t, language, formatDate, formatDateTime } from '../i18n.js'
-import { planNav, roleName, errorText, flag } from './common.js'
+import { t, language, formatDate, formatDateTime, osloMoment } from '../i18n.js'
+import { planNav, roleName, flag, showError } from './common.js'
 
 export async function renderMeetings (main, { params: [planId], app }) {
   const [plan, { meetings }] = await Promise.all([
@@ -37,9 +37,9 @@ export async function renderMeetings (main, { params: [planId], app }) {
 }
 
 function scheduleForm (plan, app) {
-  const title = h('input', { type: 'text', id: uid('title'), value: t('meetings.default.title'), maxlength: '200', required: true })
-  const when = h('input', { type: 'datetime-local', id: uid('when'), required: true })
-  const place = h('input', { type: 'text', id: uid('place'), maxlength: '300' })
+  const title = h('input', { type: 'text', id: uid('title'), name: 'title', value: t('meetings.default.title'), maxlength: '200', required: true })
+  const when = h('input', { type: 'datetime-local', id: uid('when'), name: 'starts_at', required: true })
+  const place = h('input', { type: 'text', id: uid('place'), name: 'place', maxlength: '300' })
   const invitees = plan.participants.filter((p) => p.role !== 'owner' && p.active)
   const checks = invitees.map((p) => {
     const box = h('input', { type: 'checkbox', id: uid('inv'), value: p.id, checked: true })
@@ -58,7 +58,7 @@ function scheduleForm (plan, app) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault()
     error.textContent = ''
-    const starts = new Date(when.value)
+    const starts = osloMoment(when.value)
     if (Number.isNaN(starts.getTime())) { error.textContent = t('decision.when.invalid'); when.focus(); return }
     const invited = [...form.querySelectorAll('input[type=checkbox]:checked')].map((b) => b.value)
     submit.disabled = true
@@ -73,7 +73,7 @@ function scheduleForm (plan, app) {
       })
       app.navigate(`/mote/${made.id}`)
     } catch (err) {
-      error.textContent = errorText(err)
+      showError(form, err, error)
       submit.disabled = false
     }
   })
@@ -106,7 +106,7 @@ export async function renderMinutes (main, { params: [meetingId] }) {
       h('div', { class: 'notes-text', text: item.notes || t('minutes.notes.none') }))
     if (item.decisions.length) {
       section.append(h('h4', { text: t('meeting.decisions') }), h('ul', {}, item.decisions.map((d) => h('li', {},
-        h('strong', { text: `${t(`decision.kind.${d.kind}`)}: ` }), d.summary,
+        h('strong', { text: `${t(`decision.kind.${d.kind}`)}: ` }), d.text ?? d.summary,
         d.responsible_name ? ` ${t('minutes.responsible', { name: d.responsible_name })}` : '',
         d.due ? ` ${t('minutes.due', { date: formatDate(d.due) })}` : ''))))
     }
