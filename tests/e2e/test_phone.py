@@ -19,7 +19,12 @@ SMALL_PHONE = {"width": 375, "height": 667}
 
 NO_SIDEWAYS = """() => {
   const el = document.scrollingElement
-  return {scroll: el.scrollWidth, client: el.clientWidth}
+  // The elements that stick out on the right, to say what to fix when one does.
+  const out = [...document.body.querySelectorAll('*')]
+    .filter((e) => e.getBoundingClientRect().right > el.clientWidth + 0.5)
+    .slice(0, 5)
+    .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`)
+  return {scroll: el.scrollWidth, client: el.clientWidth, out}
 }"""
 
 
@@ -74,7 +79,7 @@ async def test_a_newcomer_picks_a_demo_person_and_every_screen_fits_a_phone(
         "plan": (f"/plan/{plan['id']}", "section.plan-section textarea"),
         "meetings": (f"/plan/{plan['id']}/moter", "form.schedule-form"),
         "consent": (f"/plan/{plan['id']}/samtykke", ".consent-card:not([hidden])"),
-        "access-log": (f"/plan/{plan['id']}/innsyn", "table.log-table"),
+        "access-log": (f"/plan/{plan['id']}/innsyn", "ol.log-lines li"),
         "meeting": (f"/mote/{meeting}", ".meeting-head h1"),
     }
     for name, (path, ready) in screens.items():
