@@ -139,7 +139,7 @@ export function openDoc (name) {
   }
 }
 
-/** The combined save state of all open documents: saved | pending | offline | connecting | error. */
+/** The combined save state of all open documents: saved | pending | offline | connecting | error | full. */
 export function overallStatus () {
   if (!isConnected() || !wantOnline) {
     const unsaved = [...docs.values()].some((e) => e.provider.pendingCount > 0)
@@ -148,7 +148,10 @@ export function overallStatus () {
   let status = 'saved'
   for (const entry of docs.values()) {
     const s = entry.provider.status
-    if (s === 'refused' && entry.provider.pendingCount > 0) return 'error'
+    if (s === 'refused' && entry.provider.pendingCount > 0) {
+      // A document at its size limit says so; any other refusal is a plain error.
+      return entry.provider.error?.code === 'too-large' ? 'full' : 'error'
+    }
     if (s === 'pending') status = 'pending'
     else if (s === 'connecting' && status === 'saved') status = 'connecting'
   }

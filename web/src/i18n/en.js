@@ -22,6 +22,7 @@ export default {
   'status.connecting': 'Connecting …',
   'status.offline': 'Offline – your changes will be sent when you are connected',
   'status.error': 'A change was not saved. Please try again.',
+  'status.full': 'This document is full – your last change was not saved. Shorten the text or write in another part.',
 
   'error.title': 'Something went wrong',
   'error.text': 'The page could not be shown. Please try again shortly.',

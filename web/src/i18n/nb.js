@@ -22,6 +22,7 @@ export default {
   'status.connecting': 'Kobler til …',
   'status.offline': 'Ikke på nett – endringene sendes når du er tilkoblet',
   'status.error': 'En endring ble ikke lagret. Prøv igjen.',
+  'status.full': 'Dokumentet er fullt – den siste endringen ble ikke lagret. Kort ned teksten eller skriv i en annen del.',
 
   'error.title': 'Noe gikk galt',
   'error.text': 'Siden kunne ikke vises. Prøv igjen om litt.',

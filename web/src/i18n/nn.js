@@ -22,6 +22,7 @@ export default {
   'status.connecting': 'Koplar til …',
   'status.offline': 'Ikkje på nett – endringane blir sende når du er tilkopla',
   'status.error': 'Ei endring vart ikkje lagra. Prøv igjen.',
+  'status.full': 'Dokumentet er fullt – den siste endringa vart ikkje lagra. Kort ned teksten eller skriv i ein annan del.',
 
   'error.title': 'Noko gjekk gale',
   'error.text': 'Sida kunne ikkje visast. Prøv igjen om litt.',
