@@ -36,9 +36,10 @@ class StoreUnavailable(RuntimeError):
     """Storage refused or failed a write; the change was not applied."""
 
 
-def clients_in_update(update: bytes) -> set[int]:
-    """The clientIDs whose items (structs) an update carries; raises Malformed."""
-    return update_clients(update)
+def clients_in_update(update: bytes, limits: Limits = CLIENT) -> set[int]:
+    """The clientIDs whose items (structs) an update carries; raises Malformed, at the
+    first of ``limits`` passed (the whole check comes with :meth:`Rooms.apply`)."""
+    return update_clients(update, limits)
 
 
 MAX_LOAD_ATTEMPTS = 20

@@ -35,6 +35,11 @@ MAX_DEPTH = 64  # lib0 value nesting the plain reader accepts
 # larger than any limit, so a shared type placed there is refused.
 UNKNOWN = 1 << 30
 
+# Yrs keeps clocks as 32-bit numbers and silently drops higher bits when it reads a
+# larger one, so an id at clock 2**32 + n would be the item at n to Yrs but a different
+# one to this reader. No clock, clock + length or id may reach 2**32.
+CLOCK_LIMIT = 1 << 32
+
 TYPE_ARRAY, TYPE_MAP, TYPE_TEXT = 0, 1, 2
 
 
@@ -50,6 +55,7 @@ class Limits:
     max_binary_bytes: int = 64 * 1024
     max_any_depth: int = 8  # nesting of JSON-like values in maps and arrays
     max_values: int = 10_000  # values in one ContentAny/ContentJSON struct
+    max_total_values: int = 20_000  # values in all the structs of one update
     max_delete_ranges: int = 10_000
     type_refs: frozenset[int] = frozenset({TYPE_ARRAY, TYPE_MAP, TYPE_TEXT})
 
@@ -61,6 +67,7 @@ STORED = Limits(
     max_string_bytes=16 * 1024 * 1024,
     max_binary_bytes=16 * 1024 * 1024,
     max_values=2_000_000,
+    max_total_values=20_000_000,
     max_delete_ranges=2_000_000,
 )
 
@@ -103,6 +110,7 @@ class _Reader:
         self.data = data
         self.pos = 0
         self.limits = limits
+        self.values = 0  # lib0 values read (ContentAny, ContentJSON and nested ones)
 
     def u8(self) -> int:
         if self.pos >= len(self.data):
@@ -181,11 +189,19 @@ class _Reader:
             elif tag in (118, 117):  # object, array
                 if len(stack) > max_depth:
                     raise Malformed("value nested too deeply")
-                stack.append([self._count(), 1 if tag == 118 else 0])
+                count = self._count()
+                self.count_values(count)
+                stack.append([count, 1 if tag == 118 else 0])
             elif tag == 116:  # Uint8Array
                 self.binary()
             else:
                 raise Malformed(f"unknown value tag {tag}")
+
+    def count_values(self, n: int) -> None:
+        """Values read so far in this update, bounded (nested values count once more)."""
+        self.values += n
+        if self.limits is not None and self.values > self.limits.max_total_values:
+            raise Malformed("too many values in one update")
 
     def _count(self) -> int:
         count = self.varuint()
@@ -193,8 +209,14 @@ class _Reader:
             raise Malformed("count runs past the end of the update")
         return count
 
+    def clock(self) -> int:
+        value = self.varuint()
+        if value >= CLOCK_LIMIT:
+            raise Malformed("clock out of range")
+        return value
+
     def id_(self) -> Id:
-        return Id(self.varuint(), self.varuint())
+        return Id(self.varuint(), self.clock())
 
 
 def _utf16_length(text: str) -> int:
@@ -210,6 +232,7 @@ def _content(r: _Reader, ref: int, struct: _Struct) -> int:
         n = r._count()
         if limits is not None and n > limits.max_values:
             raise Malformed("too many values in one struct")
+        r.count_values(n)
         for _ in range(n):
             r.string()
         return n
@@ -239,6 +262,7 @@ def _content(r: _Reader, ref: int, struct: _Struct) -> int:
         n = r._count()
         if limits is not None and n > limits.max_values:
             raise Malformed("too many values in one struct")
+        r.count_values(n)
         for _ in range(n):
             r.any_()
         return n
@@ -273,7 +297,7 @@ def _parse(update: bytes, limits: Limits | None) -> Parsed:
             if client in seen:
                 raise Malformed("a client appears twice in the update")
             seen.add(client)
-        start = clock = r.varuint()
+        start = clock = r.clock()
         for _ in range(structs):
             info = r.u8()
             ref = info & 0b11111
@@ -298,6 +322,8 @@ def _parse(update: bytes, limits: Limits | None) -> Parsed:
                 length = _content(r, ref, struct)
             if length <= 0:
                 raise Malformed("empty struct")
+            if clock + length >= CLOCK_LIMIT:
+                raise Malformed("clock out of range")
             if keep and ref != 10:  # a Skip holds nothing
                 struct.length = length
                 parsed.structs.append(struct)
@@ -308,7 +334,9 @@ def _parse(update: bytes, limits: Limits | None) -> Parsed:
     for _ in range(r._count()):
         r.varuint()
         for _ in range(r._count()):
-            r.varuint(), r.varuint()
+            first, length = r.clock(), r.varuint()
+            if first + length >= CLOCK_LIMIT:
+                raise Malformed("clock out of range")
             ranges += 1
             if limits is not None and ranges > limits.max_delete_ranges:
                 raise Malformed("delete set too large")
@@ -323,9 +351,10 @@ def read_update(update: bytes) -> list[ClientRange]:
     return _parse(update, None).ranges
 
 
-def update_clients(update: bytes) -> set[int]:
-    """The clientIDs whose items the update carries (raises Malformed)."""
-    return {c.client for c in read_update(update)}
+def update_clients(update: bytes, limits: Limits | None = None) -> set[int]:
+    """The clientIDs whose items the update carries (raises Malformed). With ``limits``
+    the read stops at the first limit passed, so a hostile update costs little."""
+    return {c.client for c in _parse(update, limits).ranges}
 
 
 class DepthIndex:

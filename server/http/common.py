@@ -348,6 +348,7 @@ async def read_body(request: Request, services: Services, schema: Mapping[str, A
         data = json.loads(b"".join(chunks) or b"null", parse_constant=_no_constants)
     except (ValueError, RecursionError) as exc:
         raise ApiError("malformed", f"Not valid JSON: {str(exc)[:120]}") from None
+    _refuse_unstorable_text(data)
     validator = BodyValidator(schema)
     try:
         error = next(iter(sorted(validator.iter_errors(data), key=lambda e: list(e.path))), None)
@@ -356,6 +357,26 @@ async def read_body(request: Request, services: Services, schema: Mapping[str, A
     if error is not None:
         raise ApiError("malformed", _describe(error), said=_said(error))
     return data
+
+
+def _refuse_unstorable_text(data: Any) -> None:
+    """Text no database stores: lone UTF-16 surrogates (from JSON escapes such as
+    ``"\\ud800"``) cannot be encoded, and PostgreSQL refuses NUL characters."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise ApiError("malformed", "Teksten inneholder et nulltegn (NUL).")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ApiError("malformed", "Teksten inneholder ugyldige tegn.") from None
 
 
 def _describe(error: ValidationError) -> str:

@@ -80,6 +80,7 @@ MAX_CLIENT_ID = 2**53 - 1
 CLIENT_ID_WINDOW = timedelta(days=1)  # settings.max_client_ids_per_person_day counts in it
 RATE_PER_SECOND = 100.0
 RATE_BURST = 400.0
+BYTES_PER_TOKEN = 4096  # a full 512 KiB message costs 129 tokens: about 1 a second
 
 
 def ok(**extra: Any) -> dict[str, Any]:
@@ -110,13 +111,13 @@ class Conn:
     tokens: float = RATE_BURST
     refilled: float = field(default_factory=time.monotonic)
 
-    def take(self) -> bool:
+    def take(self, cost: float = 1.0) -> bool:
         now = time.monotonic()
         self.tokens = min(RATE_BURST, self.tokens + (now - self.refilled) * RATE_PER_SECOND)
         self.refilled = now
-        if self.tokens < 1:
+        if self.tokens < cost:
             return False
-        self.tokens -= 1
+        self.tokens -= cost
         return True
 
 
@@ -185,7 +186,10 @@ class Hub:
             conn = self.conns.get(sid)
             if conn is None:
                 return refuse("unauthenticated", "Not signed in.")
-            if not conn.take():
+            # A message costs one token, and one more per BYTES_PER_TOKEN of binary data:
+            # reading a large update is work, so large ones come slower than keystrokes.
+            size = sum(len(a) for a in args if isinstance(a, bytes | bytearray))
+            if not conn.take(1.0 + size / BYTES_PER_TOKEN):
                 self.services.metrics.count_error("rate-limited")
                 return refuse("rate-limited", "Too many messages; slow down.")
             try:
@@ -492,7 +496,7 @@ class Hub:
         if joined.access != "write" or conn.docs.get(room.name) is not joined:
             self.services.metrics.count_error("forbidden")
             return refuse("forbidden", "You may read this document but not change it.")
-        clients = clients_in_update(update)
+        clients = clients_in_update(update, self.rooms.settings.limits)
         unknown = clients - conn.clients
         if unknown:
             owners = await self.store.owners_of(unknown)

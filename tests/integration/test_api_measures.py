@@ -250,3 +250,27 @@ async def test_the_school_cannot_read_or_change_the_therapy_measure(
         assert "Samtaler hos DPS" not in await titles(school, plan)
     async with live.http(demo.token(plan, "berit")) as berit:
         assert (await berit.get(path)).json()["status"] == "active"
+
+
+async def test_text_no_database_can_store_is_refused_and_nothing_is_added(
+    live: LiveServer, demo: Demo
+) -> None:
+    """A lone surrogate (a JSON escape) cannot be encoded and PostgreSQL refuses NUL: both
+    were 500s. They are refused as malformed, in bokmål, and nothing is stored."""
+    plan = demo.per
+    economy = demo.section(plan, "okonomi")["id"]
+    async with live.http(demo.token(plan, "siw")) as client:
+        before = await titles(client, plan)
+        for raw in (
+            b'{"section": "%s", "title": "Bud\\ud800sjett"}',
+            b'{"section": "%s", "title": "Bud\\u0000sjett"}',
+            b'{"section": "%s", "title": "ok", "frequency": "\\udfff"}',
+        ):
+            response = await client.post(
+                f"/api/plans/{plan['id']}/measures",
+                content=raw % economy.encode(),
+                headers={"content-type": "application/json"},
+            )
+            assert_error(response, 400, "malformed")
+            assert "tegn" in response.json()["error"]["message"]
+        assert await titles(client, plan) == before

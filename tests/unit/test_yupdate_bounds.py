@@ -12,7 +12,7 @@ from collab.docs import ITEM_ROOTS, MEASURE_ROOTS, SECTION_ROOTS
 from collab.rooms import screen
 from collab.store import StoredDoc
 from collab.yproto import Malformed
-from collab.yupdate import CLIENT, STORED, UNKNOWN, DepthIndex, Limits, validate
+from collab.yupdate import CLIENT, STORED, UNKNOWN, DepthIndex, Limits, update_clients, validate
 from tests import yhostile as h
 
 C = 77
@@ -265,3 +265,49 @@ def test_what_makes_yrs_panic_or_fail_after_storing_is_refused_before() -> None:
     )
     # A parent the document does not have is Yrs' to keep pending (text only).
     ok(h.update([(5, 0, [h.string("b", parent=(9, 9), key="k")])]))
+
+
+def test_no_clock_reaches_two_to_the_32_where_yrs_would_wrap_it() -> None:
+    """Yrs reads clocks as 32-bit numbers: an id at 2**32 + n is the item at n to Yrs. The
+    hostile tester nested maps under such ids, each 'shallow' to the reader and deep to
+    Yrs, past any limit. Every place a clock is written is refused at 2**32."""
+    wrap = 1 << 32
+    index = DepthIndex()
+    ok(h.chain(16, C), index)  # sixteen levels: the deepest map is (C, 15)
+    # A map at clock 2**32 + 15 (Yrs: a duplicate of (C, 15)) ...
+    assert "clock" in refused(h.update([(C, wrap + 15, [h.type_(root="goals")])]), index)
+    # ... a map whose parent is named at 2**32 + 15 (Yrs: below the deepest map) ...
+    below = h.update([(C, 16, [h.type_(parent=(C, wrap + 15), key="k")])])
+    assert "clock" in refused(below, index)
+    # ... a neighbour there, a run of content that ends there, or a delete there.
+    after = h.update([(C, 16, [h.string("x", origin=(C, wrap + 15))])])
+    assert "clock" in refused(after, index)
+    long_gc = h.update([(C, 16, [h.Item(1, h.vu(wrap), length=wrap, root="situation")])])
+    assert "clock" in refused(long_gc, index)
+    assert "clock" in refused(h.delete(C, wrap - 1, 1), index)
+    assert "clock" in refused(h.delete(C, wrap + 15, 1), index)
+    # The unlimited reader (the foreign-client check) refuses them too.
+    with pytest.raises(Malformed):
+        update_clients(below)
+    # Just below the limit is an ordinary clock.
+    ok(h.update([(C, wrap - 2, [h.string("x", root="situation")])]))
+    ok(h.delete(C, wrap - 2, 1))
+
+
+def test_the_values_of_one_update_are_bounded_in_all() -> None:
+    """Each struct within its own limit, but many of them: bounded per update, so the
+    reader's work per message is bounded (the hostile tester stalled the loop with 50
+    structs of 10,000 values each)."""
+    many = [h.any_int(1)] * 10_000
+    two = h.update([(C, 0, [h.any_values(many, root="goals")] * 2)])
+    ok(two)
+    three = h.update([(C, 0, [h.any_values(many, root="goals")] * 3)])
+    assert "too many values in one update" in refused(three)
+    with pytest.raises(Malformed, match="too many values in one update"):
+        update_clients(three, CLIENT)
+    # Nested values count too.
+    nested = [h.any_nested(2)] * 7_000  # an array holding an array: 3 values each
+    assert "too many values in one update" in refused(
+        h.update([(C, 0, [h.any_values(nested, root="goals")])])
+    )
+    ok(three, limits=STORED)
