@@ -24,6 +24,7 @@ from collab.consent import (
     withdrawal,
 )
 from collab.model import Level, Participant, Role
+from tests.budget import examples
 
 BASE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PLAN = "plan0001"
@@ -39,7 +40,10 @@ PARTICIPANTS = {
 GRANTABLE = ["coord001", "berit001", "skole001", "relat001"]
 SECTIONS = ["sterapi1", "sskole01", "smal0001", "skrise01"]
 EXAMPLES = settings(
-    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=examples(200),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 grant_maps = st.dictionaries(

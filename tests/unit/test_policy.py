@@ -29,6 +29,7 @@ from collab.model import (
     SectionKind,
 )
 from collab.policy import Decision, PlanContext, Principal
+from tests.budget import examples
 
 BASE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PLAN = "plan0001"
@@ -279,7 +280,10 @@ def _with_role(world: World, participant: str, role: Role) -> World:
 
 
 EXAMPLES = settings(
-    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=examples(200),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 

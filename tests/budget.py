@@ -1,0 +1,15 @@
+"""How hard property tests try: their own numbers, fewer under `make mutate`."""
+
+from __future__ import annotations
+
+import os
+
+
+def examples(default: int) -> int:
+    """Hypothesis examples for one property; PLANROM_HYPOTHESIS_EXAMPLES caps it.
+
+    Mutation testing runs each property once per mutant, so it caps the count (25 by
+    default); the ordinary suite runs the property's own number.
+    """
+    cap = os.environ.get("PLANROM_HYPOTHESIS_EXAMPLES")
+    return min(default, int(cap)) if cap else default
