@@ -598,7 +598,7 @@ def test_random_command_sequences_keep_the_meeting_invariants() -> None:
     run_state_machine_as_test(
         MeetingMachine,
         settings=settings(
-            max_examples=examples(200),
+            max_examples=examples(200, floor=100),
             stateful_step_count=40,
             deadline=None,
             database=None,

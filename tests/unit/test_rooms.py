@@ -127,7 +127,8 @@ def nested(depth: int) -> bytes:
 
 async def test_a_document_is_loaded_once_however_many_ask_at_once() -> None:
     store = MemoryStore()
-    await store.append(DOC, edit("Hei"), person="ola", origin="test")
+    stored = edit("Hei")
+    await store.append(DOC, stored, person="ola", origin="test")
     rooms = Rooms(store, RoomSettings())
     first, second, third = await asyncio.gather(rooms.get(DOC), rooms.get(DOC), rooms.get(DOC))
     assert first is second is third
@@ -135,7 +136,7 @@ async def test_a_document_is_loaded_once_however_many_ask_at_once() -> None:
     assert text_of(first) == "Hei"
     assert first.last_seq == 1
     assert first.roots == frozenset({"situation", "resources", "goals", "measures"})
-    assert first.size == len(edit("Hei"))
+    assert first.size == len(stored)
     assert rooms.loaded(DOC) is first
     assert rooms.names() == [DOC]
     assert await rooms.get(DOC) is first
@@ -162,12 +163,13 @@ async def test_an_update_is_stored_then_applied_and_numbered() -> None:
     rooms = Rooms(store, RoomSettings())
     room = await rooms.get(DOC)
     first = edit("Hei")
+    second = edit(" du", base=first)
     assert await rooms.apply(room, first, person="ola", origin="sock1") == 1
-    assert await rooms.apply(room, edit(" du", base=first), person=None, origin="api") == 2
+    assert await rooms.apply(room, second, person=None, origin="api") == 2
     assert text_of(room) == "Hei du"
     assert room.last_seq == 2
     assert room.since_compaction == 2
-    assert room.size == len(first) + len(edit(" du", base=first))
+    assert room.size == len(first) + len(second)
     assert store.writers == [("ola", "sock1"), (None, "api")]
     assert [s for s, _ in store.kept(DOC).rows] == [1, 2]
 
@@ -255,12 +257,13 @@ async def test_a_poisoned_snapshot_is_dropped_and_the_document_rebuilt_from_upda
 
 def test_screen_sorts_stored_rows_without_applying_them() -> None:
     first = edit("Hei")
-    stored = StoredDoc(None, [(1, first), (2, b"\x00\x09"), (3, edit("!", base=first))])
+    third = edit("!", base=first)
+    stored = StoredDoc(None, [(1, first), (2, b"\x00\x09"), (3, third)])
     screened = screen(DOC, stored)
     assert [s for s, _ in screened.good] == [1, 3]
     assert [s for s, _ in screened.bad] == [2]
     assert screened.snapshot_error is None
-    assert screened.size == len(first) + len(edit("!", base=first))
+    assert screened.size == len(first) + len(third)
     bad_snapshot = screen(DOC, StoredDoc(b"\xff", [], 1))
     assert bad_snapshot.snapshot_error is not None
     assert bad_snapshot.size == 0
