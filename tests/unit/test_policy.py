@@ -995,3 +995,109 @@ def test_the_owner_and_guardians_are_told_of_changes_they_did_not_make(world: Wo
         assert {p.id for p in told} == {
             p.id for p in ctx.plan.participants if p.active and p.role in FULL and p.id != actor.id
         }
+
+
+# --- meetings and invitations, by example (mutation testing, issue 15) -----------------
+
+
+def _participant(ctx: PlanContext, person: str) -> Participant:
+    found = ctx.plan.participant_for_person(person)
+    assert found is not None
+    return found
+
+
+def _meeting(ctx: PlanContext, status: MeetingStatus, item: AgendaItem) -> MeetingState:
+    return MeetingState(
+        meeting="meet0001",
+        owner="pcharlotte",
+        status=status,
+        chair="pberit",
+        invited=frozenset(p.id for p in ctx.plan.participants),
+        attendance={},
+        agenda=(item,),
+        minute_taker="plege",
+    )
+
+
+def test_an_invitee_needs_consent_in_force_that_names_them() -> None:
+    ctx, _, sid = _charlotte()
+    berit = _participant(ctx, "personberit")
+    owner = _participant(ctx, "personcharlotte")
+    assert policy.check_invitee(ctx, berit)
+    assert policy.check_invitee(ctx, owner)
+    removed = policy.check_invitee(ctx, replace(berit, active=False))
+    assert not removed and removed.code == "conflict"
+    nobody = Participant("pnone001", PLAN, Role.SERVICE, "Ingen", person="personnone")
+    assert ctx.consent is not None
+    only_none = replace(ctx.consent, grants=(Grant("pnone001", sid["mal"], Level.NONE),))
+    for consent in (None, only_none, replace(ctx.consent, valid_to=ctx.now)):
+        refused = policy.check_invitee(replace(ctx, consent=consent), nobody)
+        assert not refused and refused.code == "conflict"
+        assert not policy.check_invitee(replace(ctx, consent=consent), berit)
+        assert policy.check_invitee(replace(ctx, consent=consent), owner)
+    named = replace(ctx.consent, grants=(Grant("pnone001", sid["mal"], Level.OWN),))
+    assert policy.check_invitee(replace(ctx, consent=named), nobody)
+    not_yet = replace(named, valid_from=ctx.now + timedelta(seconds=1))
+    assert not policy.check_invitee(replace(ctx, consent=not_yet), nobody)
+
+
+def test_decisions_are_recorded_by_the_minute_writers_or_the_coordinator_while_live_or_ended():
+    ctx, who, sid = _charlotte()
+    item = AgendaItem("item0001", "Mål", sid["mal"], "section")
+    allowed = {"charlotte", "hilde", "berit", "lege"}  # owner, coordinator, chair, minute-taker
+    for status in (MeetingStatus.LIVE, MeetingStatus.ENDED):
+        state = _meeting(ctx, status, item)
+        for name, principal in who.items():
+            decided = policy.check_record_decision(ctx, principal, state, item)
+            assert bool(decided) is (name in allowed), (status, name)
+            if not decided:
+                assert decided.code == "forbidden"
+        outsider = policy.check_record_decision(ctx, OUTSIDER, state, item)
+        assert not outsider and outsider.code == "not-found"
+    for status in (MeetingStatus.SCHEDULED, MeetingStatus.APPROVED):
+        state = _meeting(ctx, status, item)
+        for principal in who.values():
+            refused = policy.check_record_decision(ctx, principal, state, item)
+            assert not refused and refused.code == "conflict"
+    # The minute-taker cannot read the therapy section: no decisions recorded there.
+    therapy = AgendaItem("item0002", "Terapi", sid["terapi"], "section")
+    live = _meeting(ctx, MeetingStatus.LIVE, therapy)
+    assert not policy.check_record_decision(ctx, who["lege"], live, therapy)
+    assert policy.check_record_decision(ctx, who["berit"], live, therapy)
+
+
+def test_only_the_owner_guardians_and_coordinator_schedule_meetings_of_an_active_plan() -> None:
+    ctx, who, _ = _charlotte()
+    scheduling = {n for n, p in who.items() if policy.check_schedule_meeting(ctx, p)}
+    assert scheduling == {"charlotte", "hilde"}
+    assert policy.check_schedule_meeting(ctx, OUTSIDER).code == "not-found"
+    closed = replace(ctx, plan=replace(ctx.plan, status=PlanStatus.CLOSED))
+    refused = policy.check_schedule_meeting(closed, who["hilde"])
+    assert not refused and refused.code == "conflict"
+
+
+def test_the_coordinator_invites_the_owner_only_while_no_one_is_bound_to_the_owner() -> None:
+    ctx, who, _ = _charlotte()
+    owner = _participant(ctx, "personcharlotte")
+    berit = _participant(ctx, "personberit")
+    guardian = Participant("pguard01", PLAN, Role.GUARDIAN, "Verge", person=None)
+    unbound_owner = replace(owner, person=None)
+    for invitee in (berit, owner, guardian, unbound_owner):
+        assert policy.check_invite_participant(ctx, who["charlotte"], invitee)
+    assert policy.check_invite_participant(ctx, who["hilde"], berit)
+    assert policy.check_invite_participant(ctx, who["hilde"], unbound_owner)
+    for invitee in (owner, guardian):
+        refused = policy.check_invite_participant(ctx, who["hilde"], invitee)
+        assert not refused and refused.code == "forbidden"
+    assert not policy.check_invite_participant(ctx, who["berit"], berit)
+    assert policy.check_invite_participant(ctx, OUTSIDER, berit).code == "not-found"
+
+
+def test_a_signed_form_is_read_by_the_owner_guardians_and_whoever_recorded_it() -> None:
+    ctx, who, _ = _charlotte()
+    assert policy.check_read_consent_form(ctx, who["charlotte"], "personhilde")
+    assert policy.check_read_consent_form(ctx, who["hilde"], "personhilde")
+    for name in ("hilde", "berit"):
+        refused = policy.check_read_consent_form(ctx, who[name], "personcharlotte")
+        assert not refused and refused.code == "not-found"
+    assert policy.check_read_consent_form(ctx, OUTSIDER, "outsider").code == "not-found"
