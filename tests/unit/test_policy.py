@@ -1041,7 +1041,9 @@ def test_an_invitee_needs_consent_in_force_that_names_them() -> None:
     assert not policy.check_invitee(replace(ctx, consent=not_yet), nobody)
 
 
-def test_decisions_are_recorded_by_the_minute_writers_or_the_coordinator_while_live_or_ended():
+def test_decisions_are_recorded_by_the_minute_writers_or_the_coordinator_while_live_or_ended() -> (
+    None
+):
     ctx, who, sid = _charlotte()
     item = AgendaItem("item0001", "Mål", sid["mal"], "section")
     allowed = {"charlotte", "hilde", "berit", "lege"}  # owner, coordinator, chair, minute-taker
