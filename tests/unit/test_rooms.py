@@ -9,6 +9,7 @@ store is exercised by the integration tests.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -25,6 +26,7 @@ from collab.rooms import (
 )
 from collab.store import StoredDoc
 from collab.yproto import EMPTY_UPDATE, Malformed
+from collab.yupdate import Limits
 
 DOC = "plan:plan0001:section:sterapi1"
 
@@ -46,6 +48,7 @@ class MemoryStore:
         self.loads = 0
         self.fail_appends = False
         self.fail_compaction = False
+        self.compact_gate: asyncio.Event | None = None
         self.writers: list[tuple[str | None, str]] = []
         self.bound: dict[int, str] = {}
 
@@ -70,6 +73,8 @@ class MemoryStore:
 
     async def compact(self, doc: str) -> int:
         await asyncio.sleep(0)
+        if self.compact_gate is not None:
+            await self.compact_gate.wait()
         if self.fail_compaction:
             raise OSError("compaction failed")
         k = self.kept(doc)
@@ -208,7 +213,7 @@ async def test_the_size_limit_refuses_the_update_that_would_pass_it() -> None:
     await rooms.apply(room, first, person="ola", origin="t")
     await rooms.apply(room, second, person="ola", origin="t")  # exactly at the limit: allowed
     assert room.size == limit
-    with pytest.raises(TooLarge):
+    with pytest.raises(TooLarge, match="size limit"):
         await rooms.apply(room, edit("c", base=[first, second]), person="ola", origin="t")
     assert len(store.kept(DOC).rows) == 2
     assert room.size == limit
@@ -219,7 +224,7 @@ async def test_a_failed_write_applies_nothing_and_marks_the_room_failing() -> No
     rooms = Rooms(store, RoomSettings(idle_unload_seconds=0))
     room = await rooms.get(DOC)
     store.fail_appends = True
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(StoreUnavailable, match="disk full"):
         await rooms.apply(room, edit("Hei"), person="ola", origin="t")
     assert text_of(room) == ""
     assert room.size == 0
@@ -300,11 +305,30 @@ async def test_remote_updates_apply_only_to_a_loaded_room_and_only_when_valid() 
     assert text_of(room) == "Hei"
     assert room.last_seq == 7
     assert room.size == len(remote)
-    rooms.apply_remote(DOC, edit("x", base=remote), 3)  # an older number never goes back
+    older = edit("x", base=remote)
+    rooms.apply_remote(DOC, older, 3)  # an older number never goes back
     assert room.last_seq == 7
     rooms.apply_remote(DOC, b"\xff\xff", 8)
     assert room.last_seq == 7
+    rooms.apply_remote(DOC, edit("x", root="nope"), 8)  # a root this document never has
+    assert room.last_seq == 7
     assert rooms.loaded(DOC) is room
+    # Another process stored it, so it is judged as stored rows are (STORED), not as a
+    # participant's update: a 300 kB paste another process accepted is applied here too.
+    long = edit("y" * 300_000)
+    rooms.apply_remote(DOC, long, 8)
+    assert room.last_seq == 8
+    assert room.size == len(remote) + len(older) + len(long)
+
+
+async def test_the_rooms_limits_judge_a_participants_update() -> None:
+    store = MemoryStore()
+    rooms = Rooms(store, RoomSettings(limits=Limits(max_string_bytes=10)))
+    room = await rooms.get(DOC)
+    with pytest.raises(Malformed):
+        await rooms.apply(room, edit("x" * 11), person="ola", origin="t")
+    await rooms.apply(room, edit("x" * 10), person="ola", origin="t")
+    assert text_of(room) == "x" * 10
 
 
 async def test_members_keep_a_room_loaded_and_idle_rooms_unload() -> None:
@@ -315,11 +339,15 @@ async def test_members_keep_a_room_loaded_and_idle_rooms_unload() -> None:
     room = await rooms.get(DOC)
     rooms.join(room, "sid1")
     rooms.join(room, "sid2")
+    loaded_at = room.idle_since
     assert rooms.unload_idle(room.idle_since + 3600) == []
     rooms.leave(DOC, "sid1")
+    assert room.idle_since == loaded_at  # still in use: not idle
     assert rooms.unload_idle(room.idle_since + 3600) == []
+    before_last_leave = time.monotonic()
     rooms.leave(DOC, "sid2")
     left_at = room.idle_since
+    assert left_at >= before_last_leave
     assert rooms.unload_idle(left_at + 29) == []
     assert rooms.unload_idle(left_at + 30) == [DOC]
     assert gone == [DOC]
@@ -352,17 +380,49 @@ async def test_compaction_runs_after_enough_updates_and_loading_reads_the_snapsh
 async def test_a_failed_compaction_is_retried_after_half_the_updates() -> None:
     store = MemoryStore()
     store.fail_compaction = True
-    rooms = Rooms(store, RoomSettings(compact_after_updates=4, sweep_seconds=3600))
+    rooms = Rooms(store, RoomSettings(compact_after_updates=5, sweep_seconds=3600))
     async with rooms.running():
         room = await rooms.get(DOC)
         base: list[bytes] = []
-        for word in ("a", "b", "c", "d"):
+        for word in ("a", "b", "c", "d", "e"):
             base.append(edit(word, base=base))
             await rooms.apply(room, base[-1], person="ola", origin="t")
         for _ in range(10):
             await asyncio.sleep(0)
-        assert room.since_compaction == 2
+        assert room.since_compaction == 2  # half of 5, a whole number of updates
         assert store.kept(DOC).snapshot is None
+
+
+async def test_a_room_being_compacted_stays_loaded_and_is_compacted_once() -> None:
+    store = MemoryStore()
+    store.compact_gate = asyncio.Event()
+    calls = 0
+    compact = store.compact
+
+    async def counted(doc: str) -> int:
+        nonlocal calls
+        calls += 1
+        return await compact(doc)
+
+    store.compact = counted  # type: ignore[method-assign]
+    rooms = Rooms(
+        store, RoomSettings(compact_after_updates=1, idle_unload_seconds=0, sweep_seconds=3600)
+    )
+    async with rooms.running():
+        room = await rooms.get(DOC)
+        first = edit("a")
+        await rooms.apply(room, first, person="ola", origin="t")
+        await rooms.apply(room, edit("b", base=first), person="ola", origin="t")
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert calls == 1  # the second update found a compaction under way
+        assert rooms.unload_idle(time.monotonic() + 60) == []  # not while compacting
+        store.compact_gate.set()
+        while store.kept(DOC).snapshot is None:
+            await asyncio.sleep(0)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert rooms.unload_idle(time.monotonic() + 60) == [DOC]  # and after it, as usual
 
 
 async def test_without_a_running_task_group_no_compaction_is_scheduled() -> None:
