@@ -1103,3 +1103,42 @@ def test_a_signed_form_is_read_by_the_owner_guardians_and_whoever_recorded_it() 
         refused = policy.check_read_consent_form(ctx, who[name], "personcharlotte")
         assert not refused and refused.code == "not-found"
     assert policy.check_read_consent_form(ctx, OUTSIDER, "outsider").code == "not-found"
+
+
+def test_a_meeting_is_seen_by_the_invited_and_the_plans_managers_only() -> None:
+    ctx, who, sid = _charlotte()
+    item = AgendaItem("item0001", "Mål", sid["mal"], "section")
+    state = replace(_meeting(ctx, MeetingStatus.LIVE, item), invited=frozenset({"pberit"}))
+    seeing = {n for n, p in who.items() if policy.check_see_meeting(ctx, p, state)}
+    assert seeing == {"charlotte", "hilde", "berit"}
+    for name in ("lege", "team", "skole"):
+        hidden = policy.check_see_meeting(ctx, who[name], state)
+        assert hidden.code == "not-found" and hidden.reason
+        assert policy.check_read_item(ctx, who[name], state, item).code == "not-found"
+        assert not policy.check_record_decision(ctx, who[name], state, item)
+    outsider = policy.check_see_meeting(ctx, OUTSIDER, state)
+    assert not outsider and outsider.code == "not-found" and outsider.reason
+    assert policy.check_read_item(ctx, who["berit"], state, item)
+
+
+def test_a_measure_item_is_read_by_its_responsible_service_with_own() -> None:
+    ctx, who, sid = _charlotte()
+    assert ctx.consent is not None
+    own = (*ctx.consent.grants, Grant("pteam", sid["terapi"], Level.OWN))
+    ctx = replace(ctx, consent=replace(ctx.consent, grants=own))
+    mine = Measure("mteam001", PLAN, sid["terapi"], "Oppfølging", "pteam")
+    theirs = Measure("mberit01", PLAN, sid["terapi"], "Samtaler", "pberit")
+    item = AgendaItem("item0004", "Oppfølging", sid["terapi"], "measure", ref=mine.id)
+    state = _meeting(ctx, MeetingStatus.LIVE, item)
+    team = who["team"]
+    assert policy.check_read_item(ctx, team, state, item, mine)
+    # Without the measure, or with one the item is not about, only the section counts.
+    assert not policy.check_read_item(ctx, team, state, item)
+    assert not policy.check_read_item(ctx, team, state, item, theirs)
+    other = replace(item, ref=theirs.id)
+    assert not policy.check_read_item(ctx, team, state, other, theirs)
+    # Reading is not writing: the responsible service is neither chair nor minute-taker.
+    assert not policy.check_write_item(ctx, team, state, item, mine)
+    # The school reads the goals section, not therapy: a therapy item stays hidden.
+    assert not policy.check_read_item(ctx, who["skole"], state, item, mine)
+    assert policy.check_read_item(ctx, who["berit"], state, item, mine)
