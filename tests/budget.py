@@ -4,6 +4,22 @@ from __future__ import annotations
 
 import os
 
+from hypothesis import Phase, settings
+
+_CAP = os.environ.get("PLANROM_HYPOTHESIS_EXAMPLES")
+
+if _CAP:
+    # Mutation testing only asks whether a property fails: no shrinking (a killed mutant
+    # would otherwise spend seconds finding the smallest example), and the same examples
+    # for every mutant, so a score does not move between runs.
+    settings.register_profile(
+        "mutation",
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        database=None,
+        derandomize=True,
+    )
+    settings.load_profile("mutation")
+
 
 def examples(default: int, floor: int = 1) -> int:
     """Hypothesis examples for one property; PLANROM_HYPOTHESIS_EXAMPLES caps it, down to
@@ -12,5 +28,4 @@ def examples(default: int, floor: int = 1) -> int:
     Mutation testing runs each property once per mutant, so it caps the count (25 by
     default); the ordinary suite runs the property's own number.
     """
-    cap = os.environ.get("PLANROM_HYPOTHESIS_EXAMPLES")
-    return max(floor, min(default, int(cap))) if cap else default
+    return max(floor, min(default, int(_CAP))) if _CAP else default
