@@ -69,6 +69,7 @@ coverage-report:
 # e.g. `make mutate MUTANTS='collab.policy*'`. Prints the surviving mutants.
 MUTANTS ?=
 mutate: install
+	mkdir -p var
 	PLANROM_HYPOTHESIS_EXAMPLES=$${PLANROM_HYPOTHESIS_EXAMPLES:-25} \
 	  $(VENV)/bin/mutmut run --max-children $${MUTMUT_CHILDREN:-2} $(MUTANTS) > var/mutmut.log 2>&1 \
 	  || { tail -c 2000 var/mutmut.log; exit 1; }
