@@ -1142,3 +1142,18 @@ def test_a_measure_item_is_read_by_its_responsible_service_with_own() -> None:
     # The school reads the goals section, not therapy: a therapy item stays hidden.
     assert not policy.check_read_item(ctx, who["skole"], state, item, mine)
     assert policy.check_read_item(ctx, who["berit"], state, item, mine)
+
+
+def test_read_on_coordination_is_enough_to_see_the_group_and_closed_plans_refuse_signing() -> None:
+    ctx, who, sid = _charlotte()
+    assert ctx.consent is not None
+    reading = (*ctx.consent.grants, Grant("pteam", sid["koordinering"], Level.READ))
+    with_read = replace(ctx, consent=replace(ctx.consent, grants=reading))
+    assert policy.check_see_participants(with_read, who["team"])
+    assert not policy.check_see_participants(ctx, who["team"])
+    team = _participant(ctx, "personteam")
+    refused = policy.check_responsible(replace(ctx, consent=None), team, sid["terapi"])
+    assert not refused and refused.code == "conflict"
+    closed = replace(ctx, plan=replace(ctx.plan, status=PlanStatus.CLOSED))
+    signing = policy.check_sign_consent(closed, who["charlotte"], "pcharlotte")
+    assert not signing and signing.code == "conflict"
