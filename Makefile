@@ -9,7 +9,7 @@ PORT ?= 8000
 export PLANROM_TEST_PG ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 export PLANROM_TEST_REDIS ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install web node-test-deps browser check clean
+.PHONY: run test install web node-test-deps browser check clean mutate coverage-report
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,30 @@ run: install web
 test: install web node-test-deps browser
 	scripts/check
 	cd web && npm test --silent
-	$(PY) -m pytest -q -p no:cacheprovider
+	rm -f .coverage .coverage.*
+	COVERAGE_FILE=$(CURDIR)/.coverage $(PY) -m coverage run -m pytest -q -p no:cacheprovider
+	$(MAKE) --no-print-directory coverage-report
+
+# Branch coverage of the last `make test` (docs/testing.md): the total, then the floors.
+COLLAB_FLOOR ?= 95
+SERVER_FLOOR ?= 85
+coverage-report:
+	$(PY) -m coverage combine --quiet
+	$(PY) -m coverage report --skip-covered --sort=cover
+	@echo "collab/ (floor $(COLLAB_FLOOR)%):"
+	$(PY) -m coverage report --include='collab/*' --format=total --fail-under=$(COLLAB_FLOOR)
+	@echo "server/ (floor $(SERVER_FLOOR)%):"
+	$(PY) -m coverage report --include='server/*' --format=total --fail-under=$(SERVER_FLOOR)
+
+# Mutation testing (docs/testing.md); not part of `make test`. MUTANTS narrows the run,
+# e.g. `make mutate MUTANTS='collab.policy*'`. Prints the surviving mutants.
+MUTANTS ?=
+mutate: install
+	mkdir -p var
+	PLANROM_HYPOTHESIS_EXAMPLES=$${PLANROM_HYPOTHESIS_EXAMPLES:-25} \
+	  $(VENV)/bin/mutmut run --max-children $${MUTMUT_CHILDREN:-2} $(MUTANTS) > var/mutmut.log 2>&1 \
+	  || { tail -c 2000 var/mutmut.log; exit 1; }
+	@$(PY) scripts/mutation-summary
 
 check: install
 	scripts/check

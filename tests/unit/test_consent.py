@@ -24,6 +24,7 @@ from collab.consent import (
     withdrawal,
 )
 from collab.model import Level, Participant, Role
+from tests.budget import examples
 
 BASE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PLAN = "plan0001"
@@ -39,7 +40,10 @@ PARTICIPANTS = {
 GRANTABLE = ["coord001", "berit001", "skole001", "relat001"]
 SECTIONS = ["sterapi1", "sskole01", "smal0001", "skrise01"]
 EXAMPLES = settings(
-    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=examples(200),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 grant_maps = st.dictionaries(
@@ -337,6 +341,31 @@ def test_undo_restores_the_version_before_signed_in_app_by_the_owner() -> None:
     # Undoing the very first version grants nothing.
     first = undo(_version(1, list(recorded.grants)), None, by="owner001", at=later, sign_in="x")
     assert first.grants == () and first.version == 2 and first.in_force(later)
+
+
+def test_an_undo_is_the_undoers_own_in_app_signature_in_force_at_once() -> None:
+    # The version before was a guardian's paper form, entered by the coordinator, and not
+    # yet in force: the undo is none of that, but the owner's own, signed now.
+    later = BASE + timedelta(days=2)
+    before = _version(
+        3,
+        [Grant("coord001", "smal0001", Level.READ)],
+        signed_by="guard001",
+        recorded_by="coord001",
+        valid_from=BASE + timedelta(days=10),
+        method=SignMethod.PAPER,
+        form="form0007",
+        sign_in="",
+    )
+    recorded = _version(4, [Grant("skole001", "sterapi1", Level.READ)])
+    undone = undo(recorded, before, by="owner001", at=later, sign_in="oidc")
+    assert (undone.signed_by, undone.recorded_by) == ("owner001", "owner001")
+    assert (undone.method, undone.form, undone.sign_in) == (SignMethod.IN_APP, None, "oidc")
+    assert undone.valid_from == later and undone.in_force(later)
+    # Undoing a first version that has since expired: the empty version is in force.
+    expired = _version(1, [Grant("skole001", "sterapi1", Level.READ)], valid_to=later)
+    first = undo(expired, None, by="owner001", at=later, sign_in="oidc")
+    assert first.valid_to is None and first.in_force(later + timedelta(days=400))
 
 
 @pytest.mark.parametrize(

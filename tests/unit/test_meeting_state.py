@@ -55,6 +55,7 @@ from collab.meeting import (
     new_meeting,
     to_dict,
 )
+from tests.budget import examples
 
 NOW = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
 S, L, E = MeetingStatus.SCHEDULED, MeetingStatus.LIVE, MeetingStatus.ENDED
@@ -597,7 +598,7 @@ def test_random_command_sequences_keep_the_meeting_invariants() -> None:
     run_state_machine_as_test(
         MeetingMachine,
         settings=settings(
-            max_examples=200,
+            max_examples=examples(200, floor=100),
             stateful_step_count=40,
             deadline=None,
             database=None,

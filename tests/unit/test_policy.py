@@ -29,6 +29,7 @@ from collab.model import (
     SectionKind,
 )
 from collab.policy import Decision, PlanContext, Principal
+from tests.budget import examples
 
 BASE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PLAN = "plan0001"
@@ -279,7 +280,10 @@ def _with_role(world: World, participant: str, role: Role) -> World:
 
 
 EXAMPLES = settings(
-    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=examples(200),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 
@@ -991,3 +995,165 @@ def test_the_owner_and_guardians_are_told_of_changes_they_did_not_make(world: Wo
         assert {p.id for p in told} == {
             p.id for p in ctx.plan.participants if p.active and p.role in FULL and p.id != actor.id
         }
+
+
+# --- meetings and invitations, by example (mutation testing, issue 15) -----------------
+
+
+def _participant(ctx: PlanContext, person: str) -> Participant:
+    found = ctx.plan.participant_for_person(person)
+    assert found is not None
+    return found
+
+
+def _meeting(ctx: PlanContext, status: MeetingStatus, item: AgendaItem) -> MeetingState:
+    return MeetingState(
+        meeting="meet0001",
+        owner="pcharlotte",
+        status=status,
+        chair="pberit",
+        invited=frozenset(p.id for p in ctx.plan.participants),
+        attendance={},
+        agenda=(item,),
+        minute_taker="plege",
+    )
+
+
+def test_an_invitee_needs_consent_in_force_that_names_them() -> None:
+    ctx, _, sid = _charlotte()
+    berit = _participant(ctx, "personberit")
+    owner = _participant(ctx, "personcharlotte")
+    assert policy.check_invitee(ctx, berit)
+    assert policy.check_invitee(ctx, owner)
+    removed = policy.check_invitee(ctx, replace(berit, active=False))
+    assert not removed and removed.code == "conflict"
+    nobody = Participant("pnone001", PLAN, Role.SERVICE, "Ingen", person="personnone")
+    assert ctx.consent is not None
+    only_none = replace(ctx.consent, grants=(Grant("pnone001", sid["mal"], Level.NONE),))
+    for consent in (None, only_none, replace(ctx.consent, valid_to=ctx.now)):
+        refused = policy.check_invitee(replace(ctx, consent=consent), nobody)
+        assert not refused and refused.code == "conflict"
+        assert not policy.check_invitee(replace(ctx, consent=consent), berit)
+        assert policy.check_invitee(replace(ctx, consent=consent), owner)
+    named = replace(ctx.consent, grants=(Grant("pnone001", sid["mal"], Level.OWN),))
+    assert policy.check_invitee(replace(ctx, consent=named), nobody)
+    not_yet = replace(named, valid_from=ctx.now + timedelta(seconds=1))
+    assert not policy.check_invitee(replace(ctx, consent=not_yet), nobody)
+
+
+def test_decisions_are_recorded_by_the_minute_writers_or_the_coordinator_while_live_or_ended() -> (
+    None
+):
+    ctx, who, sid = _charlotte()
+    item = AgendaItem("item0001", "Mål", sid["mal"], "section")
+    allowed = {"charlotte", "hilde", "berit", "lege"}  # owner, coordinator, chair, minute-taker
+    for status in (MeetingStatus.LIVE, MeetingStatus.ENDED):
+        state = _meeting(ctx, status, item)
+        for name, principal in who.items():
+            decided = policy.check_record_decision(ctx, principal, state, item)
+            assert bool(decided) is (name in allowed), (status, name)
+            if not decided:
+                assert decided.code == "forbidden"
+        outsider = policy.check_record_decision(ctx, OUTSIDER, state, item)
+        assert not outsider and outsider.code == "not-found"
+    for status in (MeetingStatus.SCHEDULED, MeetingStatus.APPROVED):
+        state = _meeting(ctx, status, item)
+        for principal in who.values():
+            refused = policy.check_record_decision(ctx, principal, state, item)
+            assert not refused and refused.code == "conflict"
+    # The minute-taker cannot read the therapy section: no decisions recorded there.
+    therapy = AgendaItem("item0002", "Terapi", sid["terapi"], "section")
+    live = _meeting(ctx, MeetingStatus.LIVE, therapy)
+    assert not policy.check_record_decision(ctx, who["lege"], live, therapy)
+    assert policy.check_record_decision(ctx, who["berit"], live, therapy)
+
+
+def test_only_the_owner_guardians_and_coordinator_schedule_meetings_of_an_active_plan() -> None:
+    ctx, who, _ = _charlotte()
+    scheduling = {n for n, p in who.items() if policy.check_schedule_meeting(ctx, p)}
+    assert scheduling == {"charlotte", "hilde"}
+    assert policy.check_schedule_meeting(ctx, OUTSIDER).code == "not-found"
+    closed = replace(ctx, plan=replace(ctx.plan, status=PlanStatus.CLOSED))
+    refused = policy.check_schedule_meeting(closed, who["hilde"])
+    assert not refused and refused.code == "conflict"
+
+
+def test_the_coordinator_invites_the_owner_only_while_no_one_is_bound_to_the_owner() -> None:
+    ctx, who, _ = _charlotte()
+    owner = _participant(ctx, "personcharlotte")
+    berit = _participant(ctx, "personberit")
+    guardian = Participant("pguard01", PLAN, Role.GUARDIAN, "Verge", person=None)
+    unbound_owner = replace(owner, person=None)
+    for invitee in (berit, owner, guardian, unbound_owner):
+        assert policy.check_invite_participant(ctx, who["charlotte"], invitee)
+    assert policy.check_invite_participant(ctx, who["hilde"], berit)
+    assert policy.check_invite_participant(ctx, who["hilde"], unbound_owner)
+    for invitee in (owner, guardian):
+        refused = policy.check_invite_participant(ctx, who["hilde"], invitee)
+        assert not refused and refused.code == "forbidden"
+    assert not policy.check_invite_participant(ctx, who["berit"], berit)
+    assert policy.check_invite_participant(ctx, OUTSIDER, berit).code == "not-found"
+
+
+def test_a_signed_form_is_read_by_the_owner_guardians_and_whoever_recorded_it() -> None:
+    ctx, who, _ = _charlotte()
+    assert policy.check_read_consent_form(ctx, who["charlotte"], "personhilde")
+    assert policy.check_read_consent_form(ctx, who["hilde"], "personhilde")
+    for name in ("hilde", "berit"):
+        refused = policy.check_read_consent_form(ctx, who[name], "personcharlotte")
+        assert not refused and refused.code == "not-found"
+    assert policy.check_read_consent_form(ctx, OUTSIDER, "outsider").code == "not-found"
+
+
+def test_a_meeting_is_seen_by_the_invited_and_the_plans_managers_only() -> None:
+    ctx, who, sid = _charlotte()
+    item = AgendaItem("item0001", "Mål", sid["mal"], "section")
+    state = replace(_meeting(ctx, MeetingStatus.LIVE, item), invited=frozenset({"pberit"}))
+    seeing = {n for n, p in who.items() if policy.check_see_meeting(ctx, p, state)}
+    assert seeing == {"charlotte", "hilde", "berit"}
+    for name in ("lege", "team", "skole"):
+        hidden = policy.check_see_meeting(ctx, who[name], state)
+        assert hidden.code == "not-found" and hidden.reason
+        assert policy.check_read_item(ctx, who[name], state, item).code == "not-found"
+        assert not policy.check_record_decision(ctx, who[name], state, item)
+    outsider = policy.check_see_meeting(ctx, OUTSIDER, state)
+    assert not outsider and outsider.code == "not-found" and outsider.reason
+    assert policy.check_read_item(ctx, who["berit"], state, item)
+
+
+def test_a_measure_item_is_read_by_its_responsible_service_with_own() -> None:
+    ctx, who, sid = _charlotte()
+    assert ctx.consent is not None
+    own = (*ctx.consent.grants, Grant("pteam", sid["terapi"], Level.OWN))
+    ctx = replace(ctx, consent=replace(ctx.consent, grants=own))
+    mine = Measure("mteam001", PLAN, sid["terapi"], "Oppfølging", "pteam")
+    theirs = Measure("mberit01", PLAN, sid["terapi"], "Samtaler", "pberit")
+    item = AgendaItem("item0004", "Oppfølging", sid["terapi"], "measure", ref=mine.id)
+    state = _meeting(ctx, MeetingStatus.LIVE, item)
+    team = who["team"]
+    assert policy.check_read_item(ctx, team, state, item, mine)
+    # Without the measure, or with one the item is not about, only the section counts.
+    assert not policy.check_read_item(ctx, team, state, item)
+    assert not policy.check_read_item(ctx, team, state, item, theirs)
+    other = replace(item, ref=theirs.id)
+    assert not policy.check_read_item(ctx, team, state, other, theirs)
+    # Reading is not writing: the responsible service is neither chair nor minute-taker.
+    assert not policy.check_write_item(ctx, team, state, item, mine)
+    # The school reads the goals section, not therapy: a therapy item stays hidden.
+    assert not policy.check_read_item(ctx, who["skole"], state, item, mine)
+    assert policy.check_read_item(ctx, who["berit"], state, item, mine)
+
+
+def test_read_on_coordination_is_enough_to_see_the_group_and_closed_plans_refuse_signing() -> None:
+    ctx, who, sid = _charlotte()
+    assert ctx.consent is not None
+    reading = (*ctx.consent.grants, Grant("pteam", sid["koordinering"], Level.READ))
+    with_read = replace(ctx, consent=replace(ctx.consent, grants=reading))
+    assert policy.check_see_participants(with_read, who["team"])
+    assert not policy.check_see_participants(ctx, who["team"])
+    team = _participant(ctx, "personteam")
+    refused = policy.check_responsible(replace(ctx, consent=None), team, sid["terapi"])
+    assert not refused and refused.code == "conflict"
+    closed = replace(ctx, plan=replace(ctx.plan, status=PlanStatus.CLOSED))
+    signing = policy.check_sign_consent(closed, who["charlotte"], "pcharlotte")
+    assert not signing and signing.code == "conflict"

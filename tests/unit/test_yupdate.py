@@ -9,6 +9,7 @@ from pycrdt import Array, Doc, Map, Text
 
 from collab.yproto import Malformed, decode_state_vector
 from collab.yupdate import ClientRange, read_update, update_clients
+from tests.budget import examples
 
 TEXTS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6)
 VALUES = st.recursive(
@@ -51,7 +52,7 @@ def apply_op(doc: Doc, kind: str, text: str, value: object) -> None:
         body.format(0, len(str(body)[0].encode()), {"bold": True})
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(OPS)
 def test_the_reader_finds_every_client_and_clock_of_an_update(ops: list) -> None:  # type: ignore[type-arg]
     docs = [Doc() for _ in range(3)]
@@ -97,7 +98,7 @@ def test_malformed_updates_are_refused(junk: bytes) -> None:
         read_update(junk)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.binary(max_size=64))
 def test_random_bytes_are_malformed_or_read_never_crash(data: bytes) -> None:
     try:

@@ -14,6 +14,7 @@ from collab.store import StoredDoc
 from collab.yproto import Malformed
 from collab.yupdate import CLIENT, STORED, UNKNOWN, DepthIndex, Limits, update_clients, validate
 from tests import yhostile as h
+from tests.budget import examples
 
 C = 77
 
@@ -196,7 +197,7 @@ def _section_doc() -> Doc:
     return doc
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 3), st.text(max_size=8)), min_size=1, max_size=20))
 def test_updates_pycrdt_makes_for_plan_documents_are_accepted(
     edits: list[tuple[int, str]],

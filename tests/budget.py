@@ -1,0 +1,31 @@
+"""How hard property tests try: their own numbers, fewer under `make mutate`."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import Phase, settings
+
+_CAP = os.environ.get("PLANROM_HYPOTHESIS_EXAMPLES")
+
+if _CAP:
+    # Mutation testing only asks whether a property fails: no shrinking (a killed mutant
+    # would otherwise spend seconds finding the smallest example), and the same examples
+    # for every mutant, so a score does not move between runs.
+    settings.register_profile(
+        "mutation",
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        database=None,
+        derandomize=True,
+    )
+    settings.load_profile("mutation")
+
+
+def examples(default: int, floor: int = 1) -> int:
+    """Hypothesis examples for one property; PLANROM_HYPOTHESIS_EXAMPLES caps it, down to
+    ``floor`` (for a property that must reach every state to pass).
+
+    Mutation testing runs each property once per mutant, so it caps the count (25 by
+    default); the ordinary suite runs the property's own number.
+    """
+    return max(floor, min(default, int(_CAP))) if _CAP else default
