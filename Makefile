@@ -9,7 +9,7 @@ PORT ?= 8000
 export PLANROM_TEST_PG ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 export PLANROM_TEST_REDIS ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install web node-test-deps browser check clean mutate coverage-report
+.PHONY: run test install web node-test-deps browser check clean mutate coverage coverage-report
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ run: install web
 test: install web node-test-deps browser
 	scripts/check
 	cd web && npm test --silent
+	$(PY) -m pytest -q -p no:cacheprovider
+
+# The whole suite under branch coverage (servers started by tests measured too), then
+# the totals and the floors (docs/testing.md). Not yet part of `make test`: the floors
+# are still to be measured on a whole run (issue 15).
+coverage: install web node-test-deps browser
 	rm -f .coverage .coverage.*
 	COVERAGE_FILE=$(CURDIR)/.coverage $(PY) -m coverage run -m pytest -q -p no:cacheprovider
 	$(MAKE) --no-print-directory coverage-report
