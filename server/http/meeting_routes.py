@@ -561,6 +561,11 @@ async def record_decision(call: Call) -> Any:
         _check_responsible(call, ctx, body["responsible"], section)
         for key in ("starts", "ends", "evaluate_by"):
             parse_date(body.get(key), key)
+        limit = call.services.settings.max_measures_per_plan
+        if len(loaded.measures) >= limit:
+            raise ApiError(
+                "conflict", f"Planen har allerede {limit} tiltak, som er det meste den kan ha."
+            )
     if kind == "adjust":
         changes = body["changes"]
         if "responsible" in changes:

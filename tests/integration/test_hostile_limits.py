@@ -159,6 +159,40 @@ async def test_measures_per_plan_are_capped(capped: LiveServer) -> None:
     assert len(measures) <= 5
 
 
+async def test_a_meeting_cannot_add_measures_past_the_cap(db_url: str) -> None:
+    live = await start_server(test_settings(db_url, max_measures_per_plan=1))
+    try:
+        demo = await load_demo_into(live)
+        plan = demo.per
+        measure = plan["measures"][0]
+        per = await Person(live, demo, plan, "per").start()
+        maria = Person(live, demo, plan, "maria")
+        try:
+            meeting = await schedule(
+                maria, plan, live, [maria.id], [{"title": "Tiltak", "section": measure["section"]}]
+            )
+            mid = meeting["id"]
+            await per.call("meeting:join", {"meeting": mid})
+            state = (await per.call("meeting:start", {"meeting": mid}))["state"]
+            added = await maria.http.post(
+                f"/api/meetings/{mid}/decisions",
+                json={
+                    "item": state["agenda"][0]["id"],
+                    "kind": "new_measure",
+                    "section": measure["section"],
+                    "title": "Nytt tiltak",
+                    "responsible": maria.id,
+                },
+            )
+            assert added.status_code == 409, added.text
+            assert "tiltak" in added.json()["error"]["message"]
+        finally:
+            await per.close()
+            await maria.close()
+    finally:
+        await live.stop()
+
+
 async def test_documents_per_connection_are_capped(capped: LiveServer) -> None:
     demo = await load_demo_into(capped)
     plan = demo.charlotte
