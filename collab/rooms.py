@@ -43,6 +43,7 @@ def clients_in_update(update: bytes, limits: Limits = CLIENT) -> set[int]:
 
 
 MAX_LOAD_ATTEMPTS = 20
+SERVER_HEADROOM = 2  # server-made edits may grow a document to this many times its limit
 
 
 def _applies(doc: YDoc, update: bytes) -> bool:
@@ -233,6 +234,14 @@ class Rooms:
             )
         raise StoreUnavailable(f"{name} could not be loaded")
 
+    def limit_for(self, origin: str) -> int:
+        """The size a document may reach through an update of ``origin``. Edits the server
+        makes (a finalised meeting's decisions: progress notes, new measure ids) are
+        authorised and bounded by HTTP limits, and must land even when people have filled
+        the document to its limit, so they get headroom up to twice the limit."""
+        limit = self.settings.max_doc_bytes
+        return limit * SERVER_HEADROOM if origin == "server" else limit
+
     async def apply(self, room: DocRoom, update: bytes, *, person: str | None, origin: str) -> int:
         """Validate, store durably, then apply. Returns the update's sequence number.
 
@@ -240,7 +249,7 @@ class Rooms:
         (nothing applied).
         """
         checked = validate(update, room.index, roots=room.roots, limits=self.settings.limits)
-        if room.size + len(update) > self.settings.max_doc_bytes:
+        if room.size + len(update) > self.limit_for(origin):
             raise TooLarge("the document has reached its size limit")
         # Recorded before the write, with no await in between: a concurrent update that
         # builds on this one is judged with it. The index only ever overstates depths, so

@@ -100,6 +100,17 @@ class Settings:
     # room to spare; bounds the awareness part of a joiner's sync reply to
     # 64 × 4 KiB ≈ 260 KiB.
     max_awareness_states_per_doc: int = 64
+    # Caps on what one person can pin in memory (docs/protocol-notes.md, "Caps"): measures
+    # per plan (each has its own document), documents joined on one connection, open
+    # connections per person in one process, and awareness states one person shows in one
+    # document over all their connections (so a reader cannot take every slot).
+    max_measures_per_plan: int = 300
+    max_docs_per_connection: int = 100
+    max_connections_per_person: int = 20
+    max_awareness_states_per_person_doc: int = 8
+    # A document's `open` entry in the owner's access log is written at most once per
+    # person and document in this many seconds (later joins are allowed, not logged).
+    open_log_window_seconds: float = 600.0
     # Origins (scheme://host[:port]) allowed to open Socket.IO connections besides the
     # origin of base_url.
     allowed_origins: tuple[str, ...] = ()
@@ -245,6 +256,21 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         ),
         max_awareness_states_per_doc=_int(
             env, "PLANROM_MAX_AWARENESS_STATES_PER_DOC", d.max_awareness_states_per_doc
+        ),
+        max_measures_per_plan=_int(env, "PLANROM_MAX_MEASURES_PER_PLAN", d.max_measures_per_plan),
+        max_docs_per_connection=_int(
+            env, "PLANROM_MAX_DOCS_PER_CONNECTION", d.max_docs_per_connection
+        ),
+        max_connections_per_person=_int(
+            env, "PLANROM_MAX_CONNECTIONS_PER_PERSON", d.max_connections_per_person
+        ),
+        max_awareness_states_per_person_doc=_int(
+            env,
+            "PLANROM_MAX_AWARENESS_STATES_PER_PERSON",
+            d.max_awareness_states_per_person_doc,
+        ),
+        open_log_window_seconds=_int(
+            env, "PLANROM_OPEN_LOG_WINDOW_SECONDS", int(d.open_log_window_seconds)
         ),
         allowed_origins=_origins(env),
         oidc_citizen=_provider(env, "CITIZEN"),

@@ -453,8 +453,15 @@ def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]
                 services.metrics.count_error(exc.code)
                 return error_reply(exc, lang)
             assert call is not None
+            # The change is committed: every follow-up runs even if one fails, and the
+            # answer is the committed result (a failure here is logged, not a 500).
             for action in call._after:
-                await action()
+                try:
+                    await action()
+                except Exception:
+                    log.exception(
+                        "after-commit step of %s %s failed", endpoint.method, endpoint.path
+                    )
         if isinstance(reply, AfterCommit):
             try:
                 return await reply.make()

@@ -4,7 +4,7 @@ finalisation, minutes (HTML/PDF), invitations (.ics), and the between-meetings v
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -29,6 +29,7 @@ from server.http.render import (
     parse_datetime,
     text,
 )
+from server.runtime import Realtime
 
 log = logging.getLogger("planrom.meetings")
 
@@ -560,6 +561,11 @@ async def record_decision(call: Call) -> Any:
         _check_responsible(call, ctx, body["responsible"], section)
         for key in ("starts", "ends", "evaluate_by"):
             parse_date(body.get(key), key)
+        limit = call.services.settings.max_measures_per_plan
+        if len(loaded.measures) >= limit:
+            raise ApiError(
+                "conflict", f"Planen har allerede {limit} tiltak, som er det meste den kan ha."
+            )
     if kind == "adjust":
         changes = body["changes"]
         if "responsible" in changes:
@@ -690,16 +696,17 @@ async def finalize(call: Call) -> Any:
     meeting_id = loaded.row.id
     plan_id = loaded.row.plan_id
 
-    async def after() -> None:
-        realtime = call.services.realtime
-        if realtime is not None:
-            await realtime.close_documents(f"meeting:{meeting_id}:", "meeting finalised")
-            for name, edit in doc_edits:
-                await realtime.edit_as(by, name, edit)
-        await call.services.meeting_changed(meeting_id)
-        await call.services.access_changed(plan_id)
-
-    call.after_commit(after)
+    realtime = call.services.realtime
+    if realtime is not None:
+        # Separate steps: one that fails (logged by the endpoint) does not keep the
+        # others from running.
+        call.after_commit(
+            lambda: realtime.close_documents(f"meeting:{meeting_id}:", "meeting finalised")
+        )
+        for name, edit in doc_edits:
+            call.after_commit(_server_edit(realtime, by, name, edit))
+    call.after_commit(lambda: call.services.meeting_changed(meeting_id))
+    call.after_commit(lambda: call.services.access_changed(plan_id))
     for decision in decisions:
         follow_up = (decision.outcome or {}).get("meeting")
         if decision.kind == "next_meeting" and follow_up:
@@ -708,6 +715,15 @@ async def finalize(call: Call) -> Any:
         "state": meeting_service.wire_state(loaded, call.principal),
         "minutes": {"version": 1, "hash": stored.hash},
     }
+
+
+def _server_edit(
+    realtime: Realtime, by: str, name: str, edit: Any
+) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        await realtime.edit_as(by, name, edit)
+
+    return run
 
 
 CORRECTION = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from collab import policy
 from collab.model import (
@@ -498,6 +498,15 @@ async def create_measure(call: Call) -> Any:
     call.require(
         policy.check_shape_measure(ctx, call.principal, section), plan_id, f"section:{section}"
     )
+    # Each measure has its own document: the cap bounds what one plan can pin in memory.
+    limit = call.services.settings.max_measures_per_plan
+    count = await call.db.scalar(
+        select(func.count()).select_from(MeasureRow).where(MeasureRow.plan_id == plan_id)
+    )
+    if (count or 0) >= limit:
+        raise ApiError(
+            "conflict", f"Planen har allerede {limit} tiltak, som er det meste den kan ha."
+        )
     row = MeasureRow(
         id=new_id(),
         plan_id=plan_id,

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -81,6 +82,7 @@ CLIENT_ID_WINDOW = timedelta(days=1)  # settings.max_client_ids_per_person_day c
 RATE_PER_SECOND = 100.0
 RATE_BURST = 400.0
 BYTES_PER_TOKEN = 4096  # a full 512 KiB message costs 129 tokens: about 1 a second
+OPENED_REMEMBERED = 20_000  # (person, document) pairs whose last `open` entry is remembered
 
 
 def ok(**extra: Any) -> dict[str, Any]:
@@ -108,6 +110,7 @@ class Conn:
     awareness: dict[str, set[int]] = field(default_factory=dict)  # doc → clientIDs shown
     # doc → clientIDs joined with while joined (capped; forgotten on leave)
     doc_clients: dict[str, set[int]] = field(default_factory=dict)
+    joining: set[str] = field(default_factory=set)  # documents with a doc:join under way
     tokens: float = RATE_BURST
     refilled: float = field(default_factory=time.monotonic)
 
@@ -119,6 +122,12 @@ class Conn:
             return False
         self.tokens -= cost
         return True
+
+
+def _shown_by(state: dict[str, Any]) -> Any:
+    """The person an awareness state was stamped with (the server sets ``user``)."""
+    user = state.get("user")
+    return user.get("id") if isinstance(user, dict) else None
 
 
 class Hub:
@@ -143,6 +152,8 @@ class Hub:
         self.bridge: RedisBridge | None = None
         self._fingerprints: dict[str, tuple[Any, ...]] = {}
         self.meetings: MeetingEvents | None = None
+        # (person, document) → when its last `open` was logged (bounded, oldest dropped).
+        self._opened: OrderedDict[tuple[str, str], float] = OrderedDict()
         services.realtime = self
         self._register()
 
@@ -276,6 +287,15 @@ class Hub:
             raise self._refuse_connect(
                 "forbidden", "A browser connection must come from Planrom's own pages."
             )
+        person = found.principal.person
+        settings = self.services.settings
+        if sum(c.principal.person == person for c in self.conns.values()) >= (
+            settings.max_connections_per_person
+        ):
+            self.services.metrics.count_error("rate-limited")
+            raise self._refuse_connect(
+                "rate-limited", "Too many open connections; close a tab or window first."
+            )
         self.conns[sid] = Conn(sid, found.principal, found.session_hash)
         self.services.metrics.set_gauge("realtime_connections", len(self.conns))
 
@@ -343,6 +363,33 @@ class Hub:
         )
 
     async def on_doc_join(self, conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
+        name = data.get("doc") if isinstance(data, dict) else None
+        if isinstance(name, str) and name not in conn.docs and name not in conn.joining:
+            # Every joined document stays in memory: a connection holds a bounded number.
+            if len(conn.docs) + len(conn.joining) >= self.services.settings.max_docs_per_connection:
+                self.services.metrics.count_error("rate-limited")
+                return refuse("rate-limited", "Too many open documents; leave one first.")
+            conn.joining.add(name)
+            try:
+                return await self._doc_join(conn, data)
+            finally:
+                conn.joining.discard(name)
+        return await self._doc_join(conn, data)
+
+    def _open_logged_recently(self, person: str, name: str) -> bool:
+        """Whether an `open` of ``name`` by ``person`` was logged within the window."""
+        at = self._opened.get((person, name))
+        return at is not None and time.monotonic() - at < (
+            self.services.settings.open_log_window_seconds
+        )
+
+    def _open_logged(self, person: str, name: str) -> None:
+        self._opened[(person, name)] = time.monotonic()
+        self._opened.move_to_end((person, name))
+        while len(self._opened) > OPENED_REMEMBERED:
+            self._opened.popitem(last=False)
+
+    async def _doc_join(self, conn: Conn, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
             return refuse("malformed", "doc:join takes {doc, client_id}.")
         name, client_id = data.get("doc"), data.get("client_id")
@@ -384,7 +431,10 @@ class Hub:
         first = name not in conn.docs
         person = conn.principal.person
         settings = self.services.settings
-        if client_id not in conn.clients or first:
+        # A join/leave loop must not flood the owner's log: one `open` per person,
+        # document and window (later joins are allowed, not logged).
+        log_open = first and not self._open_logged_recently(person, name)
+        if client_id not in conn.clients or log_open:
             # Binding the clientID and the owner's access-log entry: one transaction.
             async with self.services.sessionmaker() as session, session.begin():
                 owner: str | None = person
@@ -407,7 +457,7 @@ class Hub:
                         f"doc:{name}",
                         "clientID bound to someone else",
                     )
-                elif first:
+                elif log_open:
                     await self._log_in(
                         session,
                         found.plan,
@@ -422,6 +472,8 @@ class Hub:
                 return refuse("rate-limited", "Too many new clientIDs today; reuse one.")
             if owner != person:
                 return refuse("foreign-client", "That clientID belongs to someone else.")
+            if log_open and found.plan is not None:
+                self._open_logged(person, name)
             conn.clients.add(client_id)
         conn.doc_clients.setdefault(name, set()).add(client_id)
         room = await self.rooms.get(name)
@@ -606,6 +658,14 @@ class Hub:
         if len(after_shown) > max(len(shown), settings.max_awareness_states_per_doc_conn):
             self.services.metrics.count_error("rate-limited")
             return refuse("rate-limited", "Too many awareness states on this document.")
+        # Over all their connections, one person shows a bounded number of states, so
+        # that nobody can take every slot of the document.
+        person = conn.principal.person
+        held = {c for c, (_, st) in known.items() if _shown_by(st) == person}
+        after_held = (held | after_shown) & after_known
+        if len(after_held) > max(len(held), settings.max_awareness_states_per_person_doc):
+            self.services.metrics.count_error("rate-limited")
+            return refuse("rate-limited", "You show as many awareness states here as you can.")
         if len(after_known) > max(len(known), settings.max_awareness_states_per_doc):
             self.services.metrics.count_error("rate-limited")
             return refuse("rate-limited", "This document shows as many people as it can.")
