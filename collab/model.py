@@ -136,6 +136,8 @@ class Participant:
     phone: str = ""
     email: str = ""
     active: bool = True
+    # The owner's choice: not shown to the rest of the group (collab.policy decides).
+    hidden: bool = False
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ def to_participant(row: ParticipantRow) -> Participant:
         phone=row.phone,
         email=row.email,
         active=row.active,
+        hidden=bool(row.hidden),
     )
 
 

@@ -593,8 +593,11 @@ class Hub:
         await self._recheck(lambda name, joined: name.startswith(prefix))
 
     async def recheck_plan(self, plan_id: str) -> None:
-        """Re-decide every live document of a plan; revoke what may no longer be read."""
+        """Re-decide every live document and meeting room of a plan; revoke what may no
+        longer be read."""
         await self._recheck(lambda name, joined: joined.plan == plan_id)
+        if self.meetings is not None:
+            await self.meetings.recheck_plan(plan_id)
 
     async def _recheck(self, matches: Callable[[str, Joined], bool]) -> None:
         sessions = [
