@@ -533,7 +533,7 @@ def known_participants(ctx: PlanContext, viewer: Participant | None) -> dict[str
     out: dict[str, bool] = {}
     for p in active:
         if p.id == viewer.id:
-            out[p.id] = True
+            out[p.id] = whole or p.role is Role.COORDINATOR
         elif p.hidden:
             continue
         elif whole:
@@ -575,11 +575,14 @@ def check_set_hidden(ctx: PlanContext, principal: Principal) -> Decision:
 
 
 def hidden_from_each_other(ctx: PlanContext, invited: set[str]) -> bool:
-    """Would this meeting put together two people of whom one may not know the other?"""
+    """Would this meeting put someone the owner keeps from the rest of the group
+    (``hidden``) together with another participant who may not know of them? (Services
+    without the coordination section not knowing of each other is ordinary: they meet,
+    and each meeting surface shows each of them only whom they may know of.)"""
     people = [p for p in ctx.plan.participants if p.id in invited and p.active]
     for viewer in people:
         known = known_participants(ctx, viewer)
-        if any(other.id not in known for other in people):
+        if any(other.hidden and other.id not in known for other in people):
             return True
     return False
 

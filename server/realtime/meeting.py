@@ -247,7 +247,9 @@ class MeetingEvents:
             await self.hub._log(plan_id, conn, "revoked", f"meeting:{meeting_id}", reason)
 
     async def recheck_plan(self, plan_id: str) -> None:
-        """Consent or the group of a plan changed: re-decide every meeting room of it."""
+        """Consent or the group of a plan changed: re-decide every meeting room of it (and
+        who awareness names are shown to)."""
+        self.hub.known.forget(plan_id)
         for meeting_id, members in list(self.members.items()):
             if any(m.plan == plan_id for m in members.values()):
                 await self.broadcast(meeting_id)
