@@ -603,3 +603,21 @@ def check_meet_together(
     if who is None:
         return _deny("only the owner or a guardian confirm who meets whom")
     return _allow(f"the {who.role.value} confirms the meeting")
+
+
+def check_see_log_row(
+    ctx: PlanContext, principal: Principal, person: str | None, target: str, detail: str
+) -> Decision:
+    """An access-log row shown to someone who is not the owner or a guardian (the
+    coordinator): not when it is about, or by, a participant they may not know of."""
+    if _is_full(ctx, principal) is not None:
+        return _allow("the owner or a guardian sees every row")
+    known = knows_of(ctx, principal)
+    for p in ctx.plan.participants:
+        if p.id in known:
+            continue
+        if (person is not None and p.person == person) or target == f"participant:{p.id}":
+            return _deny("about someone not shown to this reader", "not-found")
+        if p.name and p.name in detail:
+            return _deny("names someone not shown to this reader", "not-found")
+    return _allow("about people the reader may know of")
