@@ -69,9 +69,9 @@ class Services:
 
         uninvited = await meeting_service.uninvite_lost(self, plan_id)
         if self.realtime is not None:
+            # Documents, and meeting rooms: members who lost access are put out, the
+            # others sent their view if it changed (other processes: the access poll).
             await self.realtime.recheck_plan(plan_id)
-            for meeting_id in uninvited:
-                await self.realtime.meeting_changed(meeting_id)
         for meeting_id, gone in uninvited.items():
             try:
                 await meeting_service.send_invitations(self, meeting_id, uninvited=gone)

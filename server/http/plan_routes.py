@@ -590,8 +590,11 @@ async def plan_history(call: Call) -> Any:
     plan_id = call.param_id("plan")
     ctx = await call.plan(plan_id)
     call.require(policy.check_read_access_log(ctx, call.principal), plan_id, "history")
+    known = policy.knows_of(ctx, call.principal)
     out = []
     for v in await repo.history(call.db, plan_id):
+        if v.entity == "participants" and v.entity_id not in known:
+            continue  # someone this reader may not know of
         if v.entity == "sections" and not policy.check_see_section(
             ctx, call.principal, v.entity_id
         ):

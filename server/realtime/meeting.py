@@ -59,6 +59,7 @@ class Member:
     sid: str
     principal: Principal
     plan: str = ""
+    last: dict[str, Any] | None = None  # the state last sent (re-decisions send changes only)
 
 
 class MeetingEvents:
@@ -112,7 +113,7 @@ class MeetingEvents:
             )
             state = meeting_service.wire_state(loaded, conn.principal)
         self.members.setdefault(meeting_id, {})[conn.sid] = Member(
-            conn.sid, conn.principal, loaded.row.plan_id
+            conn.sid, conn.principal, loaded.row.plan_id, state
         )
         await self.hub.sio.enter_room(conn.sid, f"meeting:{meeting_id}")
         await self.broadcast(meeting_id, skip=conn.sid)
@@ -210,9 +211,12 @@ class MeetingEvents:
         if self.hub.bridge is not None:
             await self.hub.bridge.publish_meeting(meeting_id)
 
-    async def broadcast(self, meeting_id: str, skip: str | None = None) -> None:
+    async def broadcast(
+        self, meeting_id: str, skip: str | None = None, *, changed_only: bool = False
+    ) -> None:
         """Each member their own view; a member who may no longer see the meeting (consent
-        withdrawn, removed, uninvited) is put out of the room instead, and told once."""
+        withdrawn, removed, uninvited) is put out of the room instead, and told once.
+        ``changed_only``: only to members whose view differs from the one last sent."""
         members = [m for m in self.members.get(meeting_id, {}).values() if m.sid != skip]
         if not members:
             return
@@ -228,6 +232,9 @@ class MeetingEvents:
                 await self.revoke(member, meeting_id, loaded.row.plan_id, seen.reason)
                 continue
             state = meeting_service.wire_state(loaded, member.principal)
+            if changed_only and state == member.last:
+                continue
+            member.last = state
             await self.hub.sio.emit("meeting:state", state, to=member.sid)
 
     async def revoke(self, member: Member, meeting_id: str, plan_id: str, reason: str) -> None:
@@ -252,7 +259,7 @@ class MeetingEvents:
         self.hub.known.forget(plan_id)
         for meeting_id, members in list(self.members.items()):
             if any(m.plan == plan_id for m in members.values()):
-                await self.broadcast(meeting_id)
+                await self.broadcast(meeting_id, changed_only=True)
 
 
 def _str(data: dict[str, Any], key: str) -> str:

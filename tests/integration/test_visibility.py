@@ -495,7 +495,9 @@ async def test_withdrawal_puts_the_person_out_of_the_live_meeting_at_once(
         )
         assert withdrawn.status_code in (200, 201), withdrawn.text
         await lars.y.wait_for(lambda: bool(lars.revoked), timeout=5)
-        assert time.monotonic() - t0 < 1.0 + 0.5  # within 1 s (plus the request itself)
+        elapsed = time.monotonic() - t0
+        print(f"withdrawal → meeting:revoked in {elapsed * 1000:.0f} ms")
+        assert elapsed < 1.0  # out of the room within 1 s of the request
         assert (
             lars.revoked[0]
             == {
