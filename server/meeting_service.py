@@ -434,6 +434,9 @@ def filter_content(content: dict[str, Any], loaded: Loaded, principal: Principal
     out["finalised_by"] = person(
         content.get("finalised_by"), content.get("finalised_by_participant")
     )
+    for key in ("approved_by_participant", "finalised_by_participant"):
+        if key in out and out[key] not in known:
+            out[key] = None
     if "next_meeting" not in kinds:
         out["next_meeting"] = None
     if "next_evaluation" not in kinds:

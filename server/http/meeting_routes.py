@@ -571,6 +571,12 @@ async def record_decision(call: Call) -> Any:
         measure = loaded.measures.get(body["measure"])
         if measure is None or not policy.check_read_measure(ctx, call.principal, measure):
             raise ApiError("not-found", NOT_FOUND_MESSAGE)
+        if measure.section != item.section:
+            # A decision is seen exactly as its item: it may only be about what the item's
+            # readers may read (a measure moved since the item was made needs a new item).
+            raise ApiError(
+                "conflict", "Tiltaket hører til en annen del av planen enn saken på dagsorden."
+            )
         section = measure.section
     if kind == "evaluation" and measure is None and body.get("target") == "measure":
         raise ApiError("malformed", "measure: which measure is evaluated?")
@@ -583,6 +589,8 @@ async def record_decision(call: Call) -> Any:
             ctx.plan.id,
             f"section:{section}",
         )
+        if section != item.section:
+            raise ApiError("conflict", "Et nytt tiltak vedtas under en sak i samme del av planen.")
         _check_responsible(call, ctx, body["responsible"], section)
         for key in ("starts", "ends", "evaluate_by"):
             parse_date(body.get(key), key)

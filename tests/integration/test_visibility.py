@@ -603,6 +603,19 @@ async def test_a_moved_measures_old_item_stays_hidden_and_refusals_reveal_nothin
         assert moved.status_code == 200, moved.text
         state = (await ola.get(f"/api/meetings/{mid}")).json()["state"]
         assert item_id not in {i["id"] for i in state["agenda"]}
+        # A decision under the old item may not be about the moved measure: the school's
+        # readers of the measure would not see it, the item's readers would see its title.
+        chair = await Viewer(live, demo, plan, "charlotte").start()
+        try:
+            assert (await chair.call("meeting:join", {"meeting": mid}))["ok"]
+            assert (await chair.call("meeting:start", {"meeting": mid}))["ok"]
+        finally:
+            await chair.close()
+        stale = await charlotte.post(
+            f"/api/meetings/{mid}/decisions",
+            json={"item": item_id, "kind": "continue", "measure": measure["id"]},
+        )
+        assert stale.status_code == 409, stale.text
         # Refusals: the hidden item and one that does not exist are refused alike.
         body = {"item": item_id, "kind": "continue", "measure": measure["id"]}
         hidden = await ola.post(f"/api/meetings/{mid}/decisions", json=body)
