@@ -380,6 +380,8 @@ async def test_the_schools_every_surface_is_free_of_berit_tone_and_dps(
         received = school.everything(live.settings.outbox_dir, "ola.strand@example.org")
         for word in ("Berit", "Lund", "Tone", "Vik", "DPS", "Psykisk helse"):
             assert word not in received, word
+        # Berit's presence on the goals reached the school, anonymised.
+        assert '"name": "En deltaker"' in received and '"id": "hidden-' in received
         # Positive: the school did receive its surfaces (so the check could fail).
         assert "Ola Strand" in received and "Sak 2" in received and "Sak 0" in received
         minutes = (await school.http.get(f"/api/meetings/{choice.extra['meeting']}/minutes")).json()
