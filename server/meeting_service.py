@@ -698,16 +698,28 @@ async def send_invitations(
 SYSTEM = "planrom"  # who "changed" a meeting when the change follows from a consent change
 
 
-async def uninvite_lost(services: Services, plan_id: str) -> dict[str, list[str]]:
+def _cause(ctx: PlanContext) -> str:
+    """Whose act a consequence of an access change is: the signer of the consent version
+    in force (the owner or a guardian; a withdrawal is theirs too), else the owner."""
+    signer = ctx.plan.participant(ctx.consent.signed_by) if ctx.consent is not None else None
+    owner = next((p for p in ctx.plan.participants if p.role is Role.OWNER), None)
+    return (signer and signer.person) or (owner and owner.person) or SYSTEM
+
+
+async def uninvite_lost(
+    services: Services, plan_id: str, by: str | None = None
+) -> dict[str, list[str]]:
     """Everyone who may no longer take part (consent withdrawn or expired, removed from
-    the group) is uninvited from the plan's coming and live meetings. Returns, per
-    meeting, who was uninvited (to be sent a CANCEL)."""
+    the group) is uninvited from the plan's coming and live meetings, the change
+    attributed to ``by`` (default: :func:`_cause`). Returns, per meeting, who was
+    uninvited (to be sent a CANCEL)."""
     now = services.clock()
     out: dict[str, list[str]] = {}
     async with services.sessionmaker() as session, session.begin():
         ctx = await repo.load_context(session, plan_id, now)
         if ctx is None:
             return out
+        by = by or _cause(ctx)
         for row in await meeting_repo.of_plan(session, plan_id):
             if row.status not in (sm.MeetingStatus.SCHEDULED.value, sm.MeetingStatus.LIVE.value):
                 continue
@@ -731,6 +743,6 @@ async def uninvite_lost(services: Services, plan_id: str) -> dict[str, list[str]
             for pid in gone:
                 state = sm.uninvite(state, pid)
             locked.ics_sequence += 1
-            await meeting_repo.save_state(session, locked, state, by=SYSTEM, at=now)
+            await meeting_repo.save_state(session, locked, state, by=by, at=now)
             out[row.id] = [p for p in gone if p in was_invited]
     return out

@@ -419,7 +419,8 @@ async def update_participant(call: Call) -> Any:
     )
     call.log(plan_id, "change", target, "removed" if removed else ", ".join(sorted(call.body)))
     if removed or "hidden" in call.body:
-        call.after_commit(lambda: call.services.access_changed(plan_id))
+        by = call.principal.person
+        call.after_commit(lambda: call.services.access_changed(plan_id, by))
     return participant_json(repo.to_participant(row), contact=True)
 
 
