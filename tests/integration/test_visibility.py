@@ -34,7 +34,8 @@ from server.db import repo
 from tests.conftest import (
     Demo,
     LiveServer,
-    _sqlite_database,
+    _drop_pg,
+    _pg_database,
     load_demo_into,
     start_server,
     test_settings,
@@ -320,8 +321,10 @@ def choices(draw: st.DrawFn) -> Choice:
 
 
 async def _property(choice: Choice) -> None:
+    # PostgreSQL (a fresh database per example, from the suite's template): six people
+    # joining at once on one SQLite file under a loaded machine timed out now and then.
     directory = Path(tempfile.mkdtemp(prefix="planrom-visibility-"))
-    database = await _sqlite_database(directory)
+    database = await _pg_database()
     live = await start_server(test_settings(database, outbox_dir=directory / "outbox"))
     viewers: dict[str, Viewer] = {}
     try:
@@ -342,6 +345,8 @@ async def _property(choice: Choice) -> None:
         for v in viewers.values():
             await v.close()
         await live.stop()
+        await live.services.engine.dispose()
+        await _drop_pg(database)
 
 
 @settings(
