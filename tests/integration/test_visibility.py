@@ -349,6 +349,7 @@ async def _property(choice: Choice) -> None:
         await _drop_pg(database)
 
 
+@pytest.mark.timeout(900)  # 15 examples, each a server and a whole meeting (~8 s each)
 @settings(
     max_examples=15,
     deadline=None,
