@@ -457,6 +457,30 @@ def _mark(state: MeetingState, participant: str, mark: Attendance) -> tuple[Meet
     return replace(state, attendance=attendance), (event,)
 
 
+def uninvite(state: MeetingState, participant: str) -> MeetingState:
+    """Someone who lost access (consent withdrawn, removed from the group) leaves a coming
+    or live meeting: no longer invited, marked as having left if present, and no longer
+    chair (the owner chairs again), minute-taker or pen holder. The owner stays."""
+    present = state.attendance.get(participant) is Attendance.PRESENT
+    if participant == state.owner or (participant not in state.invited and not present):
+        return state
+    if state.status not in (MeetingStatus.SCHEDULED, MeetingStatus.LIVE):
+        return state
+    attendance = dict(state.attendance)
+    if attendance.get(participant) is Attendance.PRESENT:
+        attendance[participant] = Attendance.LEFT
+    new = replace(
+        state,
+        invited=state.invited - {participant},
+        attendance=MappingProxyType(attendance),
+        chair=state.owner if state.chair == participant else state.chair,
+        minute_taker=None if state.minute_taker == participant else state.minute_taker,
+        pen=None if state.pen is not None and state.pen.participant == participant else state.pen,
+    )
+    _check_consistent(new)
+    return new
+
+
 # Construction and validation --------------------------------------------------------------
 
 _ROLES = frozenset(r.value for r in Role)

@@ -140,6 +140,8 @@ class Participant:
     # the stored date, or by default the owner's 18th birthday (collab.guardians).
     access_until: date | None = None
     access_answered: date | None = None  # the end date the owner has answered for
+    # The owner's choice: not shown to the rest of the group (collab.policy decides).
+    hidden: bool = False
 
 
 @dataclass(frozen=True)

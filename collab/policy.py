@@ -161,13 +161,8 @@ def check_see_participants(ctx: PlanContext, principal: Principal) -> Decision:
     who = ctx.actor(principal)
     if who is None:
         return _deny("not a participant in this plan", "not-found")
-    if who.role in ALWAYS_FULL_ACCESS or who.role is Role.COORDINATOR:
-        return _allow(f"{who.role.value} sees the group")
-    for section in ctx.sections.values():
-        if section.key == "koordinering":
-            level, why = section_level(ctx, principal, section.id)
-            if level.rank >= Level.READ.rank:
-                return _allow(why)
+    if _sees_group(ctx, who):
+        return _allow(f"{who.role.value} sees the group (but not those shown only to the owner)")
     return _deny("no consent to read the coordination section")
 
 
@@ -265,15 +260,15 @@ def check_responsible(ctx: PlanContext, participant: Participant, section: str) 
     of at least ``own`` for the section.
     """
     if not participant.active:
-        return _deny(f"{participant.name} is no longer a participant", "conflict")
+        return _deny("no longer a participant", "conflict")
     if participant.role in ALWAYS_FULL_ACCESS and ctx.as_now(participant) == participant:
         return _allow("owner or guardian")
     if ctx.consent is None or not ctx.consent.in_force(ctx.now):
-        return _deny(f"{participant.name} has no consent in force", "conflict")
+        return _deny("no consent in force for this participant", "conflict")
     level = ctx.consent.level(participant.id, section, ctx.now)
     if level.rank >= Level.OWN.rank:
         return _allow(f"consent grants {level.value}")
-    return _deny(f"{participant.name} has no consent for this section", "conflict")
+    return _deny("no consent for this section for this participant", "conflict")
 
 
 # --- consent and the access log ----------------------------------------------------
@@ -434,15 +429,15 @@ def meeting_actor(ctx: PlanContext, principal: Principal) -> MeetingActor | None
 def check_invitee(ctx: PlanContext, participant: Participant) -> Decision:
     """May this participant be invited? Only with consent in force (or owner/guardian)."""
     if not participant.active:
-        return _deny(f"{participant.name} is no longer a participant", "conflict")
+        return _deny("no longer a participant", "conflict")
     if participant.role in ALWAYS_FULL_ACCESS and ctx.as_now(participant) == participant:
         return _allow(f"{participant.role.value} of the plan")
     consent = ctx.consent
     if consent is None or not consent.in_force(ctx.now):
-        return _deny(f"{participant.name} has no consent in force", "conflict")
+        return _deny("no consent in force for this participant", "conflict")
     if any(g.participant == participant.id and g.level is not Level.NONE for g in consent.grants):
-        return _allow(f"consent version {consent.version} names {participant.name}")
-    return _deny(f"{participant.name} has no consent for any part of the plan", "conflict")
+        return _allow(f"consent version {consent.version} names the participant")
+    return _deny("no consent for any part of the plan for this participant", "conflict")
 
 
 def check_see_meeting(ctx: PlanContext, principal: Principal, state: MeetingState) -> Decision:
@@ -453,6 +448,10 @@ def check_see_meeting(ctx: PlanContext, principal: Principal, state: MeetingStat
     if who.role in ALWAYS_FULL_ACCESS or who.role is Role.COORDINATOR:
         return _allow(f"{who.role.value} of the plan")
     if who.id in state.invited:
+        standing = check_invitee(ctx, who)
+        if not standing:
+            # Withdrawn consent reaches meetings too: no longer seen, joined or minuted.
+            return _deny(standing.reason, "not-found")
         return _allow("invited to the meeting")
     return _deny("not invited to this meeting", "not-found")
 
@@ -469,16 +468,25 @@ def check_read_item(
     item: AgendaItem,
     measure: Measure | None = None,
 ) -> Decision:
-    """An agenda item (its title, its minutes) is seen by whoever is in the meeting and may
-    read the item's section; a measure item also by its responsible service with ``own``."""
+    """An agenda item (its title, its minutes, its decisions) is seen by whoever is in the
+    meeting and may read the item's *own* section (the one it was made in: moving a measure
+    does not move its items); a measure item also by its responsible service with ``own``
+    on that section. Refusals are "not found", so nothing tells an item exists."""
     seen = check_see_meeting(ctx, principal, state)
     if not seen:
         return seen
-    if measure is not None and measure.id == item.ref:
-        readable = check_read_measure(ctx, principal, measure)
-        if readable:
-            return readable
-    return check_read_section(ctx, principal, item.section)
+    level, why = section_level(ctx, principal, item.section)
+    if level.rank >= Level.READ.rank:
+        return _allow(why)
+    if (
+        level is Level.OWN
+        and measure is not None
+        and measure.id == item.ref
+        and measure.section == item.section
+        and _responsible(ctx, principal, measure)
+    ):
+        return _allow("responsible for this item's measure, with 'own' consent")
+    return _deny(why if level is Level.NONE else "not responsible for this item", "not-found")
 
 
 def check_write_item(
@@ -614,22 +622,145 @@ def check_see_everyones_measures(ctx: PlanContext, principal: Principal) -> Deci
     return _allow("follows up the whole plan")
 
 
-def visible_participants(ctx: PlanContext, principal: Principal) -> list[tuple[Participant, bool]]:
-    """The people one may see, each with whether their contact details may be shown.
+def _grants_something(ctx: PlanContext, participant: Participant) -> bool:
+    consent = ctx.consent
+    return (
+        consent is not None
+        and consent.in_force(ctx.now)
+        and any(
+            g.participant == participant.id and g.level is not Level.NONE for g in consent.grants
+        )
+    )
 
-    With the coordination section one sees the whole group; without it, oneself, the
-    owner and the coordinator (whom one works with), but not the rest of the group.
+
+def _sees_group(ctx: PlanContext, who: Participant) -> bool:
+    """Today's rule for the whole group: the owner, a guardian, the coordinator, or anyone
+    with ``read`` on the coordination section."""
+    if who.role in ALWAYS_FULL_ACCESS or who.role is Role.COORDINATOR:
+        return True
+    consent = ctx.consent
+    if consent is None or not consent.in_force(ctx.now):
+        return False
+    return any(
+        section.key == "koordinering"
+        and consent.level(who.id, section.id, ctx.now).rank >= Level.READ.rank
+        for section in ctx.sections.values()
+    )
+
+
+def known_participants(ctx: PlanContext, viewer: Participant | None) -> dict[str, bool]:
+    """THE rule for who sees whom: the participants ``viewer`` may know of, each with
+    whether their contact details may be shown.
+
+    - Nobody outside the group (or removed from it) knows of anyone.
+    - The owner and a guardian know of everyone in the group.
+    - Everyone else knows of themselves; with the coordination section (or as the
+      coordinator) of the whole group, otherwise of the owner and the coordinator (whom
+      they work with) only; never of a participant the owner marked "not shown to the
+      rest of the group" (``Participant.hidden``), other than themselves.
+    Every surface (lists, meeting attendees and presence, minutes, invitations and
+    e-mails, measure "responsible", awareness names, access-log rows, error messages)
+    asks this function or one built on it.
     """
-    # A guardian whose full access has ended, with nothing granted, is like a removed one.
-    active = [p for p in ctx.plan.participants if p.active and ctx.as_now(p) is not None]
-    if check_see_participants(ctx, principal):
-        return [(p, True) for p in active]
-    me = ctx.actor(principal)
-    return [
-        (p, p.role is Role.COORDINATOR)
-        for p in active
-        if p.role in (Role.OWNER, Role.COORDINATOR) or (me is not None and p.id == me.id)
-    ]
+    if viewer is None or not viewer.active:
+        return {}
+    # A guardian whose full access has ended, with nothing granted, is like a removed
+    # one; with something granted, they act as a relative (PlanContext.as_now).
+    active = [q for p in ctx.plan.participants if p.active and (q := ctx.as_now(p)) is not None]
+    if viewer.role in ALWAYS_FULL_ACCESS:
+        return {p.id: True for p in active}
+    whole = _sees_group(ctx, viewer)
+    out: dict[str, bool] = {}
+    for p in active:
+        if p.id == viewer.id:
+            out[p.id] = whole or p.role is Role.COORDINATOR
+        elif p.hidden:
+            continue
+        elif whole:
+            out[p.id] = True
+        elif p.role in (Role.OWNER, Role.COORDINATOR):
+            out[p.id] = p.role is Role.COORDINATOR
+    return out
+
+
+def knows_of(ctx: PlanContext, principal: Principal) -> dict[str, bool]:
+    """:func:`known_participants` for a signed-in person."""
+    return known_participants(ctx, ctx.actor(principal))
+
+
+def name_for(ctx: PlanContext, principal: Principal, participant: str | None) -> str | None:
+    """The name of ``participant`` as this person may see it, or None if they may not
+    know of them (callers show a neutral word such as "en annen tjeneste")."""
+    if participant is None or participant not in knows_of(ctx, principal):
+        return None
+    who = ctx.plan.participant(participant)
+    return who.name if who is not None else None
+
+
+def visible_participants(ctx: PlanContext, principal: Principal) -> list[tuple[Participant, bool]]:
+    """The people one may see, each with whether their contact details may be shown
+    (:func:`known_participants` decides)."""
+    known = knows_of(ctx, principal)
+    return [(p, known[p.id]) for p in ctx.plan.participants if p.id in known]
+
+
+def check_set_hidden(ctx: PlanContext, principal: Principal) -> Decision:
+    """Marking a participant "not shown to the rest of the group" is the owner's (or a
+    guardian's) choice about the owner's own group."""
+    if _is_full(ctx, principal) is None:
+        if ctx.actor(principal) is None:
+            return _deny("not a participant in this plan", "not-found")
+        return _deny("only the owner or a guardian decide who is shown to the group")
+    return _writable(ctx, _allow("owner or guardian decides who is shown"))
+
+
+def hidden_from_each_other(ctx: PlanContext, invited: set[str]) -> bool:
+    """Would this meeting put someone the owner keeps from the rest of the group
+    (``hidden``) together with another participant who may not know of them? (Services
+    without the coordination section not knowing of each other is ordinary: they meet,
+    and each meeting surface shows each of them only whom they may know of.)"""
+    people = [p for p in ctx.plan.participants if p.id in invited and p.active]
+    for viewer in people:
+        known = known_participants(ctx, viewer)
+        if any(other.hidden and other.id not in known for other in people):
+            return True
+    return False
+
+
+def check_meet_together(
+    ctx: PlanContext, principal: Principal, invited: set[str], confirmed: bool
+) -> Decision:
+    """Inviting people hidden from each other to one meeting needs the owner's explicit
+    yes (``confirmed``, which only the owner or a guardian may give). The refusal names
+    nobody."""
+    if not hidden_from_each_other(ctx, invited):
+        return _allow("everyone invited may know of each other")
+    if not confirmed:
+        return _deny(
+            "some of the invited may not know of each other; the owner must confirm", "conflict"
+        )
+    who = _is_full(ctx, principal)
+    if who is None:
+        return _deny("only the owner or a guardian confirm who meets whom")
+    return _allow(f"the {who.role.value} confirms the meeting")
+
+
+def check_see_log_row(
+    ctx: PlanContext, principal: Principal, person: str | None, target: str, detail: str
+) -> Decision:
+    """An access-log row shown to someone who is not the owner or a guardian (the
+    coordinator): not when it is about, or by, a participant they may not know of."""
+    if _is_full(ctx, principal) is not None:
+        return _allow("the owner or a guardian sees every row")
+    known = knows_of(ctx, principal)
+    for p in ctx.plan.participants:
+        if p.id in known:
+            continue
+        if (person is not None and p.person == person) or target == f"participant:{p.id}":
+            return _deny("about someone not shown to this reader", "not-found")
+        if p.name and p.name in detail:
+            return _deny("names someone not shown to this reader", "not-found")
+    return _allow("about people the reader may know of")
 
 
 # --- guardians until a date and the access log's grounds ------------------------------

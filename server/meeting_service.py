@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -68,12 +68,13 @@ def wire_state(loaded: Loaded, principal: Principal) -> dict[str, Any]:
     state = loaded.state
     visible = [i for i in state.agenda if loaded.can_read(principal, i)]
     visible_ids = {i.id for i in visible}
+    known = policy.knows_of(loaded.ctx, principal)
     people = {p.id: p for p in loaded.ctx.plan.participants}
     attendees = []
     for participant, mark in sorted(state.attendance.items()):
         who = people.get(participant)
-        if who is None:
-            continue
+        if who is None or participant not in known:
+            continue  # one learns of another participant only as policy allows
         attendees.append(
             {
                 "participant": participant,
@@ -83,15 +84,19 @@ def wire_state(loaded: Loaded, principal: Principal) -> dict[str, Any]:
                 "attendance": mark.value,
             }
         )
+
+    def shown(participant: str | None) -> str | None:
+        return participant if participant in known else None
+
     out: dict[str, Any] = {
         "meeting": state.meeting,
         "title": loaded.row.title,
         "status": state.status.value,
-        "chair": state.chair,
-        "minute_taker": state.minute_taker,
+        "chair": shown(state.chair),
+        "minute_taker": shown(state.minute_taker),
         "current_item": state.current_item if state.current_item in visible_ids else None,
         "pen": (
-            {"item": state.pen.item, "participant": state.pen.participant}
+            {"item": state.pen.item, "participant": shown(state.pen.participant)}
             if state.pen is not None and state.pen.item in visible_ids
             else None
         ),
@@ -270,6 +275,7 @@ def minutes_content(
                 "section": d.section_id,
                 "summary": d.data.get("summary", ""),
                 "measure_title": measure.title if measure else d.data.get("title"),
+                "responsible": responsible if responsible in people else None,
                 "responsible_name": people[responsible].name if responsible in people else None,
                 "due": d.data.get("evaluate_by") or d.data.get("ends") or d.data.get("date"),
                 "details": minutes.decision_details(d.data, None),
@@ -298,11 +304,17 @@ def minutes_content(
         "supersedes": supersedes,
         "reason": reason,
         "approved_by": people[approved.by].name if approved and approved.by in people else "",
+        "approved_by_participant": approved.by if approved and approved.by in people else None,
         "approved_at": approved.at.isoformat() if approved else "",
         "finalised_by": (
             people[final.by].name
             if final and final.by in people
             else persons.get(final.by if final else "", "")
+        ),
+        "finalised_by_participant": (
+            final.by
+            if final and final.by in people
+            else next((p.id for p in people.values() if final and p.person == final.by), None)
         ),
         "finalised_at": final.at.isoformat() if final else "",
         "attendance": [
@@ -335,8 +347,45 @@ def minutes_content(
     }
 
 
+OTHER_SERVICE = "en annen tjeneste"  # who a viewer may not know of, in the minutes
+
+
+def scrubber(ctx: PlanContext, principal: Principal) -> Callable[[str], str]:
+    """Generated sentences (decision summaries) name the responsible person: for a viewer
+    who may not know of them, their name becomes :data:`OTHER_SERVICE`."""
+    known = policy.knows_of(ctx, principal)
+    known_names = {p.name for p in ctx.plan.participants if p.id in known}
+    unknown = sorted(
+        {p.name for p in ctx.plan.participants if p.id not in known and p.name} - known_names,
+        key=len,
+        reverse=True,
+    )
+
+    def scrub(text: str) -> str:
+        for name in unknown:
+            text = text.replace(name, OTHER_SERVICE)
+        return text
+
+    return scrub
+
+
 def filter_content(content: dict[str, Any], loaded: Loaded, principal: Principal) -> dict[str, Any]:
-    """The minutes as this person may see them: items and decisions of readable sections."""
+    """The minutes as this person may see them, before they reach any renderer (JSON,
+    HTML, PDF, the owner's summary): only items they may read (in the item's own
+    section); every decision exactly as its item (next meeting and next evaluation
+    included); and only the people :func:`collab.policy.knows_of` lets them know of —
+    attendance, organisation and service, "responsible", who approved and finalised."""
+    ctx = loaded.ctx
+    known = policy.knows_of(ctx, principal)
+    people = {p.id: p for p in ctx.plan.participants}
+    known_names = {people[p].name for p in known if p in people}
+    scrub = scrubber(ctx, principal)
+
+    def person(name: Any, participant: Any) -> Any:
+        if participant is not None:
+            return name if participant in known else ""
+        return name if not name or name in known_names else ""
+
     items = []
     agenda = {i.id: i for i in loaded.state.agenda}
     for item in content["items"]:
@@ -345,23 +394,37 @@ def filter_content(content: dict[str, Any], loaded: Loaded, principal: Principal
         )
         if not loaded.can_read(principal, agenda_item):
             continue
-        decisions = [
-            d
-            for d in item["decisions"]
-            if policy.check_read_section(loaded.ctx, principal, d["section"])
-        ]
+        decisions = []
+        for d in item["decisions"]:
+            responsible = d.get("responsible")
+            hidden = (responsible is not None and responsible not in known) or (
+                responsible is None
+                and d.get("responsible_name") is not None
+                and d["responsible_name"] not in known_names
+            )
+            decisions.append(
+                d
+                | {
+                    "summary": scrub(str(d.get("summary", ""))),
+                    "responsible": None if hidden else responsible,
+                    "responsible_name": OTHER_SERVICE if hidden else d.get("responsible_name"),
+                }
+            )
         items.append(item | {"decisions": decisions})
-    visible_sections = {i["section"] for i in items}
+    kinds = {d["kind"] for i in items for d in i["decisions"]}
     out = dict(content) | {"items": items}
-    if loaded.ctx.sections and not any(
-        s.kind is SectionKind.COORDINATION and s.id in visible_sections
-        for s in loaded.ctx.sections.values()
-    ):
-        coordination = [
-            s.id for s in loaded.ctx.sections.values() if s.kind is SectionKind.COORDINATION
-        ]
-        if not any(policy.check_read_section(loaded.ctx, principal, s) for s in coordination):
-            out["next_evaluation"] = None
+    out["attendance"] = [a for a in content.get("attendance", []) if a.get("participant") in known]
+    out["approved_by"] = person(content.get("approved_by"), content.get("approved_by_participant"))
+    out["finalised_by"] = person(
+        content.get("finalised_by"), content.get("finalised_by_participant")
+    )
+    for key in ("approved_by_participant", "finalised_by_participant"):
+        if key in out and out[key] not in known:
+            out[key] = None
+    if "next_meeting" not in kinds:
+        out["next_meeting"] = None
+    if "next_evaluation" not in kinds:
+        out["next_evaluation"] = None
     return out
 
 
@@ -534,10 +597,15 @@ def default_end(starts_at: datetime) -> datetime:
 # --- calendar invitations ----------------------------------------------------------------
 
 
-async def send_invitations(services: Services, meeting_id: str) -> int:
+async def send_invitations(
+    services: Services, meeting_id: str, *, uninvited: Iterable[str] = ()
+) -> int:
     """E-mail every invitee with an address their invitation (or cancellation) as .ics:
     through SMTP when configured, otherwise into the outbox. Returns how many were sent.
-    Participants without an e-mail address download theirs in the app."""
+    Participants without an e-mail address download theirs in the app. With
+    ``uninvited``, only those participants are written to, each with a CANCEL (they lost
+    access). Each letter names only the addressee and, if policy lets the addressee know
+    of them, the chair."""
     from server import ics, mail
 
     async with services.sessionmaker() as session:
@@ -547,13 +615,20 @@ async def send_invitations(services: Services, meeting_id: str) -> int:
     settings = services.settings
     now = services.clock()
     row, state = loaded.row, loaded.state
-    cancelled = state.status is sm.MeetingStatus.CANCELLED
+    gone = set(uninvited)
+    cancelled_meeting = state.status is sm.MeetingStatus.CANCELLED
     chair = loaded.ctx.plan.participant(state.chair)
     sent = 0
-    for pid in sorted(state.invited):
+    for pid in sorted(gone or state.invited):
         who = loaded.ctx.plan.participant(pid)
         if who is None or not who.email:
             continue
+        cancelled = cancelled_meeting or bool(gone)
+        organizer = (
+            chair.name
+            if chair is not None and chair.id in policy.known_participants(loaded.ctx, who)
+            else ""
+        )
         body = ics.invitation(
             {
                 "id": row.id,
@@ -565,16 +640,22 @@ async def send_invitations(services: Services, meeting_id: str) -> int:
             },
             attendee_name=who.name,
             attendee_email=who.email,
-            organizer_name=chair.name if chair else "",
+            organizer_name=organizer,
             base_url=settings.base_url,
-            sequence=row.ics_sequence,
+            sequence=row.ics_sequence + (1 if gone else 0),
             method="CANCEL" if cancelled else "REQUEST",
             now=now,
         )
         subject = ("Avlyst: " if cancelled else "Invitasjon: ") + row.title
         text_body = (
             f"Hei {who.name},\n\n"
-            + ("Møtet er avlyst." if cancelled else "Du er invitert til ansvarsgruppemøte.")
+            + (
+                "Du er ikke lenger invitert til dette møtet."
+                if gone
+                else "Møtet er avlyst."
+                if cancelled
+                else "Du er invitert til ansvarsgruppemøte."
+            )
             + f"\n\n{settings.base_url}/meetings/{row.id}\n"
         )
         sender = settings.smtp.sender if settings.smtp else "planrom@localhost"
@@ -594,3 +675,58 @@ async def send_invitations(services: Services, meeting_id: str) -> int:
             )
         sent += 1
     return sent
+
+
+# --- access lost ----------------------------------------------------------------------------
+
+SYSTEM = "planrom"  # who "changed" a meeting when the change follows from a consent change
+
+
+def _cause(ctx: PlanContext) -> str:
+    """Whose act a consequence of an access change is: the signer of the consent version
+    in force (the owner or a guardian; a withdrawal is theirs too), else the owner."""
+    signer = ctx.plan.participant(ctx.consent.signed_by) if ctx.consent is not None else None
+    owner = next((p for p in ctx.plan.participants if p.role is Role.OWNER), None)
+    return (signer and signer.person) or (owner and owner.person) or SYSTEM
+
+
+async def uninvite_lost(
+    services: Services, plan_id: str, by: str | None = None
+) -> dict[str, list[str]]:
+    """Everyone who may no longer take part (consent withdrawn or expired, removed from
+    the group) is uninvited from the plan's coming and live meetings, the change
+    attributed to ``by`` (default: :func:`_cause`). Returns, per meeting, who was
+    uninvited (to be sent a CANCEL)."""
+    now = services.clock()
+    out: dict[str, list[str]] = {}
+    async with services.sessionmaker() as session, session.begin():
+        ctx = await repo.load_context(session, plan_id, now)
+        if ctx is None:
+            return out
+        by = by or _cause(ctx)
+        for row in await meeting_repo.of_plan(session, plan_id):
+            if row.status not in (sm.MeetingStatus.SCHEDULED.value, sm.MeetingStatus.LIVE.value):
+                continue
+            state = meeting_repo.state_of(row)
+            was_invited = state.invited
+            present = {p for p, m in state.attendance.items() if m is sm.Attendance.PRESENT}
+            gone = []
+            for pid in sorted((state.invited | present) - {state.owner}):
+                who = ctx.plan.participant(pid)
+                if (
+                    who is None
+                    or not who.active
+                    or (who.role is not Role.COORDINATOR and not policy.check_invitee(ctx, who))
+                ):
+                    gone.append(pid)
+            if not gone:
+                continue
+            locked = await meeting_repo.get(session, row.id, lock=True)
+            assert locked is not None
+            state = meeting_repo.state_of(locked)
+            for pid in gone:
+                state = sm.uninvite(state, pid)
+            locked.ics_sequence += 1
+            await meeting_repo.save_state(session, locked, state, by=by, at=now)
+            out[row.id] = [p for p in gone if p in was_invited]
+    return out

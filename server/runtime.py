@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,9 +61,22 @@ class Services:
     # Worker processes for CPU-bound work (started in the app's lifespan).
     workers: WorkerPool | None = None
 
-    async def access_changed(self, plan_id: str) -> None:
+    async def access_changed(self, plan_id: str, by: str | None = None) -> None:
+        """Consent or the group changed: those who lost access are uninvited from coming
+        and live meetings (and sent a CANCEL), then every live session is re-decided
+        (documents revoked or downgraded, meeting rooms left with ``meeting:revoked``)."""
+        from server import meeting_service  # it imports this module
+
+        uninvited = await meeting_service.uninvite_lost(self, plan_id, by)
         if self.realtime is not None:
+            # Documents, and meeting rooms: members who lost access are put out, the
+            # others sent their view if it changed (other processes: the access poll).
             await self.realtime.recheck_plan(plan_id)
+        for meeting_id, gone in uninvited.items():
+            try:
+                await meeting_service.send_invitations(self, meeting_id, uninvited=gone)
+            except Exception:  # mail trouble must not undo the withdrawal
+                logging.getLogger("planrom.meeting").exception("cancelling for %s", meeting_id)
 
     async def meeting_changed(self, meeting_id: str) -> None:
         if self.realtime is not None:

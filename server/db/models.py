@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -158,6 +159,7 @@ class ParticipantRow(Attributed, Base):
     # default (the owner's 18th birthday when known, else no end). Migration 0010.
     access_until: Mapped[date | None] = mapped_column(default=None)
     access_answered: Mapped[date | None] = mapped_column(default=None)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class MeasureRow(Attributed, Base):

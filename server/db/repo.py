@@ -62,6 +62,7 @@ def to_participant(row: ParticipantRow, owner_born: date | None = None) -> Parti
         active=row.active,
         access_until=guardians.access_until(Role(row.role), row.access_until, owner_born),
         access_answered=row.access_answered,
+        hidden=bool(row.hidden),
     )
 
 

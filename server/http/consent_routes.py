@@ -436,7 +436,12 @@ async def access_log(call: Call) -> Any:
         call.db, plan_id, [r.seq for r in rows if r.action == "denied"]
     )
     call.log(plan_id, "open", "access-log")
-    return {"entries": [_log_entry(r, counted.get(r.seq)) for r in rows]}
+    shown = [
+        r
+        for r in rows
+        if policy.check_see_log_row(ctx, call.principal, r.person_id, r.target, r.detail)
+    ]
+    return {"entries": [_log_entry(r, counted.get(r.seq)) for r in shown]}
 
 
 def _log_entry(row: AccessLogRow, counted: AccessDenialRow | None) -> dict[str, Any]:

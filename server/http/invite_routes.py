@@ -34,7 +34,7 @@ from server.db import audit, repo
 from server.db.auth_models import Invitation
 from server.db.models import Identity, ParticipantRow, Person
 from server.http import ratelimit
-from server.http.common import ApiError, Call, api
+from server.http.common import NOT_FOUND_MESSAGE, ApiError, Call, api
 from server.runtime import Services
 from server.settings import Settings
 
@@ -384,8 +384,13 @@ async def invite_participant(call: Call) -> Any:
     target = f"participant:{pid}"
     call.require(policy.check_manage_plan(ctx, me), plan_id, target)
     participant = await call.db.get(ParticipantRow, pid)
-    if participant is None or participant.plan_id != plan_id or not participant.active:
-        raise ApiError("not-found", "Fant ikke deltakeren.")
+    if (
+        participant is None
+        or participant.plan_id != plan_id
+        or not participant.active
+        or participant.id not in policy.knows_of(ctx, me)
+    ):
+        raise ApiError("not-found", NOT_FOUND_MESSAGE)
     call.require(
         policy.check_invite_participant(ctx, me, repo.to_participant(participant)),
         plan_id,
@@ -518,7 +523,10 @@ async def list_invitations(call: Call) -> Any:
             .limit(500)
         )
     ).scalars()
-    return {"invitations": [invitation_json(r, call.now) for r in rows]}
+    known = policy.knows_of(ctx, call.principal)
+    return {
+        "invitations": [invitation_json(r, call.now) for r in rows if r.participant_id in known]
+    }
 
 
 @api(

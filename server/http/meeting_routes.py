@@ -19,7 +19,15 @@ from server import ics, meeting_service, minutes, rendered_minutes
 from server.db import meeting_repo, repo
 from server.db.models import DecisionRow, MeetingRow, MinutesRow
 from server.http import ratelimit
-from server.http.common import AfterCommit, ApiError, Call, Reply, api, retry_later
+from server.http.common import (
+    NOT_FOUND_MESSAGE,
+    AfterCommit,
+    ApiError,
+    Call,
+    Reply,
+    api,
+    retry_later,
+)
 from server.http.messages import Said, reader_language
 from server.http.render import (
     DATE_SCHEMA,
@@ -51,6 +59,8 @@ SCHEDULE = {
         "chair": ID_SCHEMA,
         "minute_taker": ID_SCHEMA,
         "agenda": {"enum": ["draft", "empty"]},
+        # The owner's (or a guardian's) explicit yes to inviting people hidden from each other.
+        "confirm_hidden": {"type": "boolean"},
         "items": {
             "type": "array",
             "maxItems": 50,
@@ -78,7 +88,8 @@ def _send_invitations(call: Call, meeting_id: str) -> None:
 
 
 def _refused(exc: sm.Refused) -> ApiError:
-    return ApiError(exc.code, exc.reason)
+    # "Not found" says nothing more, whether the thing is hidden or does not exist.
+    return ApiError(exc.code, NOT_FOUND_MESSAGE if exc.code == "not-found" else exc.reason)
 
 
 def _meeting_json(row: MeetingRow) -> dict[str, Any]:
@@ -95,14 +106,35 @@ def _meeting_json(row: MeetingRow) -> dict[str, Any]:
     }
 
 
-def _check_invitees(call: Call, ctx: PlanContext, invited: Iterable[str]) -> None:
-    for pid in invited:
+def _named(call: Call, ctx: PlanContext, participant: str, other: str) -> str:
+    """A participant's name in a message, or ``other`` if the caller may not know of them."""
+    return policy.name_for(ctx, call.principal, participant) or other
+
+
+def _check_invitees(
+    call: Call, ctx: PlanContext, invited: Iterable[str], confirmed: bool = False
+) -> None:
+    wanted = set(invited)
+    for pid in sorted(wanted):
         who = ctx.plan.participant(pid)
-        if who is None:
-            raise ApiError("not-found", f"Fant ikke deltakeren {pid}.")
+        if who is None or pid not in policy.knows_of(ctx, call.principal):
+            raise ApiError("not-found", NOT_FOUND_MESSAGE)
         decision = policy.check_invitee(ctx, who)
         if not decision:
             raise ApiError("conflict", f"{who.name} kan ikke inviteres: {decision.reason}.")
+    owner = next((p.id for p in ctx.plan.participants if p.role is Role.OWNER), None)
+    together = policy.check_meet_together(
+        ctx, call.principal, wanted | ({owner} if owner else set()), confirmed
+    )
+    if not together:
+        call.log(ctx.plan.id, "denied", "meetings", together.reason, keep=True)
+        if together.code == "conflict":
+            raise ApiError(
+                "conflict",
+                "Noen av de inviterte skal ikke vite om hverandre. Planeieren må selv bekrefte "
+                "at de kan møtes (confirm_hidden).",
+            )
+        raise ApiError("forbidden", "Bare planeieren eller verge kan bekrefte at disse kan møtes.")
 
 
 def _times(body: dict[str, Any], row: MeetingRow | None = None) -> tuple[datetime, datetime]:
@@ -131,7 +163,7 @@ async def schedule_meeting(call: Call) -> Any:
     body = call.body
     kind = body.get("kind", "group")
     invited = list(body["invited"])
-    _check_invitees(call, ctx, invited)
+    _check_invitees(call, ctx, invited, bool(body.get("confirm_hidden")))
     if kind == "one-to-one":
         people = [ctx.plan.participant(p) for p in invited]
         roles = {who.role for who in people if who is not None}
@@ -212,7 +244,7 @@ async def _loaded(call: Call, *, lock: bool = False) -> meeting_service.Loaded:
     meeting_id = call.param_id("meeting")
     loaded = await meeting_service.load(call.db, meeting_id, call.now, lock=lock)
     if loaded is None:
-        raise ApiError("not-found", "Fant ikke møtet.")
+        raise ApiError("not-found", NOT_FOUND_MESSAGE)
     call.require(
         policy.check_see_meeting(loaded.ctx, call.principal, loaded.state),
         loaded.row.plan_id,
@@ -225,6 +257,7 @@ def _visible_decisions(
     call: Call, loaded: meeting_service.Loaded, rows: Iterable[DecisionRow]
 ) -> list[dict[str, Any]]:
     visible = {i.id for i in loaded.state.agenda if loaded.can_read(call.principal, i)}
+    scrub = meeting_service.scrubber(loaded.ctx, call.principal)
     return [
         {
             "id": d.id,
@@ -232,13 +265,12 @@ def _visible_decisions(
             "kind": d.kind,
             "measure": d.measure_id,
             "section": d.section_id,
-            "summary": d.data.get("summary", ""),
+            "summary": scrub(str(d.data.get("summary", ""))),
             "data": {k: v for k, v in d.data.items() if k != "summary"},
             "applied": d.applied_at is not None,
         }
         for d in rows
-        if d.item_id in visible
-        and policy.check_read_section(loaded.ctx, call.principal, d.section_id)
+        if d.item_id in visible  # a decision is visible exactly as its item
     ]
 
 
@@ -257,7 +289,8 @@ UPDATE_MEETING = {
     "type": "object",
     "additionalProperties": False,
     "minProperties": 1,
-    "properties": {k: v for k, v in MEETING_FIELDS.items() if k != "kind"},
+    "properties": {k: v for k, v in MEETING_FIELDS.items() if k != "kind"}
+    | {"confirm_hidden": {"type": "boolean"}},
 }
 
 
@@ -278,7 +311,7 @@ async def update_meeting(call: Call) -> Any:
         raise ApiError("conflict", "Bare et planlagt møte kan endres.")
     body = call.body
     if "invited" in body:
-        _check_invitees(call, ctx, body["invited"])
+        _check_invitees(call, ctx, body["invited"], bool(body.get("confirm_hidden")))
         state = loaded.state
         wanted = frozenset(body["invited"]) | {state.owner}
         try:
@@ -364,12 +397,12 @@ async def add_item(call: Call) -> Any:
     loaded = await _loaded(call)
     body = call.body
     if body["section"] not in loaded.ctx.sections:
-        raise ApiError("not-found", "Fant ikke den delen av planen.")
+        raise ApiError("not-found", NOT_FOUND_MESSAGE)
     measure = body.get("measure")
     if measure is not None and (
         measure not in loaded.measures or loaded.measures[measure].section != body["section"]
     ):
-        raise ApiError("not-found", "Fant ikke tiltaket i den delen av planen.")
+        raise ApiError("not-found", NOT_FOUND_MESSAGE)
     kind = sm.ItemKind.MEASURE if measure else sm.ItemKind.FREE
     return await _run(
         call,
@@ -510,10 +543,13 @@ _NEEDS = {
 def _check_responsible(call: Call, ctx: PlanContext, participant: str, section: str) -> None:
     who = ctx.plan.participant(participant)
     if who is None:
-        raise ApiError("not-found", "Fant ikke den ansvarlige deltakeren.")
+        raise ApiError("not-found", NOT_FOUND_MESSAGE)
+    if participant not in policy.knows_of(ctx, call.principal):
+        raise ApiError("not-found", NOT_FOUND_MESSAGE)
     decision = policy.check_responsible(ctx, who, section)
     if not decision:
-        raise ApiError("conflict", f"{who.name} kan ikke få ansvaret: {decision.reason}.")
+        name = _named(call, ctx, participant, "Deltakeren")
+        raise ApiError("conflict", f"{name} kan ikke få ansvaret: {decision.reason}.")
 
 
 @api(
@@ -530,7 +566,7 @@ async def record_decision(call: Call) -> Any:
     ctx = loaded.ctx
     item = loaded.state.item(body["item"])
     if item is None or not loaded.can_read(call.principal, item):
-        raise ApiError("not-found", "Fant ikke saken på dagsorden.")
+        raise ApiError("not-found", NOT_FOUND_MESSAGE)
     call.require(
         policy.check_record_decision(ctx, call.principal, loaded.state, item),
         ctx.plan.id,
@@ -545,19 +581,27 @@ async def record_decision(call: Call) -> Any:
     if "measure" in body:
         measure = loaded.measures.get(body["measure"])
         if measure is None or not policy.check_read_measure(ctx, call.principal, measure):
-            raise ApiError("not-found", "Fant ikke tiltaket.")
+            raise ApiError("not-found", NOT_FOUND_MESSAGE)
+        if measure.section != item.section:
+            # A decision is seen exactly as its item: it may only be about what the item's
+            # readers may read (a measure moved since the item was made needs a new item).
+            raise ApiError(
+                "conflict", "Tiltaket hører til en annen del av planen enn saken på dagsorden."
+            )
         section = measure.section
     if kind == "evaluation" and measure is None and body.get("target") == "measure":
         raise ApiError.about("malformed", Said("which-measure", "measure"))
     if kind == "new_measure":
         section = body["section"]
         if section not in ctx.sections:
-            raise ApiError("not-found", "Fant ikke den delen av planen.")
+            raise ApiError("not-found", NOT_FOUND_MESSAGE)
         call.require(
             policy.check_read_section(ctx, call.principal, section),
             ctx.plan.id,
             f"section:{section}",
         )
+        if section != item.section:
+            raise ApiError("conflict", "Et nytt tiltak vedtas under en sak i samme del av planen.")
         _check_responsible(call, ctx, body["responsible"], section)
         for key in ("starts", "ends", "evaluate_by"):
             parse_date(body.get(key), key)
@@ -622,10 +666,10 @@ async def remove_decision(call: Call) -> Any:
     loaded = await _loaded(call, lock=True)
     row = await call.db.get(DecisionRow, call.param_id("decision"))
     if row is None or row.meeting_id != loaded.row.id or row.removed_at is not None:
-        raise ApiError("not-found", "Fant ikke vedtaket.")
+        raise ApiError("not-found", NOT_FOUND_MESSAGE)
     item = loaded.state.item(row.item_id)
     if item is None:
-        raise ApiError("not-found", "Fant ikke vedtaket.")
+        raise ApiError("not-found", NOT_FOUND_MESSAGE)
     call.require(
         policy.check_record_decision(loaded.ctx, call.principal, loaded.state, item),
         loaded.row.plan_id,
@@ -753,7 +797,7 @@ async def correct(call: Call) -> Any:
     )
     item = loaded.state.item(call.body["item"])
     if item is None or not loaded.can_read(call.principal, item):
-        raise ApiError("not-found", "Fant ikke saken.")
+        raise ApiError("not-found", NOT_FOUND_MESSAGE)
     versions = await meeting_repo.minutes(call.db, loaded.row.id)
     latest = versions[-1]
     content = dict(latest.content)
@@ -798,7 +842,7 @@ async def _minutes(
     )
     row = await call.db.get(MinutesRow, row_id) if row_id is not None else None
     if row is None:
-        raise ApiError("not-found", "Fant ikke den versjonen av referatet.")
+        raise ApiError("not-found", NOT_FOUND_MESSAGE)
     content = meeting_service.filter_content(dict(row.content), loaded, call.principal)
     return row, [version for _, version in versions], content
 
@@ -911,7 +955,9 @@ async def invitation(call: Call) -> Any:
         },
         attendee_name=me.name,
         attendee_email=me.email or None,
-        organizer_name=chair.name if chair else "",
+        organizer_name=(policy.name_for(loaded.ctx, call.principal, chair.id) or "")
+        if chair
+        else "",
         base_url=call.services.settings.base_url,
         sequence=row.ics_sequence,
         method="CANCEL" if cancelled else "REQUEST",

@@ -130,12 +130,13 @@ def _visible_participants(call: Call, ctx: PlanContext) -> list[dict[str, Any]]:
 
 
 async def _visible_measures(call: Call, ctx: PlanContext) -> list[dict[str, Any]]:
+    known = policy.knows_of(ctx, call.principal)
     out = []
     for row in await repo.measures_of_plan(call.db, ctx.plan.id):
         measure = repo.to_measure(row)
         if policy.check_read_measure(ctx, call.principal, measure):
             writable = bool(policy.check_update_measure(ctx, call.principal, measure))
-            out.append(measure_json(measure, writable=writable))
+            out.append(measure_json(measure, writable=writable, known=known))
     return out
 
 
@@ -377,7 +378,7 @@ UPDATE_PARTICIPANT = {
     "type": "object",
     "additionalProperties": False,
     "minProperties": 1,
-    "properties": CONTACT | {"active": {"const": False}},
+    "properties": CONTACT | {"active": {"const": False}, "hidden": {"type": "boolean"}},
 }
 
 
@@ -393,8 +394,13 @@ async def update_participant(call: Call) -> Any:
     target = f"participant:{pid}"
     call.require(policy.check_manage_plan(ctx, call.principal), plan_id, target)
     row = await call.db.get(ParticipantRow, pid)
-    if row is None or row.plan_id != plan_id or not row.active:
-        raise ApiError("not-found", "Fant ikke deltakeren.")
+    if (
+        row is None
+        or row.plan_id != plan_id
+        or not row.active
+        or row.id not in policy.knows_of(ctx, call.principal)
+    ):
+        raise ApiError("not-found", NOT_FOUND_MESSAGE)
     if row.role == Role.OWNER.value and "active" in call.body:
         raise ApiError("conflict", "Planeieren kan ikke fjernes fra sin egen plan.")
     if row.role == Role.GUARDIAN.value and "active" in call.body:
@@ -402,6 +408,10 @@ async def update_participant(call: Call) -> Any:
     if row.role == Role.COORDINATOR.value and ("active" in call.body or "name" in call.body):
         # Removing or renaming the coordinator replaces who coordinates: the owner's choice.
         call.require(policy.check_change_coordinator(ctx, call.principal), plan_id, target)
+    if "hidden" in call.body:
+        call.require(policy.check_set_hidden(ctx, call.principal), plan_id, target)
+        if row.role == Role.OWNER.value and call.body["hidden"]:
+            raise ApiError("conflict", "Planeieren er alltid synlig for gruppen.")
     for key, value in call.body.items():
         setattr(row, key, value)
     removed = call.body.get("active") is False
@@ -414,8 +424,9 @@ async def update_participant(call: Call) -> Any:
         at=call.now,
     )
     call.log(plan_id, "change", target, "removed" if removed else ", ".join(sorted(call.body)))
-    if removed:
-        call.after_commit(lambda: call.services.access_changed(plan_id))
+    if removed or "hidden" in call.body:
+        by = call.principal.person
+        call.after_commit(lambda: call.services.access_changed(plan_id, by))
     return participant_json(repo.to_participant(row), contact=True)
 
 
@@ -466,10 +477,13 @@ def _apply_measure_fields(call: Call, ctx: PlanContext, row: MeasureRow, body: A
         raise ApiError("malformed", "ends: a measure cannot end before it starts.")
     if "responsible" in body:
         row.responsible_id = body["responsible"]
+    if "responsible" in body and body["responsible"] is not None:
+        if body["responsible"] not in policy.knows_of(ctx, call.principal):
+            raise ApiError("not-found", NOT_FOUND_MESSAGE)
     if row.responsible_id is not None:
         who = ctx.plan.participant(row.responsible_id)
         if who is None:
-            raise ApiError("not-found", "Fant ikke den ansvarlige deltakeren.")
+            raise ApiError("not-found", NOT_FOUND_MESSAGE)
         call.require(
             policy.check_responsible(ctx, who, row.section_id), ctx.plan.id, f"measure:{row.id}"
         )
@@ -522,7 +536,9 @@ async def create_measure(call: Call) -> Any:
         call.db, row, plan_id=plan_id, change="create", by=call.principal.person, at=call.now
     )
     call.log(plan_id, "change", f"measure:{row.id}", "added")
-    return measure_json(repo.to_measure(row), writable=True)
+    return measure_json(
+        repo.to_measure(row), writable=True, known=policy.knows_of(ctx, call.principal)
+    )
 
 
 async def _measure(call: Call, ctx: PlanContext) -> MeasureRow:
@@ -544,7 +560,9 @@ async def get_measure(call: Call) -> Any:
     measure = repo.to_measure(row)
     call.log(ctx.plan.id, "open", f"measure:{row.id}")
     return measure_json(
-        measure, writable=bool(policy.check_update_measure(ctx, call.principal, measure))
+        measure,
+        writable=bool(policy.check_update_measure(ctx, call.principal, measure)),
+        known=policy.knows_of(ctx, call.principal),
     )
 
 
@@ -578,7 +596,9 @@ async def update_measure(call: Call) -> Any:
     call.log(ctx.plan.id, "change", target, ", ".join(sorted(call.body)))
     if {"section", "responsible"} & call.body.keys():
         call.after_commit(lambda: call.services.access_changed(ctx.plan.id))
-    return measure_json(repo.to_measure(row), writable=True)
+    return measure_json(
+        repo.to_measure(row), writable=True, known=policy.knows_of(ctx, call.principal)
+    )
 
 
 @api("GET", "/api/plans/{plan}/history", summary="Who changed which record, when", costly=True)
@@ -586,8 +606,11 @@ async def plan_history(call: Call) -> Any:
     plan_id = call.param_id("plan")
     ctx = await call.plan(plan_id)
     call.require(policy.check_read_access_log(ctx, call.principal), plan_id, "history")
+    known = policy.knows_of(ctx, call.principal)
     out = []
     for v in await repo.history(call.db, plan_id):
+        if v.entity == "participants" and v.entity_id not in known:
+            continue  # someone this reader may not know of
         if v.entity == "sections" and not policy.check_see_section(
             ctx, call.principal, v.entity_id
         ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -66,6 +67,7 @@ def participant_json(p: Participant, *, contact: bool) -> dict[str, Any]:
         "organisation": p.organisation,
         "service": p.service,
         "active": p.active,
+        "hidden": p.hidden,
     }
     if contact:
         data |= {"title": p.title, "phone": p.phone, "email": p.email}
@@ -85,12 +87,21 @@ def section_json(s: Section, level: Level) -> dict[str, Any]:
     }
 
 
-def measure_json(m: Measure, *, writable: bool) -> dict[str, Any]:
+OTHER_SERVICE = "en annen tjeneste"
+
+
+def measure_json(
+    m: Measure, *, writable: bool, known: Mapping[str, bool] | None = None
+) -> dict[str, Any]:
+    """A measure; with ``known`` (collab.policy.knows_of), a responsible participant the
+    viewer may not know of is shown as "en annen tjeneste", without their id."""
+    hidden = known is not None and m.responsible is not None and m.responsible not in known
     return {
         "id": m.id,
         "section": m.section,
         "title": m.title,
-        "responsible": m.responsible,
+        "responsible": None if hidden else m.responsible,
+        "responsible_label": OTHER_SERVICE if hidden else None,
         "goal_ids": list(m.goal_ids),
         "frequency": m.frequency,
         "starts": iso(m.starts),

@@ -67,6 +67,7 @@ from server.db.models import (
     PlanRow,
     SectionRow,
 )
+from server.realtime import visibility
 from server.realtime.access import Access, Resolver
 from server.realtime.bridge import RedisBridge
 from server.runtime import Services, utcnow
@@ -154,6 +155,7 @@ class Hub:
         self.meetings: MeetingEvents | None = None
         # (person, document) → when its last `open` was logged (bounded, oldest dropped).
         self._opened: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self.known = visibility.KnownPersons(services)  # awareness names follow policy
         services.realtime = self
         self._register()
 
@@ -536,6 +538,8 @@ class Hub:
             known = self.awareness.get(name)
             if known:
                 states = tuple(AwarenessState(c, clock, s) for c, (clock, s) in known.items())
+                persons = await self.known.of(joined.plan, conn.principal)
+                states = visibility.anonymised(name, states, persons, conn.principal.person)
                 await self.sio.emit("doc:msg", (name, encode_awareness(states)), to=conn.sid)
             return ok()
         return await self._update(conn, joined, room, message.payload)
@@ -682,12 +686,24 @@ class Hub:
             conn.awareness.pop(room.name, None)
         if not known:
             self.awareness.pop(room.name, None)
+        # Named to those here who may know of the sender; anonymised to everyone else.
+        plan = conn.docs[room.name].plan
+        named = [
+            c.sid
+            for c in list(self.conns.values())
+            if c.sid != conn.sid
+            and room.name in c.docs
+            and conn.principal.person in await self.known.of(plan, c.principal)
+        ]
+        hidden = visibility.anonymised(room.name, stamped, frozenset(), "")
         await self.sio.emit(
             "doc:msg",
-            (room.name, encode_awareness(stamped)),
+            (room.name, encode_awareness(hidden)),
             room=f"doc:{room.name}",
-            skip_sid=conn.sid,
+            skip_sid=[conn.sid, *named],
         )
+        for sid in named:
+            await self.sio.emit("doc:msg", (room.name, encode_awareness(stamped)), to=sid)
         return ok()
 
     def _forget_awareness(self, name: str) -> None:
@@ -700,8 +716,11 @@ class Hub:
         await self._recheck(lambda name, joined: name.startswith(prefix))
 
     async def recheck_plan(self, plan_id: str) -> None:
-        """Re-decide every live document of a plan; revoke what may no longer be read."""
+        """Re-decide every live document and meeting room of a plan; revoke what may no
+        longer be read."""
         await self._recheck(lambda name, joined: joined.plan == plan_id)
+        if self.meetings is not None:
+            await self.meetings.recheck_plan(plan_id)
 
     async def _recheck(self, matches: Callable[[str, Joined], bool]) -> None:
         sessions = [

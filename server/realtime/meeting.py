@@ -58,6 +58,8 @@ register_item_resolver(resolve_item)
 class Member:
     sid: str
     principal: Principal
+    plan: str = ""
+    last: dict[str, Any] | None = None  # the state last sent (re-decisions send changes only)
 
 
 class MeetingEvents:
@@ -110,7 +112,9 @@ class MeetingEvents:
                 target=f"meeting:{meeting_id}",
             )
             state = meeting_service.wire_state(loaded, conn.principal)
-        self.members.setdefault(meeting_id, {})[conn.sid] = Member(conn.sid, conn.principal)
+        self.members.setdefault(meeting_id, {})[conn.sid] = Member(
+            conn.sid, conn.principal, loaded.row.plan_id, state
+        )
         await self.hub.sio.enter_room(conn.sid, f"meeting:{meeting_id}")
         await self.broadcast(meeting_id, skip=conn.sid)
         return {"ok": True, "state": state}
@@ -207,7 +211,12 @@ class MeetingEvents:
         if self.hub.bridge is not None:
             await self.hub.bridge.publish_meeting(meeting_id)
 
-    async def broadcast(self, meeting_id: str, skip: str | None = None) -> None:
+    async def broadcast(
+        self, meeting_id: str, skip: str | None = None, *, changed_only: bool = False
+    ) -> None:
+        """Each member their own view; a member who may no longer see the meeting (consent
+        withdrawn, removed, uninvited) is put out of the room instead, and told once.
+        ``changed_only``: only to members whose view differs from the one last sent."""
         members = [m for m in self.members.get(meeting_id, {}).values() if m.sid != skip]
         if not members:
             return
@@ -218,8 +227,39 @@ class MeetingEvents:
         if loaded is None:
             return
         for member in members:
+            seen = policy.check_see_meeting(loaded.ctx, member.principal, loaded.state)
+            if not seen:
+                await self.revoke(member, meeting_id, loaded.row.plan_id, seen.reason)
+                continue
             state = meeting_service.wire_state(loaded, member.principal)
+            if changed_only and state == member.last:
+                continue
+            member.last = state
             await self.hub.sio.emit("meeting:state", state, to=member.sid)
+
+    async def revoke(self, member: Member, meeting_id: str, plan_id: str, reason: str) -> None:
+        """Out of the meeting room at once: no further ``meeting:state``, one
+        ``meeting:revoked`` (its reason names nobody), and a line in the access log."""
+        if self.members.get(meeting_id, {}).pop(member.sid, None) is None:
+            return
+        await self.hub.sio.leave_room(member.sid, f"meeting:{meeting_id}")
+        await self.hub.sio.emit(
+            "meeting:revoked",
+            {"meeting": meeting_id, "reason": "Du har ikke lenger tilgang til dette møtet."},
+            to=member.sid,
+        )
+        self.hub.services.metrics.count_event("meeting:revoked")
+        conn = self.hub.conns.get(member.sid)
+        if conn is not None:
+            await self.hub._log(plan_id, conn, "revoked", f"meeting:{meeting_id}", reason)
+
+    async def recheck_plan(self, plan_id: str) -> None:
+        """Consent or the group of a plan changed: re-decide every meeting room of it (and
+        who awareness names are shown to)."""
+        self.hub.known.forget(plan_id)
+        for meeting_id, members in list(self.members.items()):
+            if any(m.plan == plan_id for m in members.values()):
+                await self.broadcast(meeting_id, changed_only=True)
 
 
 def _str(data: dict[str, Any], key: str) -> str:

@@ -38,7 +38,7 @@ export function measureView (record, { planId, people, scope, app, headingLevel 
     clear(facts)
     const row = (label, value) => [h('dt', { text: label }), h('dd', { text: value })]
     facts.append(
-      ...row(t('measure.responsible'), m.responsible ? who(m.responsible) : t('measure.responsible.none')),
+      ...row(t('measure.responsible'), m.responsible ? who(m.responsible) : (m.responsible_label || t('measure.responsible.none'))),
       ...row(t('measure.frequency'), m.frequency || t('date.none')),
       ...row(t('measure.period'), `${formatDate(m.starts)} – ${m.ends ? formatDate(m.ends) : t('measure.open.end')}`),
       ...row(t('measure.evaluate'), formatDate(m.evaluate_by))

@@ -90,6 +90,10 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
     })
   }
   scope.listen(socket, 'meeting:state', (next) => { if (next?.meeting === meetingId) applyState(next) })
+  // Access lost (consent withdrawn, removed): the server has put us out of the room.
+  scope.listen(socket, 'meeting:revoked', (gone) => {
+    if (gone?.meeting === meetingId) message.textContent = gone.reason || t('error.failed')
+  })
   scope.listen(socket, 'connect', join)
   scope.onDispose(() => { if (socket.connected) socket.emit('meeting:leave', { meeting: meetingId }) })
   if (socket.connected) join()

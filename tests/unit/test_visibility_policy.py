@@ -1,0 +1,118 @@
+"""collab.policy's one rule for who sees whom, and agenda items that keep their section."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hypothesis import HealthCheck, given, settings
+
+from collab import meeting as sm
+from collab import policy
+from collab.model import Measure, Role
+from collab.policy import PlanContext, Principal
+from tests.unit.test_policy import BASE, FULL, PLAN, World, _charlotte, acting, worlds
+
+
+def _hide(ctx: PlanContext, *ids: str) -> PlanContext:
+    people = tuple(replace(p, hidden=True) if p.id in ids else p for p in ctx.plan.participants)
+    return replace(ctx, plan=replace(ctx.plan, participants=people))
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds())
+def test_a_hidden_participant_is_known_only_to_the_owner_guardians_and_themselves(
+    world: World,
+) -> None:
+    others = [p.id for p in world.plan.participants if p.role is not Role.OWNER]
+    ctx = _hide(world.ctx, *others[:2])
+    hidden = {p.id for p in ctx.plan.participants if p.hidden}
+    for principal in world.principals():
+        who = acting(ctx, principal)
+        known = policy.knows_of(ctx, principal)
+        seen = {p.id for p, _ in policy.visible_participants(ctx, principal)}
+        assert seen == set(known)
+        if who is None:
+            assert known == {}
+            continue
+        assert all(ctx.plan.participant(p).active for p in known)  # type: ignore[union-attr]
+        if who.role in FULL:
+            assert set(known) == {p.id for p in ctx.plan.participants if p.active}
+        else:
+            assert not (hidden - {who.id}) & set(known)
+            assert who.id in known
+
+
+def test_the_school_knows_of_neither_berit_nor_tone_and_hiding_hilde_hides_her() -> None:
+    ctx, who, _ = _charlotte()
+    school = policy.knows_of(ctx, who["skole"])
+    assert "pberit" not in school and "pteam" not in school
+    assert {"pcharlotte", "philde", "pskole"} <= set(school)
+    hidden = _hide(ctx, "philde")
+    assert "philde" not in policy.knows_of(hidden, who["skole"])
+    assert "philde" in policy.knows_of(hidden, who["charlotte"])
+    assert "philde" in policy.knows_of(hidden, who["hilde"])  # herself
+    assert policy.name_for(hidden, who["skole"], "philde") is None
+    assert policy.name_for(hidden, who["charlotte"], "philde") == "Hilde"
+
+
+def test_meeting_hidden_people_together_needs_the_owners_explicit_yes() -> None:
+    ctx, who, _ = _charlotte()
+    # Services that do not know of each other meet as usual.
+    assert policy.check_meet_together(ctx, who["hilde"], {"pskole", "pberit"}, False)
+    hidden = _hide(ctx, "pberit")
+    refused = policy.check_meet_together(hidden, who["hilde"], {"pskole", "pberit"}, False)
+    assert not refused and refused.code == "conflict"
+    assert "Berit" not in refused.reason and "pberit" not in refused.reason
+    not_hers = policy.check_meet_together(hidden, who["hilde"], {"pskole", "pberit"}, True)
+    assert not not_hers and not_hers.code == "forbidden"
+    assert policy.check_meet_together(hidden, who["charlotte"], {"pskole", "pberit"}, True)
+    assert policy.check_meet_together(hidden, who["charlotte"], {"pberit"}, False)
+
+
+def test_hiding_is_the_owners_choice() -> None:
+    ctx, who, _ = _charlotte()
+    assert policy.check_set_hidden(ctx, who["charlotte"])
+    assert not policy.check_set_hidden(ctx, who["hilde"])
+    assert policy.check_set_hidden(ctx, Principal("stranger")).code == "not-found"
+
+
+def _meeting(invited: set[str], agenda: tuple[sm.AgendaItem, ...] = ()) -> sm.MeetingState:
+    return sm.new_meeting("meet0001", "pcharlotte", sorted(invited), agenda)
+
+
+def test_an_item_keeps_its_section_when_its_measure_moves() -> None:
+    ctx, who, sid = _charlotte()
+    measure = Measure("mterapi1", PLAN, sid["terapi"], "Samtaler hos DPS", "pberit")
+    item = sm.AgendaItem("item0001", "Samtalene", sid["terapi"], sm.ItemKind.MEASURE, measure.id)
+    state = _meeting({"pskole", "pberit"}, (item,))
+    moved = replace(measure, section=sid["skolen"], responsible="pskole")
+    for m in (measure, moved):
+        assert not policy.check_read_item(ctx, who["skole"], state, item, m)
+        assert policy.check_read_item(ctx, who["skole"], state, item, m).code == "not-found"
+        assert policy.check_read_item(ctx, who["berit"], state, item, m)
+
+
+def test_withdrawn_consent_takes_the_meeting_away() -> None:
+    ctx, who, _ = _charlotte()
+    state = _meeting({"plege"})
+    assert policy.check_see_meeting(ctx, who["lege"], state)
+    assert ctx.consent is not None
+    withdrawn = replace(
+        ctx,
+        consent=replace(
+            ctx.consent, grants=tuple(g for g in ctx.consent.grants if g.participant != "plege")
+        ),
+    )
+    refused = policy.check_see_meeting(withdrawn, who["lege"], state)
+    assert not refused and refused.code == "not-found"
+
+
+def test_uninvite_marks_a_present_person_left_and_gives_back_the_chair() -> None:
+    state = _meeting({"plege", "philde"})
+    state = sm.apply(state, sm.Join("plege"), sm.Actor("plege", "service"), BASE)[0]
+    state = replace(state, chair="plege")
+    out = sm.uninvite(state, "plege")
+    assert "plege" not in out.invited
+    assert out.attendance["plege"] is sm.Attendance.LEFT
+    assert out.chair == "pcharlotte"
+    assert sm.uninvite(out, "pcharlotte") == out  # the owner stays
