@@ -119,6 +119,7 @@ async def _plan_detail(call: Call, ctx: PlanContext) -> dict[str, Any]:
         "sections": sections,
         "measures": await _visible_measures(call, ctx),
         "participants": _visible_participants(call, ctx),
+        "can": policy.plan_capabilities(ctx, call.principal),
     }
 
 
@@ -360,10 +361,8 @@ async def add_participant(call: Call) -> Any:
     ctx = await call.plan(plan_id)
     call.require(policy.check_manage_plan(ctx, call.principal), plan_id, "participants")
     body = call.body
-    if body["role"] == Role.GUARDIAN.value:
-        call.require(policy.check_change_guardian(ctx, call.principal), plan_id, "participants")
-    if body["role"] == Role.COORDINATOR.value:
-        call.require(policy.check_change_coordinator(ctx, call.principal), plan_id, "participants")
+    adding = policy.check_add_participant(ctx, call.principal, Role(body["role"]))
+    call.require(adding, plan_id, "participants")
     row = ParticipantRow(id=new_id(), plan_id=plan_id, person_id=None, active=True, **body)
     await repo.record(
         call.db, row, plan_id=plan_id, change="create", by=call.principal.person, at=call.now
@@ -395,13 +394,16 @@ async def update_participant(call: Call) -> Any:
     row = await call.db.get(ParticipantRow, pid)
     if row is None or row.plan_id != plan_id or not row.active:
         raise ApiError("not-found", "Fant ikke deltakeren.")
-    if row.role == Role.OWNER.value and "active" in call.body:
-        raise ApiError("conflict", "Planeieren kan ikke fjernes fra sin egen plan.")
-    if row.role == Role.GUARDIAN.value and "active" in call.body:
-        call.require(policy.check_change_guardian(ctx, call.principal), plan_id, target)
-    if row.role == Role.COORDINATOR.value and ("active" in call.body or "name" in call.body):
-        # Removing or renaming the coordinator replaces who coordinates: the owner's choice.
-        call.require(policy.check_change_coordinator(ctx, call.principal), plan_id, target)
+    changing = policy.check_change_participant(
+        ctx,
+        call.principal,
+        repo.to_participant(row),
+        removing="active" in call.body,
+        renaming="name" in call.body,
+    )
+    if changing.code == "conflict":
+        raise ApiError("conflict", changing.message or changing.reason)
+    call.require(changing, plan_id, target)
     for key, value in call.body.items():
         setattr(row, key, value)
     removed = call.body.get("active") is False
