@@ -594,6 +594,33 @@ def check_change_participant(
     return managed
 
 
+def check_chair_choice(ctx: PlanContext, principal: Principal, chair: Participant) -> Decision:
+    """A new meeting's chair: the owner by default; anyone else is the owner's delegation."""
+    if chair.role is Role.OWNER:
+        return _allow("the owner chairs their own meetings")
+    return check_delegate_chair(ctx, principal)
+
+
+def in_every_meeting(participant: Participant) -> bool:
+    """The owner takes part in every meeting of their plan, invited or not."""
+    return participant.role is Role.OWNER
+
+
+def is_one_to_one(invited: list[Participant]) -> bool:
+    """A one-to-one meeting is the owner and the coordinator (the only one invited)."""
+    return len(invited) == 1 and invited[0].role is Role.COORDINATOR
+
+
+def is_guardian(participant: Participant) -> bool:
+    return participant.role is Role.GUARDIAN
+
+
+def invitation_needs_identity(role: Role) -> bool:
+    """Whoever signs in as the owner or a guardian sees the whole plan: their sign-in
+    invitation is bound to the person's national identity number."""
+    return role in ALWAYS_FULL_ACCESS
+
+
 def default_consent_signer(ctx: PlanContext, principal: Principal) -> str | None:
     """Whose signature a new consent version carries unless told: one's own (the owner,
     a guardian), otherwise the owner's, recorded on paper."""

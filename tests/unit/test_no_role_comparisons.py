@@ -32,13 +32,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("server/meeting_service.py", "p.role is Role.OWNER"): "finds the plan's owner",
     ("server/http/meeting_routes.py", "p.role is Role.OWNER)"): "finds the plan's owner",
     ("server/http/meeting_routes.py", "Role.OWNER.value)"): "the owner as the meeting's actor",
-    # TODO(capabilities): move these into named checks in collab/policy.py.
-    ("server/http/accesslog_routes.py", "guardian.role is not"): "TODO: check in policy",
-    ("server/http/invite_routes.py", "participant.role in"): "TODO: check in policy",
-    ("server/http/meeting_routes.py", "Role.COORDINATOR not in"): "TODO: check in policy",
-    ("server/http/meeting_routes.py", "chair.role is not"): "TODO: check in policy",
-    ("server/http/meeting_routes.py", "chosen.role is not"): "TODO: check in policy",
-    ("server/http/meeting_routes.py", "me.role is not"): "TODO: check in policy",
     # Web: about other participants (labels, lists), not what the caller may do.
     ("web/src/views/meetings.js", "p.role !== 'owner'"): "the owner is always invited",
     ("web/src/views/home.js", "p.role === 'coordinator'"): "shows the coordinator's card",
