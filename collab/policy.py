@@ -771,6 +771,15 @@ def access_grounds(ctx: PlanContext, principal: Principal, section: str | None =
 # controls from it and compare no roles themselves. Each entry is one check above.
 
 
+def check_personal_overview(ctx: PlanContext, principal: Principal) -> Decision:
+    """The home screen's personal card (recent changes, one's coordinator): for the owner,
+    a guardian and a relative, the people the plan is about; services follow their work."""
+    who = ctx.actor(principal)
+    if who is not None and who.role in (Role.OWNER, Role.GUARDIAN, Role.RELATIVE):
+        return _allow(f"{who.role.value} follows the plan personally")
+    return _deny("services and the coordinator follow their work, not the person")
+
+
 def check_decide_without_pen(ctx: PlanContext, principal: Principal) -> Decision:
     """The coordinator records decisions on any item they may read, pen or not."""
     who = ctx.actor(principal)
@@ -831,6 +840,7 @@ def plan_capability_checks(
         "see_everyones_measures": lambda: check_see_everyones_measures(ctx, principal),
         "answer_guardian": lambda: check_answer_guardian(ctx, principal),
         "set_owner_born": lambda: check_set_owner_born(ctx, principal),
+        "personal_overview": lambda: check_personal_overview(ctx, principal),
     }
 
 

@@ -50,7 +50,10 @@ async def list_plans(call: Call) -> Any:
         ctx = await call.plan(plan_id)
         me = ctx.actor(call.principal)
         assert me is not None
-        out.append(plan_summary(ctx.plan) | {"role": me.role.value, "participant": me.id})
+        can = policy.plan_capabilities(ctx, call.principal)
+        out.append(
+            plan_summary(ctx.plan) | {"role": me.role.value, "participant": me.id, "can": can}
+        )
     return {"plans": out}
 
 

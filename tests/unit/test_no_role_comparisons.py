@@ -35,7 +35,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     # Web: about other participants (labels, lists), not what the caller may do.
     ("web/src/views/meetings.js", "p.role !== 'owner'"): "the owner is always invited",
     ("web/src/views/home.js", "p.role === 'coordinator'"): "shows the coordinator's card",
-    ("web/src/views/home.js", "plan.role === 'owner'"): "TODO: plans list has no `can` yet",
 }
 
 

@@ -1033,6 +1033,7 @@ def test_each_plan_capability_equals_its_check(world: World) -> None:
             "see_everyones_measures": bool(policy.check_see_everyones_measures(ctx, principal)),
             "answer_guardian": bool(policy.check_answer_guardian(ctx, principal)),
             "set_owner_born": bool(policy.check_set_owner_born(ctx, principal)),
+            "personal_overview": bool(policy.check_personal_overview(ctx, principal)),
         }
         assert can == direct
         # A coordinator records paper signatures and never signs in-app in their own name.
