@@ -27,15 +27,24 @@ Rules (PRODUCT.md, PROTOCOL.md):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
 from collab.consent import ALWAYS_FULL_ACCESS, ConsentVersion, widens_own
 from collab.guardians import GuardianNotice, full_access_ended, notices
+from collab.meeting import TABLE as MEETING_RULES
 from collab.meeting import Actor as MeetingActor
-from collab.meeting import AgendaItem, MeetingState, may_write_item
+from collab.meeting import AgendaItem, MeetingState, MoveItem, is_chair, may_write_item
+from collab.meeting import Approve as ApproveMinutes
+from collab.meeting import Cancel as CancelMeeting
+from collab.meeting import Command as MeetingCommand
+from collab.meeting import End as EndMeeting
+from collab.meeting import Finalize as FinalizeMinutes
+from collab.meeting import Goto as GotoItem
+from collab.meeting import Pen as GivePen
+from collab.meeting import Start as StartMeeting
 from collab.model import Level, Measure, Participant, Plan, PlanStatus, Role, Section
 
 RefusalCode = Literal["forbidden", "not-found", "conflict", "malformed"]
@@ -555,6 +564,93 @@ def check_invite_participant(
 # --- decisions routes used to make themselves ---------------------------------------
 
 
+def check_add_participant(ctx: PlanContext, principal: Principal, role: Role) -> Decision:
+    """Adding someone to the group: guardians and coordinators are the owner's choice."""
+    managed = check_manage_plan(ctx, principal)
+    if not managed:
+        return managed
+    if role is Role.GUARDIAN:
+        return check_change_guardian(ctx, principal)
+    if role is Role.COORDINATOR:
+        return check_change_coordinator(ctx, principal)
+    return managed
+
+
+def check_change_participant(
+    ctx: PlanContext,
+    principal: Principal,
+    participant: Participant,
+    *,
+    removing: bool,
+    renaming: bool,
+    hiding: bool = False,
+    showing: bool = False,
+) -> Decision:
+    """Changing someone's details, whether they are shown to the rest of the group
+    (``showing``: the flag is in the change; ``hiding``: it is set), or removing them."""
+    managed = check_manage_plan(ctx, principal)
+    if not managed:
+        return managed
+    if participant.role is Role.OWNER and removing:
+        return _deny(
+            "the owner cannot be removed from their own plan",
+            "conflict",
+            message="Planeieren kan ikke fjernes fra sin egen plan.",
+        )
+    if showing:
+        if participant.role is Role.OWNER and hiding:
+            return _deny(
+                "the owner is always shown to the group",
+                "conflict",
+                message="Planeieren er alltid synlig for gruppen.",
+            )
+        shown = check_set_hidden(ctx, principal)
+        if not shown:
+            return shown
+    if participant.role is Role.GUARDIAN and removing:
+        return check_change_guardian(ctx, principal)
+    if participant.role is Role.COORDINATOR and (removing or renaming):
+        # Removing or renaming the coordinator replaces who coordinates: the owner's choice.
+        return check_change_coordinator(ctx, principal)
+    return managed
+
+
+def check_chair_choice(ctx: PlanContext, principal: Principal, chair: Participant) -> Decision:
+    """A new meeting's chair: the owner by default; anyone else is the owner's delegation."""
+    if chair.role is Role.OWNER:
+        return _allow("the owner chairs their own meetings")
+    return check_delegate_chair(ctx, principal)
+
+
+def in_every_meeting(participant: Participant) -> bool:
+    """The owner takes part in every meeting of their plan, invited or not."""
+    return participant.role is Role.OWNER
+
+
+def is_one_to_one(invited: list[Participant]) -> bool:
+    """A one-to-one meeting is the owner and the coordinator (the only one invited)."""
+    return len(invited) == 1 and invited[0].role is Role.COORDINATOR
+
+
+def is_guardian(participant: Participant) -> bool:
+    return participant.role is Role.GUARDIAN
+
+
+def invitation_needs_identity(role: Role) -> bool:
+    """Whoever signs in as the owner or a guardian sees the whole plan: their sign-in
+    invitation is bound to the person's national identity number."""
+    return role in ALWAYS_FULL_ACCESS
+
+
+def default_consent_signer(ctx: PlanContext, principal: Principal) -> str | None:
+    """Whose signature a new consent version carries unless told: one's own (the owner,
+    a guardian), otherwise the owner's, recorded on paper."""
+    who = ctx.actor(principal)
+    if who is not None and who.role in ALWAYS_FULL_ACCESS:
+        return who.id
+    return next((p.id for p in ctx.plan.participants if p.role is Role.OWNER), None)
+
+
 def _owner_guardian_or_coordinator(ctx: PlanContext, principal: Principal) -> Participant | None:
     who = ctx.actor(principal)
     if who is not None and (who.role in ALWAYS_FULL_ACCESS or who.role is Role.COORDINATOR):
@@ -811,3 +907,150 @@ def access_grounds(ctx: PlanContext, principal: Principal, section: str | None =
         return f"consent:{consent.version}"
     level = consent.level(who.id, section, ctx.now)
     return f"consent:{consent.version}:{level.value}"
+
+
+# --- capabilities as data ------------------------------------------------------------
+#
+# What the caller may do, sent with the plan and the meeting state so that clients show
+# controls from it and compare no roles themselves. Each entry is one check above.
+
+
+def check_personal_overview(ctx: PlanContext, principal: Principal) -> Decision:
+    """The home screen's personal card (recent changes, one's coordinator): for the owner,
+    a guardian and a relative, the people the plan is about; services follow their work."""
+    who = ctx.actor(principal)
+    if who is not None and who.role in (Role.OWNER, Role.GUARDIAN, Role.RELATIVE):
+        return _allow(f"{who.role.value} follows the plan personally")
+    return _deny("services and the coordinator follow their work, not the person")
+
+
+def check_decide_without_pen(ctx: PlanContext, principal: Principal) -> Decision:
+    """The coordinator records decisions on any item they may read, pen or not."""
+    who = ctx.actor(principal)
+    if who is not None and who.role is Role.COORDINATOR:
+        return _allow("the coordinator records decisions")
+    return _deny("decisions are recorded by whoever writes the item's minutes")
+
+
+def _record_on_paper(ctx: PlanContext, principal: Principal) -> Decision:
+    """Records, with the signed form, a signature of someone other than oneself."""
+    who = ctx.actor(principal)
+    for other in ctx.plan.participants:
+        if who is not None and other.id == who.id:
+            continue
+        decided = check_sign_consent(ctx, principal, other.id, with_form=True)
+        if decided:
+            return decided
+    return _deny("records no paper signatures")
+
+
+def _invite_anyone(ctx: PlanContext, principal: Principal) -> Decision:
+    for other in ctx.plan.participants:
+        if other.active:
+            decided = check_invite_participant(ctx, principal, other)
+            if decided:
+                return decided
+    return _deny("invites nobody")
+
+
+def plan_capability_checks(
+    ctx: PlanContext, principal: Principal
+) -> dict[str, Callable[[], Decision]]:
+    """Each plan capability with the check that decides it (for the tests)."""
+    me = ctx.actor(principal)
+    me_id = me.id if me is not None else ""
+    version = ctx.consent.version if ctx.consent is not None else 0
+    return {
+        "manage_plan": lambda: check_manage_plan(ctx, principal),
+        "see_participants": lambda: check_see_participants(ctx, principal),
+        "read_consent": lambda: check_read_consent(ctx, principal),
+        "sign_consent": lambda: check_sign_consent(ctx, principal, me_id),
+        "record_consent_on_paper": lambda: _record_on_paper(ctx, principal),
+        "undo_consent": lambda: (
+            check_undo_consent(ctx, principal, version)
+            if ctx.consent is not None
+            else _deny("no consent to undo")
+        ),
+        "withdraw_consent": lambda: check_withdraw_consent(ctx, principal),
+        "read_access_log": lambda: check_read_access_log(ctx, principal),
+        "invite": lambda: _invite_anyone(ctx, principal),
+        "change_guardian": lambda: check_change_guardian(ctx, principal),
+        "change_coordinator": lambda: check_change_coordinator(ctx, principal),
+        "archive_section": lambda: check_archive_section(ctx, principal),
+        "reopen_plan": lambda: check_reopen_plan(ctx, principal),
+        "schedule_meeting": lambda: check_schedule_meeting(ctx, principal),
+        "delegate_chair": lambda: check_delegate_chair(ctx, principal),
+        "correct_minutes": lambda: check_correct_minutes(ctx, principal),
+        "see_everyones_measures": lambda: check_see_everyones_measures(ctx, principal),
+        "answer_guardian": lambda: check_answer_guardian(ctx, principal),
+        "set_owner_born": lambda: check_set_owner_born(ctx, principal),
+        "personal_overview": lambda: check_personal_overview(ctx, principal),
+    }
+
+
+def plan_capabilities(ctx: PlanContext, principal: Principal) -> dict[str, bool]:
+    """What the person may do with the plan, as ``{capability: bool}``."""
+    return {name: bool(check()) for name, check in plan_capability_checks(ctx, principal).items()}
+
+
+def _meeting_command(
+    ctx: PlanContext, principal: Principal, state: MeetingState, kind: type[MeetingCommand]
+) -> Decision:
+    """May the person issue a command of this kind now (the meeting's own rule table)?"""
+    actor = meeting_actor(ctx, principal)
+    if actor is None:
+        return _deny("not a participant in this plan", "not-found")
+    rule = MEETING_RULES.get((state.status, kind))
+    if rule is None:
+        return _deny(f"not possible while the meeting is {state.status.value}", "conflict")
+    probe = _PROBES[kind]
+    if not rule.who(state, actor, probe):
+        return _deny(f"{actor.role} may not {kind.__name__} this meeting")
+    return _allow(f"{kind.__name__} allowed")
+
+
+_PROBES: Mapping[type[MeetingCommand], MeetingCommand] = {
+    StartMeeting: StartMeeting(),
+    GotoItem: GotoItem(""),
+    GivePen: GivePen("", None),
+    EndMeeting: EndMeeting(),
+    CancelMeeting: CancelMeeting(),
+    ApproveMinutes: ApproveMinutes(),
+    FinalizeMinutes: FinalizeMinutes(),
+    MoveItem: MoveItem("", 0),
+}
+
+
+def meeting_capability_checks(
+    ctx: PlanContext, principal: Principal, state: MeetingState
+) -> dict[str, Callable[[], Decision]]:
+    """Each meeting capability with the check that decides it (for the tests)."""
+
+    def chair() -> Decision:
+        actor = meeting_actor(ctx, principal)
+        if actor is not None and is_chair(state, actor):
+            return _allow("chairs the meeting")
+        return _deny("not the chair")
+
+    return {
+        "chair": chair,
+        "start": lambda: _meeting_command(ctx, principal, state, StartMeeting),
+        "goto": lambda: _meeting_command(ctx, principal, state, GotoItem),
+        "pen": lambda: _meeting_command(ctx, principal, state, GivePen),
+        "end": lambda: _meeting_command(ctx, principal, state, EndMeeting),
+        "cancel": lambda: _meeting_command(ctx, principal, state, CancelMeeting),
+        "approve": lambda: _meeting_command(ctx, principal, state, ApproveMinutes),
+        "finalise": lambda: _meeting_command(ctx, principal, state, FinalizeMinutes),
+        "move_items": lambda: _meeting_command(ctx, principal, state, MoveItem),
+        "delegate_chair": lambda: check_delegate_chair(ctx, principal),
+        "correct_minutes": lambda: check_correct_minutes(ctx, principal),
+        "decide_without_pen": lambda: check_decide_without_pen(ctx, principal),
+    }
+
+
+def meeting_capabilities(
+    ctx: PlanContext, principal: Principal, state: MeetingState
+) -> dict[str, bool]:
+    """What the person may do in this meeting now, as ``{capability: bool}``."""
+    checks = meeting_capability_checks(ctx, principal, state)
+    return {name: bool(check()) for name, check in checks.items()}

@@ -112,6 +112,7 @@ def wire_state(loaded: Loaded, principal: Principal) -> dict[str, Any]:
             }
             for i in visible
         ],
+        "can": policy.meeting_capabilities(loaded.ctx, principal, state),
     }
     if state.current_item is not None and state.current_item not in visible_ids:
         out["current_hidden"] = True

@@ -22,7 +22,7 @@ from collab.guardians import (
     eighteenth_birthday,
     oslo_day,
 )
-from collab.model import Role, add_months
+from collab.model import add_months
 from server import accesslog
 from server.db import access_view, denials, meeting_repo, repo
 from server.db.models import ParticipantRow, PlanRow
@@ -259,7 +259,7 @@ async def answer_guardian(call: Call) -> Any:
     ctx = await call.plan(plan_id)
     call.require(policy.check_answer_guardian(ctx, call.principal), plan_id, "plan")
     guardian = ctx.plan.participant(call.param_id("participant"))
-    if guardian is None or guardian.role is not Role.GUARDIAN or not guardian.active:
+    if guardian is None or not policy.is_guardian(guardian) or not guardian.active:
         raise ApiError("not-found", "Fant ikke den foresatte.")
     if guardian.access_until is None:
         raise ApiError("conflict", "Den foresatte har ingen sluttdato.")

@@ -17,7 +17,6 @@ from starlette.responses import Response
 
 from collab import policy
 from collab.consent import (
-    ALWAYS_FULL_ACCESS,
     ConsentError,
     ConsentVersion,
     Grant,
@@ -28,7 +27,7 @@ from collab.consent import (
 )
 from collab.consent import undo as make_undo
 from collab.consent import withdrawal as make_withdrawal
-from collab.model import Level, Participant, Role, new_id
+from collab.model import Level, Participant, new_id
 from collab.policy import PlanContext
 from server import notify
 from server.db import denials, repo
@@ -131,11 +130,7 @@ async def sign_consent(call: Call) -> Any:
     call.require(policy.check_see_plan(ctx, call.principal), plan_id, "consent")
     assert me is not None
     # The owner or a guardian signs as themselves; anyone else records the owner's signature.
-    default_signer = (
-        me.id
-        if me.role in ALWAYS_FULL_ACCESS
-        else next(p.id for p in ctx.plan.participants if p.role is Role.OWNER)
-    )
+    default_signer = policy.default_consent_signer(ctx, call.principal)
     signer = body.get("signed_by", default_signer)
     # Who may sign at all, before the grants are read (their errors name people).
     call.require(

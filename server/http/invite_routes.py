@@ -418,7 +418,8 @@ async def invite_participant(call: Call) -> Any:
         .values(revoked_at=call.now, revoked_by=me.person)
     )
     national_id = call.body.get("national_id")
-    if participant.role in (Role.OWNER.value, Role.GUARDIAN.value) and national_id is None:
+    needs_id = policy.invitation_needs_identity(Role(participant.role))
+    if needs_id and national_id is None:
         # Whoever uses this link sees the whole plan: only the right person may.
         raise ApiError(
             "malformed",

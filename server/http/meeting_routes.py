@@ -166,18 +166,18 @@ async def schedule_meeting(call: Call) -> Any:
     _check_invitees(call, ctx, invited, bool(body.get("confirm_hidden")))
     if kind == "one-to-one":
         people = [ctx.plan.participant(p) for p in invited]
-        roles = {who.role for who in people if who is not None}
-        if len(invited) != 1 or Role.COORDINATOR not in roles:
+        if len(people) != len(invited) or not policy.is_one_to_one([p for p in people if p]):
             raise ApiError(
                 "malformed", "invited: a one-to-one meeting is the owner and the coordinator."
             )
     starts, ends = _times(body)
     chair = ctx.plan.participant(body["chair"]) if "chair" in body else None
-    if chair is not None and chair.role is not Role.OWNER:
-        call.require(policy.check_delegate_chair(ctx, call.principal), plan_id, "meetings")
+    if chair is not None:
+        chairing = policy.check_chair_choice(ctx, call.principal, chair)
+        call.require(chairing, plan_id, "meetings")
     for key in ("chair", "minute_taker"):
         chosen = ctx.plan.participant(body[key]) if key in body else None
-        if chosen is not None and chosen.id not in invited and chosen.role is not Role.OWNER:
+        if chosen is not None and chosen.id not in invited and not policy.in_every_meeting(chosen):
             raise ApiError("malformed", f"{key}: must be invited.")
     agenda: list[sm.AgendaItem] = []
     if body.get("agenda", "draft") == "draft":
@@ -942,7 +942,7 @@ async def invitation(call: Call) -> Any:
     row = loaded.row
     chair = loaded.ctx.plan.participant(loaded.state.chair)
     cancelled = loaded.state.status is sm.MeetingStatus.CANCELLED or (
-        me.id not in loaded.state.invited and me.role is not Role.OWNER
+        me.id not in loaded.state.invited and not policy.in_every_meeting(me)
     )
     body = ics.invitation(
         {

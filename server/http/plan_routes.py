@@ -50,7 +50,10 @@ async def list_plans(call: Call) -> Any:
         ctx = await call.plan(plan_id)
         me = ctx.actor(call.principal)
         assert me is not None
-        out.append(plan_summary(ctx.plan) | {"role": me.role.value, "participant": me.id})
+        can = policy.plan_capabilities(ctx, call.principal)
+        out.append(
+            plan_summary(ctx.plan) | {"role": me.role.value, "participant": me.id, "can": can}
+        )
     return {"plans": out}
 
 
@@ -119,6 +122,7 @@ async def _plan_detail(call: Call, ctx: PlanContext) -> dict[str, Any]:
         "sections": sections,
         "measures": await _visible_measures(call, ctx),
         "participants": _visible_participants(call, ctx),
+        "can": policy.plan_capabilities(ctx, call.principal),
     }
 
 
@@ -361,10 +365,8 @@ async def add_participant(call: Call) -> Any:
     ctx = await call.plan(plan_id)
     call.require(policy.check_manage_plan(ctx, call.principal), plan_id, "participants")
     body = call.body
-    if body["role"] == Role.GUARDIAN.value:
-        call.require(policy.check_change_guardian(ctx, call.principal), plan_id, "participants")
-    if body["role"] == Role.COORDINATOR.value:
-        call.require(policy.check_change_coordinator(ctx, call.principal), plan_id, "participants")
+    adding = policy.check_add_participant(ctx, call.principal, Role(body["role"]))
+    call.require(adding, plan_id, "participants")
     row = ParticipantRow(id=new_id(), plan_id=plan_id, person_id=None, active=True, **body)
     await repo.record(
         call.db, row, plan_id=plan_id, change="create", by=call.principal.person, at=call.now
@@ -401,17 +403,19 @@ async def update_participant(call: Call) -> Any:
         or row.id not in policy.knows_of(ctx, call.principal)
     ):
         raise ApiError("not-found", NOT_FOUND_MESSAGE)
-    if row.role == Role.OWNER.value and "active" in call.body:
-        raise ApiError("conflict", "Planeieren kan ikke fjernes fra sin egen plan.")
-    if row.role == Role.GUARDIAN.value and "active" in call.body:
-        call.require(policy.check_change_guardian(ctx, call.principal), plan_id, target)
-    if row.role == Role.COORDINATOR.value and ("active" in call.body or "name" in call.body):
-        # Removing or renaming the coordinator replaces who coordinates: the owner's choice.
-        call.require(policy.check_change_coordinator(ctx, call.principal), plan_id, target)
-    if "hidden" in call.body:
-        call.require(policy.check_set_hidden(ctx, call.principal), plan_id, target)
-        if row.role == Role.OWNER.value and call.body["hidden"]:
-            raise ApiError("conflict", "Planeieren er alltid synlig for gruppen.")
+    participant = repo.to_participant(row)
+    changing = policy.check_change_participant(
+        ctx,
+        call.principal,
+        participant,
+        removing="active" in call.body,
+        renaming="name" in call.body,
+        hiding=bool(call.body.get("hidden")),
+        showing="hidden" in call.body,
+    )
+    if changing.code == "conflict":
+        raise ApiError("conflict", changing.message or changing.reason)
+    call.require(changing, plan_id, target)
     for key, value in call.body.items():
         setattr(row, key, value)
     removed = call.body.get("active") is False

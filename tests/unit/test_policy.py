@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from collab import meeting as sm
 from collab import policy
 from collab.consent import ConsentKind, ConsentVersion, Grant
 from collab.meeting import AgendaItem, MeetingState, MeetingStatus
@@ -1157,3 +1158,105 @@ def test_read_on_coordination_is_enough_to_see_the_group_and_closed_plans_refuse
     closed = replace(ctx, plan=replace(ctx.plan, status=PlanStatus.CLOSED))
     signing = policy.check_sign_consent(closed, who["charlotte"], "pcharlotte")
     assert not signing and signing.code == "conflict"
+
+
+# --- capabilities as data ------------------------------------------------------------------
+
+
+@given(worlds())
+def test_each_plan_capability_equals_its_check(world: World) -> None:
+    ctx = world.ctx
+    for principal in world.principals():
+        can = policy.plan_capabilities(ctx, principal)
+        me = ctx.actor(principal)
+        me_id = me.id if me is not None else ""
+        direct: dict[str, bool] = {
+            "manage_plan": bool(policy.check_manage_plan(ctx, principal)),
+            "see_participants": bool(policy.check_see_participants(ctx, principal)),
+            "read_consent": bool(policy.check_read_consent(ctx, principal)),
+            "sign_consent": bool(policy.check_sign_consent(ctx, principal, me_id)),
+            "record_consent_on_paper": any(
+                policy.check_sign_consent(ctx, principal, p.id, with_form=True)
+                for p in ctx.plan.participants
+                if p.id != me_id
+            ),
+            "undo_consent": ctx.consent is not None
+            and bool(policy.check_undo_consent(ctx, principal, ctx.consent.version)),
+            "withdraw_consent": bool(policy.check_withdraw_consent(ctx, principal)),
+            "read_access_log": bool(policy.check_read_access_log(ctx, principal)),
+            "invite": any(
+                policy.check_invite_participant(ctx, principal, p)
+                for p in ctx.plan.participants
+                if p.active
+            ),
+            "change_guardian": bool(policy.check_change_guardian(ctx, principal)),
+            "change_coordinator": bool(policy.check_change_coordinator(ctx, principal)),
+            "archive_section": bool(policy.check_archive_section(ctx, principal)),
+            "reopen_plan": bool(policy.check_reopen_plan(ctx, principal)),
+            "schedule_meeting": bool(policy.check_schedule_meeting(ctx, principal)),
+            "delegate_chair": bool(policy.check_delegate_chair(ctx, principal)),
+            "correct_minutes": bool(policy.check_correct_minutes(ctx, principal)),
+            "see_everyones_measures": bool(policy.check_see_everyones_measures(ctx, principal)),
+            "answer_guardian": bool(policy.check_answer_guardian(ctx, principal)),
+            "set_owner_born": bool(policy.check_set_owner_born(ctx, principal)),
+            "personal_overview": bool(policy.check_personal_overview(ctx, principal)),
+        }
+        assert can == direct
+        # A coordinator records paper signatures and never signs in-app in their own name.
+        if me is not None and me.role is Role.COORDINATOR:
+            assert not can["sign_consent"]
+            assert can["record_consent_on_paper"] is (ctx.plan.status is PlanStatus.ACTIVE)
+
+
+_MEETING_COMMANDS: dict[str, sm.Command] = {
+    "start": sm.Start(),
+    "end": sm.End(),
+    "cancel": sm.Cancel(),
+    "approve": sm.Approve(),
+    "finalise": sm.Finalize(),
+}
+
+
+@given(worlds(), st.sampled_from(list(MeetingStatus)), st.data())
+def test_each_meeting_capability_equals_what_the_meeting_lets_one_do(
+    world: World, status: MeetingStatus, data: st.DataObject
+) -> None:
+    ctx = world.ctx
+    people = [p for p in ctx.plan.participants if p.active]
+    owner = next((p.id for p in people if p.role is Role.OWNER), "part0000")
+    chair = data.draw(st.sampled_from([p.id for p in people] or [owner]))
+    item = AgendaItem("item0001", "Punkt", next(iter(ctx.sections)), "section")
+    state = MeetingState(
+        meeting="meet0001",
+        owner=owner,
+        status=status,
+        chair=chair,
+        invited=frozenset(p.id for p in people),
+        attendance={},
+        agenda=(item,),
+    )
+    for principal in world.principals():
+        can = policy.meeting_capabilities(ctx, principal, state)
+        actor = policy.meeting_actor(ctx, principal)
+        for name, cmd in _MEETING_COMMANDS.items():
+            allowed = True
+            try:
+                if actor is None:
+                    raise sm.Refused("not-found", "outsider")
+                sm.apply(state, cmd, actor, BASE)
+            except sm.Refused:
+                allowed = False
+            assert can[name] is allowed, (name, status, actor)
+        for name, moving in (("goto", sm.Goto(item.id)), ("move_items", sm.MoveItem(item.id, 0))):
+            allowed = True
+            try:
+                if actor is None:
+                    raise sm.Refused("not-found", "outsider")
+                sm.apply(state, moving, actor, BASE)
+            except sm.Refused:
+                allowed = False
+            assert can[name] is allowed, (name, status, actor)
+        assert can["chair"] is (actor is not None and sm.is_chair(state, actor))
+        assert can["delegate_chair"] is bool(policy.check_delegate_chair(ctx, principal))
+        assert can["correct_minutes"] is bool(policy.check_correct_minutes(ctx, principal))
+        assert can["decide_without_pen"] is (actor is not None and actor.role == "coordinator")

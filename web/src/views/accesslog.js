@@ -34,7 +34,7 @@ export function lineMeta (line) {
 
 export async function renderAccessLog (main, { params: [planId] }) {
   const plan = await api.get(`/api/plans/${planId}`)
-  main.append(h('h1', { text: t('log.title') }), planNav(planId, 'log', plan.me.role),
+  main.append(h('h1', { text: t('log.title') }), planNav(planId, 'log', plan.can),
     h('p', { class: 'lead', text: t('log.lead') }))
 
   const state = { person: '', from: '', to: '', own: false, page: 1 }

@@ -2,8 +2,9 @@
 import { h, uid } from '../dom.js'
 import { t, formatDate, formatDateTime } from '../i18n.js'
 
-export function planNav (planId, current, role) {
-  const full = role === 'owner' || role === 'guardian' || role === 'coordinator'
+// `can` is the plan's capabilities (GET /api/plans/{p}): the screens compare no roles.
+export function planNav (planId, current, can) {
+  const full = can?.read_access_log === true
   const links = [
     ['plan', `/plan/${planId}`, t('nav.plan')],
     ['meetings', `/plan/${planId}/moter`, t('nav.meetings')],

@@ -23,11 +23,12 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 404) throw err
   }
-  const role = plan.me.role
-  const full = FULL.has(role)
+  const can = plan.can ?? {}
+  // Signs in-app in their own name (the owner, a guardian); otherwise records on paper.
+  const full = can.sign_consent === true
   const nameOf = new Map(plan.participants.map((p) => [p.id, p.name]))
-  const manage = role === 'owner' || role === 'guardian' || role === 'coordinator'
-  main.append(h('h1', { text: t('consent.title') }), planNav(planId, 'consent', role))
+  const manage = can.read_consent === true
+  main.append(h('h1', { text: t('consent.title') }), planNav(planId, 'consent', plan.can))
 
   const sections = [...plan.sections].filter((s) => !s.archived).sort((a, b) => a.position - b.position)
   const titleOf = new Map(sections.map((s) => [s.id, s.title]))
@@ -124,7 +125,7 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
   if (consent?.valid_to) to.value = consent.valid_to.slice(0, 10)
   const signerChoices = plan.participants.filter((p) => FULL.has(p.role))
   const signer = h('select', { id: uid('signer') }, options(signerChoices.map((p) => [p.id, `${p.name} (${roleName(p.role)})`]),
-    role === 'coordinator' ? signerChoices.find((p) => p.role === 'owner')?.id : plan.me.participant))
+    full ? plan.me.participant : signerChoices[0]?.id))
   // The owner or a guardian signs here with their own sign-in; anyone else records a
   // signature given on paper, with the signed form attached.
   const paper = !full
@@ -132,7 +133,7 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
   const summary = h('div', { class: 'summary', 'aria-live': 'polite', id: 'consent-summary' })
   const error = h('p', { class: 'form-error', role: 'alert' })
   const confirm = h('input', { type: 'checkbox', id: uid('confirm'), required: true })
-  const sign = h('button', { type: 'submit', class: 'button big primary', text: role === 'coordinator' ? t('consent.record') : t('consent.sign') })
+  const sign = h('button', { type: 'submit', class: 'button big primary', text: full ? t('consent.sign') : t('consent.record') })
 
   form.append(
     h('h2', { text: t('consent.new') }),
@@ -202,7 +203,7 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
   })
 
   // Withdraw.
-  if (consent && (role === 'owner' || role === 'guardian')) {
+  if (consent && can.withdraw_consent) {
     const withdrawBox = h('section', { class: 'card withdraw', 'aria-labelledby': 'withdraw-title' },
       h('h2', { id: 'withdraw-title', text: t('consent.withdraw') }),
       h('p', { text: t('consent.withdraw.explain') }))

@@ -56,7 +56,7 @@ async function renderNotices (main, plans) {
 
 async function loadCard (plan) {
   const id = plan.id
-  const personal = plan.role === 'owner' || plan.role === 'guardian' || plan.role === 'relative'
+  const personal = plan.can?.personal_overview === true
   const [overdue, meetings, changes, people] = await Promise.all([
     api.get(`/api/plans/${id}/overdue`).catch(() => null),
     api.get(`/api/plans/${id}/meetings`).catch(() => ({ meetings: [] })),

@@ -48,12 +48,13 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
       h('div', { class: 'meeting-body' }, current, mineSection))
   )
 
-  const isChair = () => state.chair === me.participant || me.role === 'owner' || me.role === 'guardian'
-  const isCoordinator = me.role === 'coordinator'
+  // What I may do comes with every state (policy.meeting_capabilities); no role checks here.
+  const can = () => state.can ?? {}
+  const isChair = () => can().chair === true
   const live = () => state.status === 'live' || state.status === 'ended'
   const mayWriteItem = (itemId) => live() && (isChair() || state.minute_taker === me.participant ||
     (state.pen !== null && state.pen?.item === itemId && state.pen?.participant === me.participant))
-  const mayDecide = (itemId) => live() && (isCoordinator || mayWriteItem(itemId))
+  const mayDecide = (itemId) => live() && (can().decide_without_pen === true || mayWriteItem(itemId))
 
   async function command (event, data) {
     message.textContent = ''
@@ -153,10 +154,10 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
         controls.append(prev, next, bigButton(t('meeting.end'), () => command('meeting:end', {}), 'danger'))
       }
     }
-    if (state.status === 'ended' && (me.role === 'owner' || me.role === 'guardian')) {
+    if (can().approve) {
       controls.append(bigButton(t('meeting.approve'), () => http('post', `/api/meetings/${meetingId}/approve`, {}), 'primary'))
     }
-    if (state.status === 'approved' && isCoordinator) {
+    if (can().finalise) {
       controls.append(bigButton(t('meeting.finalize'), async () => {
         const reply = await http('post', `/api/meetings/${meetingId}/finalize`, {})
         if (reply) app.announce(t('meeting.finalized'))

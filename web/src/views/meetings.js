@@ -10,7 +10,7 @@ export async function renderMeetings (main, { params: [planId], app }) {
     api.get(`/api/plans/${planId}`),
     api.get(`/api/plans/${planId}/meetings`)
   ])
-  main.append(h('h1', { text: t('meetings.title') }), planNav(planId, 'meetings', plan.me.role))
+  main.append(h('h1', { text: t('meetings.title') }), planNav(planId, 'meetings', plan.can))
   const sorted = [...meetings].sort((a, b) => Date.parse(b.starts_at) - Date.parse(a.starts_at))
   const list = h('ul', { class: 'meeting-list' })
   if (sorted.length === 0) list.append(h('li', { class: 'meta', text: t('meetings.none') }))
@@ -31,8 +31,7 @@ export async function renderMeetings (main, { params: [planId], app }) {
   }
   main.append(list)
 
-  const role = plan.me.role
-  if (role === 'owner' || role === 'guardian' || role === 'coordinator') main.append(scheduleForm(plan, app))
+  if (plan.can?.schedule_meeting) main.append(scheduleForm(plan, app))
   return t('meetings.title')
 }
 

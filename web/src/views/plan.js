@@ -26,7 +26,7 @@ export async function renderPlan (main, { params: [planId], scope, app }) {
   const toc = h('ol', { class: 'toc' })
   main.append(
     h('h1', { text: plan.title }),
-    planNav(planId, 'plan', plan.me.role),
+    planNav(planId, 'plan', plan.can),
     presence,
     h('div', { class: 'plan-layout' },
       h('nav', { class: 'toc-wrap', 'aria-label': t('plan.toc') }, h('h2', { class: 'toc-title', text: t('plan.toc') }), toc),
