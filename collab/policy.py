@@ -627,6 +627,15 @@ def in_every_meeting(participant: Participant) -> bool:
     return participant.role is Role.OWNER
 
 
+def stays_invited(ctx: PlanContext, participant: Participant | None) -> bool:
+    """Does an invitation still stand after a change of consent or of the group? The
+    coordinator's does (they run the meeting); anyone else's only while they may be
+    invited (:func:`check_invitee`)."""
+    if participant is None or not participant.active:
+        return False
+    return participant.role is Role.COORDINATOR or bool(check_invitee(ctx, participant))
+
+
 def is_one_to_one(invited: list[Participant]) -> bool:
     """A one-to-one meeting is the owner and the coordinator (the only one invited)."""
     return len(invited) == 1 and invited[0].role is Role.COORDINATOR

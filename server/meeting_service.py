@@ -713,12 +713,7 @@ async def uninvite_lost(
             present = {p for p, m in state.attendance.items() if m is sm.Attendance.PRESENT}
             gone = []
             for pid in sorted((state.invited | present) - {state.owner}):
-                who = ctx.plan.participant(pid)
-                if (
-                    who is None
-                    or not who.active
-                    or (who.role is not Role.COORDINATOR and not policy.check_invitee(ctx, who))
-                ):
+                if not policy.stays_invited(ctx, ctx.plan.participant(pid)):
                     gone.append(pid)
             if not gone:
                 continue
