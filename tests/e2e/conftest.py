@@ -4,6 +4,7 @@ server (tests/conftest.py) that serves the built web client from web/dist."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -103,6 +104,12 @@ class Browser:
         await self.page.wait_for_selector("#save-status")
 
     async def go(self, path: str) -> None:
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+        # Let the page finish reading what it asked for before leaving it: a response
+        # cut off by the navigation could not be read, and the wire check counts that.
+        with contextlib.suppress(PlaywrightTimeout):
+            await self.page.wait_for_load_state("networkidle", timeout=3000)
         await self.page.goto(self.server.url + path)
         await self.page.wait_for_selector("main h1")
 
