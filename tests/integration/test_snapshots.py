@@ -224,7 +224,9 @@ async def test_rooms_compact_after_enough_updates_and_a_fresh_process_loads_the_
                 await asyncio.sleep(0.02)
 
         await asyncio.wait_for(covered(), 20)
-        assert room.since_compaction == 1
+        # The 9th update is counted, or folded too when the first compaction was still
+        # running at the 8th (one at a time: the next is scheduled at the 9th instead).
+        assert room.since_compaction in (0, 1)
         before = content(room.doc)
 
     fresh = Rooms(store, RoomSettings())
