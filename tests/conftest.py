@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -51,7 +51,11 @@ def need_service(name: str, url: str, port: int) -> None:
     """Skip when a service is missing, except in CI, where that is a failure."""
     if _reachable(url, port):
         return
-    message = f"{name} is not reachable at {url}"
+    missing(f"{name} is not reachable at {url}")
+
+
+def missing(message: str) -> NoReturn:
+    """Something a test needs is not there: skip locally, fail in CI."""
     if IN_CI:
         pytest.fail(message + " (CI must run every test)")
     pytest.skip(message)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import IN_CI, Demo, LiveServer
+from tests.conftest import Demo, LiveServer, missing
 from tests.yclient import YClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,10 +39,7 @@ class NodeClient:
 @pytest.fixture
 async def node() -> AsyncIterator[NodeClient]:
     if shutil.which("node") is None or not (ROOT / "web" / "node_modules" / "yjs").exists():
-        message = "Node.js and web/node_modules are needed (run `make web`)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("Node.js and web/node_modules are needed (run `make web`)")
     proc = await asyncio.create_subprocess_exec(
         "node", str(CLIENT), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
     )
