@@ -325,6 +325,11 @@ class Rooms:
                 room.since_compaction = self.settings.compact_after_updates // 2
         finally:
             self._compacting.discard(name)
+        # Updates that arrived while this compaction ran may already be over the mark:
+        # fold them now rather than waiting for the next update, which may never come.
+        room = self._rooms.get(name)
+        if room is not None and room.since_compaction >= self.settings.compact_after_updates:
+            self._schedule_compaction(room)
 
     def unload_idle(self, now: float) -> list[str]:
         gone = [
