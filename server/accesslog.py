@@ -15,7 +15,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]
@@ -24,10 +24,10 @@ from reportlab.lib.utils import simpleSplit  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
 from collab import policy
-from collab.guardians import OSLO
 from collab.meeting import MeetingState
 from collab.model import Measure, Participant
 from collab.policy import PlanContext, Principal
+from server.dates import local, moment_text, short_date, when_text
 from server.db.access_view import Line
 from server.db.models import AccessDenialRow
 
@@ -37,9 +37,6 @@ EXPORT_CAP = 5000
 @dataclass(frozen=True)
 class Words:
     lang: str
-    months: tuple[str, ...]
-    weekdays: tuple[str, ...]
-    at: str  # "kl."
     times: str  # "{n} ganger"
     actions: Mapping[str, str]
     targets: Mapping[str, str]
@@ -63,22 +60,6 @@ class Words:
 
 _NB = Words(
     lang="nb",
-    months=(
-        "januar",
-        "februar",
-        "mars",
-        "april",
-        "mai",
-        "juni",
-        "juli",
-        "august",
-        "september",
-        "oktober",
-        "november",
-        "desember",
-    ),
-    weekdays=("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"),
-    at="kl.",
     times="{n} ganger",
     actions={
         "edit": "{name} endret {target}",
@@ -122,9 +103,6 @@ _NB = Words(
 
 _NN = Words(
     lang="nn",
-    months=_NB.months,
-    weekdays=("måndag", "tysdag", "onsdag", "torsdag", "fredag", "laurdag", "sundag"),
-    at="kl.",
     times="{n} gonger",
     actions={
         "edit": "{name} endra {target}",
@@ -168,22 +146,6 @@ _NN = Words(
 
 _EN = Words(
     lang="en",
-    months=(
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    weekdays=("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    at="at",
     times="{n} times",
     actions={
         "edit": "{name} changed {target}",
@@ -230,36 +192,6 @@ LANGUAGES = {"nb": _NB, "nn": _NN, "en": _EN}
 
 def words(lang: str | None) -> Words:
     return LANGUAGES.get(lang or "nb", _NB)
-
-
-# --- times in Norway --------------------------------------------------------------------
-
-
-def _local(moment: datetime) -> datetime:
-    return moment.astimezone(OSLO)
-
-
-def day_text(day: date, w: Words) -> str:
-    if w.lang == "en":
-        return f"{w.weekdays[day.weekday()]} {day.day} {w.months[day.month - 1]} {day.year}"
-    return f"{w.weekdays[day.weekday()]} {day.day}. {w.months[day.month - 1]} {day.year}"
-
-
-def _short_date(day: date, w: Words) -> str:
-    if w.lang == "en":
-        return f"{day.day} {w.months[day.month - 1]} {day.year}"
-    return f"{day.day}. {w.months[day.month - 1]} {day.year}"
-
-
-def when_text(first: datetime, last: datetime, count: int, w: Words) -> str:
-    """ "tirsdag 1. desember 2026, kl. 10–11" for a group; "kl. 10.14" for one event."""
-    start = _local(first)
-    day = day_text(start.date(), w)
-    sep = ":" if w.lang == "en" else "."
-    if count == 1:
-        return f"{day}, {w.at} {start.hour:02d}{sep}{start.minute:02d}"
-    end_hour = (start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).hour
-    return f"{day}, {w.at} {start.hour:02d}–{end_hour:02d}"
 
 
 # --- who and what, as the viewer may know it --------------------------------------------
@@ -373,7 +305,9 @@ def grounds_text(grounds: dict[str, Any] | None, w: Words) -> str:
     if grounds["kind"] == "owner":
         return w.as_owner
     if grounds.get("until"):
-        return w.as_guardian_until.format(date=_short_date(date.fromisoformat(grounds["until"]), w))
+        return w.as_guardian_until.format(
+            date=short_date(date.fromisoformat(grounds["until"]), w.lang)
+        )
     return w.as_guardian
 
 
@@ -413,7 +347,7 @@ def line_json(
         "hour": datetime.strptime(line.hour, "%Y-%m-%d %H").replace(tzinfo=UTC).isoformat(),
         "grounds": why,
         "text": sentence,
-        "when": when_text(line.first_at, line.last_at, line.count, w),
+        "when": when_text(line.first_at, line.last_at, line.count, w.lang),
         "why": grounds_text(why, w),
     }
     if refusals is not None and line.action == "denied":
@@ -454,8 +388,8 @@ def render_csv(lines: Sequence[Mapping[str, Any]], w: Words) -> str:
                 _cell(line["text"]),
                 line["count"],
                 _cell(line["why"]),
-                _local(datetime.fromisoformat(line["from"])).isoformat(timespec="seconds"),
-                _local(datetime.fromisoformat(line["to"])).isoformat(timespec="seconds"),
+                local(datetime.fromisoformat(line["from"])).isoformat(timespec="seconds"),
+                local(datetime.fromisoformat(line["to"])).isoformat(timespec="seconds"),
             ]
         )
     return out.getvalue()
@@ -502,9 +436,8 @@ def render_pdf(
             y -= size * gap
 
     text(f"{w.title}: {plan_title}", "Helvetica-Bold", 16)
-    when = _local(made_at)
     text(
-        w.made.format(when=f"{day_text(when.date(), w)} {w.at} {when:%H.%M}"),
+        w.made.format(when=moment_text(made_at, w.lang)),
         "Helvetica",
         9,
     )

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pypdf
 
-from server.minutes import _LANGUAGES
+from server.minutes.words import LANGUAGES
 from tests.conftest import Demo, LiveServer
 from tests.integration.test_meetings import Person, notes_edit, schedule
 
@@ -129,7 +129,7 @@ async def test_minutes_texts_in_each_language(live: LiveServer, demo: Demo) -> N
     mid, per, maria = await every_decision(live, demo)
     try:
         for lang in ("nb", "nn", "en"):
-            w = _LANGUAGES[lang]
+            w = LANGUAGES[lang]
             base = f"/api/meetings/{mid}/minutes"
             page = (await per.http.get(base, params={"format": "html", "lang": lang})).text
             pdf = (await per.http.get(base, params={"format": "pdf", "lang": lang})).content

@@ -11,12 +11,13 @@ from typing import Any
 from pypdf import PdfReader
 
 from server import accesslog
+from server.dates import when_text
 
 
 def line(text: str, at: datetime, name: str = "Siw Nilsen", count: int = 14) -> dict[str, Any]:
     w = accesslog.words("nb")
     return {
-        "when": accesslog.when_text(at, at, count, w),
+        "when": when_text(at, at, count, w.lang),
         "person": {"name": name},
         "text": text,
         "count": count,
@@ -27,15 +28,14 @@ def line(text: str, at: datetime, name: str = "Siw Nilsen", count: int = 14) -> 
 
 
 def test_times_are_norwegian_summer_and_winter() -> None:
-    nb, en = accesslog.words("nb"), accesslog.words("en")
     winter = datetime(2026, 12, 1, 9, 14, tzinfo=UTC)  # 10.14 in Oslo
     summer = datetime(2026, 6, 1, 9, 14, tzinfo=UTC)  # 11.14 in Oslo
-    assert accesslog.when_text(winter, winter, 1, nb) == "tirsdag 1. desember 2026, kl. 10.14"
-    assert accesslog.when_text(winter, winter, 14, nb) == "tirsdag 1. desember 2026, kl. 10–11"
-    assert accesslog.when_text(summer, summer, 1, nb) == "mandag 1. juni 2026, kl. 11.14"
-    assert accesslog.when_text(summer, summer, 2, en) == "Monday 1 June 2026, at 11–12"
+    assert when_text(winter, winter, 1, "nb") == "tirsdag 1. desember 2026, kl. 10:14"
+    assert when_text(winter, winter, 14, "nb") == "tirsdag 1. desember 2026, kl. 10–11"
+    assert when_text(summer, summer, 1, "nb") == "mandag 1. juni 2026, kl. 11:14"
+    assert when_text(summer, summer, 2, "en") == "Monday 1 June 2026, at 11–12"
     late = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)  # 00.30 the next day in Oslo
-    assert accesslog.when_text(late, late, 3, nb) == "onsdag 2. desember 2026, kl. 00–01"
+    assert when_text(late, late, 3, "nb") == "onsdag 2. desember 2026, kl. 00–01"
 
 
 def test_grounds_in_words() -> None:

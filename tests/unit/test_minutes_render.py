@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import html
 import io
 import itertools
 import re
@@ -16,6 +17,7 @@ from server.minutes import (
     DecisionKind,
     MinutesContent,
     RoleName,
+    layout,
     render_minutes_html,
     render_minutes_pdf,
     render_owner_summary_html,
@@ -515,3 +517,49 @@ def test_owner_summary_in_nynorsk_and_english() -> None:
     english = render_owner_summary_html(filtered_content(), "Per", "en")
     assert "What we agreed" in english and "Who does what, and by when" in english
     assert "Friday 15 January 2027" in english and "Dette ble" not in english
+
+
+def _page_texts(blocks: tuple[layout.Block, ...]) -> list[str]:
+    out: list[str] = []
+    for block in blocks:
+        match block:
+            case layout.Para(text) | layout.Subheading(text):
+                out.append(text)
+            case layout.Notes(text, empty):
+                out += text.splitlines() or [empty]
+            case layout.Facts(rows):
+                out += [f"{row.label}" for row in rows] + [row.value for row in rows]
+            case layout.Grid(_, columns, rows):  # the caption is for screen readers
+                out += [*columns, *(cell for row in rows for cell in row if cell)]
+            case layout.Entries(entries):
+                out += [e.label for e in entries] + [e.text for e in entries]
+                out += [value for e in entries for _, value in e.facts]
+            case layout.Bullets(items):
+                out += list(items)
+            case layout.Checksum(label, value):
+                out += [label, value]
+            case layout.Section(_, heading, _, body):
+                out += [heading, *_page_texts(body)]
+    return out
+
+
+@pytest.mark.parametrize("lang", ["nb", "nn", "en"])
+def test_html_and_pdf_draw_the_same_page(lang: str) -> None:
+    """One layout, two drawings: every text of the neutral page is in the web page and in
+    the PDF, so the two cannot say different things (the PDF once said «Endre» where the
+    screen said «Juster»)."""
+    content = full_content()
+    page = layout.minutes_page(content, lang)
+    texts = [page.heading, *_page_texts((*page.header, *page.main, *page.footer.body))]
+    texts.append(page.footer.heading)
+    assert len(texts) > 40
+    html_text = " ".join(
+        html.unescape(re.sub(r"<[^>]+>", " ", render_minutes_html(content, lang))).split()
+    )
+    pdf = " ".join(pdf_text(render_minutes_pdf(content, lang)).split())
+    for text in texts:
+        words = " ".join(text.split())
+        assert words in html_text, words
+        # The PDF wraps long lines; compare the words of shorter texts only.
+        if len(words) < 60:
+            assert words in pdf, words
