@@ -97,17 +97,60 @@ def append_measure_id(measure: str) -> Callable[[YDoc], None]:
 
 
 def fill_measure(
-    description: str = "", progress: Sequence[tuple[str, str]] = ()
+    description: str = "", progress: Sequence[tuple[str, str]] = (), key: str = ""
 ) -> Callable[[YDoc], None]:
+    """Add ``description`` and ``progress`` entries to a measure's document. With a
+    ``key``, the entries carry it and the edit does nothing when an entry with the same
+    key is already there: an edit retried after a crash is made once."""
+
     def edit(doc: YDoc) -> None:
+        log = doc.get("progress", type=Array)
+        if key and any(isinstance(e, Map) and e.get("key") == key for e in log):
+            return
         text = doc.get("description", type=Text)
         if description:
             text += description
-        log = doc.get("progress", type=Array)
         for at, entry in progress:
-            log.append(Map({"at": at, "text": Text(entry)}))
+            fields: dict[str, object] = {"at": at, "text": Text(entry)}
+            if key:
+                fields["key"] = key
+            log.append(Map(fields))
 
     return edit
+
+
+# --- edits as data -----------------------------------------------------------------------
+#
+# An edit that must happen after a transaction commits is stored in that transaction as
+# data (server/effects.py) and made later, perhaps by another process after a crash; these
+# are the kinds it may be, each idempotent.
+
+EDIT_KINDS = frozenset({"measure-fill", "section-measure"})
+
+
+def edit_of(kind: str, data: dict[str, object]) -> Callable[[YDoc], None]:
+    """The document edit a stored description stands for (``ValueError`` if unknown)."""
+    if kind == "measure-fill":
+        description = data.get("description", "")
+        progress = data.get("progress", [])
+        key = data.get("key", "")
+        if not (
+            isinstance(description, str)
+            and isinstance(key, str)
+            and isinstance(progress, list)
+            and all(
+                isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+                for p in progress
+            )
+        ):
+            raise ValueError("measure-fill: description, progress [[at, text]] and key")
+        return fill_measure(description, [(at, text) for at, text in progress], key)
+    if kind == "section-measure":
+        measure = data.get("measure")
+        if not isinstance(measure, str):
+            raise ValueError("section-measure: measure")
+        return append_measure_id(measure)
+    raise ValueError(f"unknown edit kind {kind!r}")
 
 
 def read_text(state: bytes, field: str) -> str:

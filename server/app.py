@@ -117,7 +117,11 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
             services.workers = workers
             hub.store.snapshot_builder = workers.build_snapshot
             try:
-                async with hub.running(), services.denials.running(services.sessionmaker):
+                async with (
+                    hub.running(),
+                    services.denials.running(services.sessionmaker),
+                    services.effects.running(services.sessionmaker, hub.edit_as),
+                ):
                     yield
             finally:
                 hub.store.snapshot_builder = None

@@ -20,7 +20,7 @@ from collab import meeting as sm
 from collab import policy
 from collab.agenda import Goal
 from collab.docs import ItemDoc, MeasureDoc, SectionDoc
-from collab.editing import YDoc, append_measure_id, fill_measure
+from collab.editing import YDoc
 from collab.model import Measure, MeasureStatus, Role, SectionKind, new_id
 from collab.policy import PlanContext, Principal
 from server import minutes
@@ -431,10 +431,11 @@ def filter_content(content: dict[str, Any], loaded: Loaded, principal: Principal
 
 async def apply_decisions(
     session: AsyncSession, services: Services, loaded: Loaded, by: str, now: datetime
-) -> list[tuple[str, Any]]:
-    """Apply every decision to the plan's records. Returns the document edits to make
-    after commit (document name, edit), so that text and records change together."""
-    doc_edits: list[tuple[str, Any]] = []
+) -> int:
+    """Apply every decision to the plan's records, and record in the same transaction the
+    document edits they make (``server.effects``: carried out after commit, retried, never
+    lost), so that text and records change together. Returns how many edits it recorded."""
+    doc_edits: list[tuple[str, str, dict[str, object]]] = []
     plan_row = await session.get(PlanRow, loaded.row.plan_id)
     assert plan_row is not None
     stamp = f"{now.date().isoformat()}"
@@ -461,7 +462,11 @@ async def apply_decisions(
                     )
                 note = f"{stamp} ({loaded.row.title}): {d.data.get('summary', '')}"
                 doc_edits.append(
-                    (MeasureDoc(row.plan_id, row.id).name, fill_measure(progress=((stamp, note),)))
+                    (
+                        MeasureDoc(row.plan_id, row.id).name,
+                        "measure-fill",
+                        {"progress": [[stamp, note]], "key": f"decision:{d.id}"},
+                    )
                 )
                 outcome = {"measure": row.id, "status": row.status}
         elif d.kind == "new_measure":
@@ -484,13 +489,20 @@ async def apply_decisions(
             doc_edits.append(
                 (
                     MeasureDoc(row.plan_id, row.id).name,
-                    fill_measure(
-                        d.data.get("description", ""), ((stamp, f"Vedtatt i {loaded.row.title}."),)
-                    ),
+                    "measure-fill",
+                    {
+                        "description": d.data.get("description", ""),
+                        "progress": [[stamp, f"Vedtatt i {loaded.row.title}."]],
+                        "key": f"decision:{d.id}",
+                    },
                 )
             )
             doc_edits.append(
-                (SectionDoc(row.plan_id, row.section_id).name, append_measure_id(row.id))
+                (
+                    SectionDoc(row.plan_id, row.section_id).name,
+                    "section-measure",
+                    {"measure": row.id},
+                )
             )
             d.measure_id = row.id
             outcome = {"measure": row.id}
@@ -525,7 +537,9 @@ async def apply_decisions(
             outcome = {"meeting": follow_up.id}
         d.applied_at = now
         d.outcome = outcome
-    return doc_edits
+    for doc, kind, data in doc_edits:
+        services.effects.record(session, doc=doc, kind=kind, data=data, person=by, now=now)
+    return len(doc_edits)
 
 
 async def schedule(

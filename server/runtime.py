@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from collab.editing import YDoc
 from server.db.denials import Denials
+from server.effects import Effects
 from server.metrics import Metrics
 from server.settings import Settings
 from server.workers import WorkerPool
@@ -60,6 +61,8 @@ class Services:
     denials: Denials = field(default_factory=Denials)  # refusals counted, not one row each
     # Worker processes for CPU-bound work (started in the app's lifespan).
     workers: WorkerPool | None = None
+    # After-commit document edits, durable (run in the app's lifespan).
+    effects: Effects = field(default_factory=Effects)
 
     async def access_changed(self, plan_id: str, by: str | None = None) -> None:
         """Consent or the group changed: those who lost access are uninvited from coming

@@ -405,3 +405,23 @@ class RenderedMinutes(Base):
     lang: Mapped[str] = mapped_column(String(8))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
+
+
+class PendingEffect(Base):
+    """Something that must happen after a transaction commits (a document edit a
+    decision makes), stored in that transaction so that a crash before it is done loses
+    nothing: ``server.effects`` carries it out, retrying, and marks it done. ``not_before``
+    is also the lease of the process that claimed it; ``attempts`` counts claims."""
+
+    __tablename__ = "pending_effects"
+    __table_args__ = (Index("ix_pending_effects_due", "done_at", "not_before"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    doc: Mapped[str] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    person_id: Mapped[str] = mapped_column(String(32))  # on whose behalf the edit is made
+    created_at: Mapped[datetime]
+    not_before: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None] = mapped_column(default=None)
+    error: Mapped[str] = mapped_column(Text, default="")

@@ -18,6 +18,7 @@ from collab.policy import PlanContext
 from server import ics, meeting_service, minutes, rendered_minutes
 from server.db import meeting_repo, repo
 from server.db.models import DecisionRow, MeetingRow, MinutesRow
+from server.effects import Effects
 from server.http import ratelimit
 from server.http.common import (
     NOT_FOUND_MESSAGE,
@@ -37,7 +38,6 @@ from server.http.render import (
     parse_datetime,
     text,
 )
-from server.runtime import Realtime
 
 log = logging.getLogger("planrom.meetings")
 
@@ -721,7 +721,7 @@ async def finalize(call: Call) -> Any:
             )
         raise _refused(exc) from None
     by = call.principal.person
-    doc_edits = await meeting_service.apply_decisions(call.db, call.services, loaded, by, call.now)
+    await meeting_service.apply_decisions(call.db, call.services, loaded, by, call.now)
     notes = await meeting_service.notes_of(call.services, loaded.row.id, loaded.state.agenda)
     decisions = await meeting_repo.decisions(call.db, loaded.row.id)
     fresh = await meeting_service.load(call.db, loaded.row.id, call.now)
@@ -747,8 +747,7 @@ async def finalize(call: Call) -> Any:
         call.after_commit(
             lambda: realtime.close_documents(f"meeting:{meeting_id}:", "meeting finalised")
         )
-        for name, edit in doc_edits:
-            call.after_commit(_server_edit(realtime, by, name, edit))
+    call.after_commit(_make_effects(call.services.effects))  # the decisions' document edits
     call.after_commit(lambda: call.services.meeting_changed(meeting_id))
     call.after_commit(lambda: call.services.access_changed(plan_id))
     for decision in decisions:
@@ -761,11 +760,9 @@ async def finalize(call: Call) -> Any:
     }
 
 
-def _server_edit(
-    realtime: Realtime, by: str, name: str, edit: Any
-) -> Callable[[], Awaitable[None]]:
+def _make_effects(effects: Effects) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
-        await realtime.edit_as(by, name, edit)
+        await effects.run_now()
 
     return run
 
