@@ -511,6 +511,7 @@ def routes() -> list[Route]:
         oidc_routes,
         plan_routes,
         session_routes,
+        worklist_routes,
     )
 
     return (

@@ -12,10 +12,12 @@ import { renderMeeting } from './views/meeting.js'
 import { renderConsent } from './views/consent.js'
 import { renderAccessLog } from './views/accesslog.js'
 import { renderMeetings, renderMinutes } from './views/meetings.js'
+import { renderWorklist } from './views/worklist.js'
 
 const ROUTES = [
   [/^\/$/, renderHome, true],
   [/^\/logg-inn$/, renderSignIn, false],
+  [/^\/arbeidsliste$/, renderWorklist, true],
   [/^\/plan\/([a-z0-9]{4,32})$/, renderPlan, true],
   [/^\/plan\/([a-z0-9]{4,32})\/samtykke$/, renderConsent, true],
   [/^\/plan\/([a-z0-9]{4,32})\/innsyn$/, renderAccessLog, true],
@@ -73,7 +75,8 @@ function shell () {
   const header = h('header', { class: 'topbar' },
     h('a', { class: 'brand', href: '/', 'data-link': '' }, t('app.name')),
     signedIn ? h('nav', { 'aria-label': t('nav.label') },
-      h('a', { href: '/', 'data-link': '', text: t('nav.home') })) : null,
+      h('a', { href: '/', 'data-link': '', text: t('nav.home') }),
+      h('a', { href: '/arbeidsliste', 'data-link': '', text: t('nav.worklist') })) : null,
     signedIn ? h('p', { id: 'save-status', class: 'save-status', role: 'status', 'aria-live': 'polite' }) : null,
     h('div', { class: 'topbar-tools' },
       h('label', { for: 'lang', class: 'visually-hidden', text: t('lang.choose') }),
@@ -165,7 +168,10 @@ async function route () {
     document.title = `${t('error.title')} – ${t('app.name')}`
   }
   const heading = app.main.querySelector('h1')
-  if (heading && routed) {
+  // A screen that has already put the focus somewhere on purpose (a measure a worklist
+  // row asked for) keeps it; otherwise the new screen's heading takes it.
+  const placed = app.main.contains(document.activeElement) && document.activeElement !== app.main
+  if (heading && routed && !placed) {
     heading.setAttribute('tabindex', '-1')
     heading.focus({ preventScroll: false })
   }

@@ -6,7 +6,9 @@ import { t } from '../i18n.js'
 import { contactCard, roleName, flag, formatDate, formatDateTime } from './common.js'
 
 export async function renderHome (main, { app }) {
-  main.append(h('h1', { text: t('home.title') }), h('p', { class: 'lead', text: t('home.hello', { name: app.session.name }) }))
+  main.append(h('h1', { text: t('home.title') }), h('p', { class: 'lead', text: t('home.hello', { name: app.session.name }) }),
+    // The header's links are folded away on a phone: the worklist is reached from here too.
+    h('p', { class: 'button-row' }, h('a', { class: 'button', href: '/arbeidsliste', 'data-link': '', text: t('home.worklist') })))
   const [{ plans }, asked] = await Promise.all([
     api.get('/api/plans'),
     api.get('/api/guardian-notices').catch(() => ({ notices: [] }))

@@ -74,6 +74,7 @@ export async function renderPlan (main, { params: [planId], scope, app }) {
     sectionsEl.append(view.el)
     toc.append(view.tocItem)
   }
+  showMeasureAsked(sectionsEl, scope, app)
   if (sections.length === 0) sectionsEl.append(h('p', { class: 'notice', text: t('plan.nothing') }))
   // A plan nobody has signed consent for yet: the coordinator sees only its set-up.
   else if (sections.every((s) => s.access === 'none')) sectionsEl.prepend(h('p', { class: 'notice', text: t('plan.setup') }))
@@ -298,4 +299,32 @@ function goalsView (goals, section, writable, scope) {
   scope.onDispose(() => { goals.unobserve(render); unbinds.forEach((fn) => fn()) })
   render()
   return { el, setWritable }
+}
+
+// /plan/<id>?tiltak=<measure> (a worklist row): bring that measure into view and focus
+// it once its section has drawn it (sections draw their measures as their documents sync).
+function showMeasureAsked (container, scope, app) {
+  const wanted = new URLSearchParams(location.search).get('tiltak')
+  if (!wanted || !/^[a-z0-9]{4,32}$/.test(wanted)) return
+  let shown = null
+  const show = () => {
+    const el = container.querySelector(`[data-measure="${wanted}"]`)
+    if (!el) return
+    if (el !== shown) {
+      shown = el
+      el.classList.add('asked')
+      el.tabIndex = -1
+      el.scrollIntoView({ block: 'center' })
+      el.focus({ preventScroll: true })
+      app.announce(t('plan.measure.shown', { title: el.querySelector('.measure-title')?.textContent ?? '' }))
+      // Sections put their measures in order as their documents sync, which moves the
+      // element and drops the focus: keep it on the measure while that settles.
+      setTimeout(() => watch.disconnect(), 3000)
+    } else if (document.activeElement === document.body || !document.activeElement) {
+      el.focus({ preventScroll: true })
+    }
+  }
+  const watch = new MutationObserver(show)
+  watch.observe(container, { childList: true, subtree: true })
+  scope.onDispose(() => watch.disconnect())
 }
