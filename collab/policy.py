@@ -1063,3 +1063,12 @@ def meeting_capabilities(
     """What the person may do in this meeting now, as ``{capability: bool}``."""
     checks = meeting_capability_checks(ctx, principal, state)
     return {name: bool(check()) for name, check in checks.items()}
+
+
+def check_follow_up_measures(ctx: PlanContext, principal: Principal) -> Decision:
+    """Reminded of every overdue measure and of the plan's evaluation (the coordinator's
+    job); everyone else is reminded of their own measures only."""
+    who = ctx.actor(principal)
+    if who is not None and who.role is Role.COORDINATOR:
+        return _allow("coordinates the plan")
+    return _deny("reminded of their own measures only")

@@ -23,6 +23,7 @@ from server.http.headers import SecurityHeaders
 from server.realtime.hub import Hub
 from server.realtime.meeting import MeetingEvents
 from server.realtime.packets import BoundedPacket
+from server.reminders import Reminders
 from server.runtime import Services
 from server.settings import Settings, require_secret_key
 from server.workers import WorkerPool
@@ -121,6 +122,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
                     hub.running(),
                     services.denials.running(services.sessionmaker),
                     services.effects.running(services.sessionmaker, hub.edit_as),
+                    Reminders(services).running(),
                 ):
                     yield
             finally:

@@ -671,7 +671,7 @@ async def send_invitations(
                 if cancelled
                 else "Du er invitert til ansvarsgruppemøte."
             )
-            + f"\n\n{settings.base_url}/meetings/{row.id}\n"
+            + f"\n\n{settings.base_url}/mote/{row.id}\n"
         )
         sender = settings.smtp.sender if settings.smtp else "planrom@localhost"
         message = mail.letter(sender=sender, to=who.email, subject=subject, text=text_body, at=now)

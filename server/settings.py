@@ -81,6 +81,9 @@ class Settings:
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 3600
     consent_poll_seconds: float = 0.25
+    # Reminders (server/reminders.py): a pass at start-up, then every this many seconds;
+    # 0 turns the scheduler off in this process (another process may run it).
+    reminder_interval_seconds: float = 3600.0
     doc_idle_unload_seconds: float = 30.0
     snapshot_after_updates: int = 500
     # Awareness and Yjs clientIDs (see docs/protocol-notes.md, "Awareness and clientIDs").
@@ -280,6 +283,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         workers=int(env.get("PLANROM_WORKERS", "") or 2),
         worker_time_limit_seconds=float(env.get("PLANROM_WORKER_TIME_LIMIT_SECONDS", "") or 60),
         max_doc_bytes=_positive(env, "PLANROM_MAX_DOC_BYTES", 1024 * 1024),
+        reminder_interval_seconds=float(
+            env.get("PLANROM_REMINDER_INTERVAL_SECONDS", "").strip() or d.reminder_interval_seconds
+        ),
     )
 
 

@@ -86,6 +86,7 @@ class Row:
     date: str | None = None  # ISO date or moment
     who: str | None = None  # the responsible person, as the reader may know them
     reasons: tuple[str, ...] = ()  # a measure: "evaluation" and/or "ended"
+    responsible: str | None = None  # a measure's responsible participant (not sent)
 
     @property
     def urgency(self) -> int:
@@ -138,6 +139,7 @@ def _measure_rows(
                 date=due.isoformat(),
                 who=policy.name_for(ctx, viewer, m.responsible),
                 reasons=tuple(reasons),
+                responsible=m.responsible,
             )
         )
     return out

@@ -216,6 +216,8 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         secret_key="test-secret-key-not-for-production",
         demo=True,
         consent_poll_seconds=0.1,
+        # Reminder passes run when a test asks for them (tests/integration/test_reminders.py).
+        reminder_interval_seconds=0,
         doc_idle_unload_seconds=0.5,
     )
     return base.with_(**overrides)

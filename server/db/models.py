@@ -425,3 +425,43 @@ class PendingEffect(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     done_at: Mapped[datetime | None] = mapped_column(default=None)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Reminder(Base):
+    """Something waiting for one person (an overdue measure, minutes to approve, …): in
+    their in-app inbox, and in an e-mail digest unless they chose in-app only. ``thing``
+    names what it is about, so the same thing is never reminded twice. It holds no plan
+    content: the text is written from ``kind`` when read, and e-mails only count kinds."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("person_id", "thing"),
+        Index("ix_reminders_person", "person_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(32))
+    plan_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    thing: Mapped[str] = mapped_column(String(200))
+    href: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    emailed_at: Mapped[datetime | None] = mapped_column(default=None)
+    read_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ReminderChoice(Base):
+    """How a person wants reminders: ``email`` (a digest, and the inbox) or ``in-app``."""
+
+    __tablename__ = "reminder_choices"
+    person_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime]
+
+
+class JobLease(Base):
+    """Which process runs a scheduled job until when: one at a time across processes."""
+
+    __tablename__ = "job_leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime]

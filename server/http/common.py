@@ -506,6 +506,7 @@ def routes() -> list[Route]:
         accesslog_routes,
         auth_routes,
         consent_routes,
+        inbox_routes,
         invite_routes,
         meeting_routes,
         oidc_routes,

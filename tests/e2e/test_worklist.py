@@ -59,6 +59,12 @@ async def test_the_worklist_with_40_plans_on_a_tablet(
     measure_row = per_card.locator(".worklist-row.urgency-2", has_text="ansvarlig:").first
     await expect(measure_row).to_contain_text("skulle vært evaluert")
     await expect(measure_row).to_contain_text("Haster")
+    # Reminders: the inbox and the choice of channel, saved.
+    await expect(tablet.page.locator(".inbox h2")).to_contain_text("Påminnelser")
+    await tablet.page.get_by_label("Bare her i Planrom").check()
+    await expect(tablet.page.locator(".inbox [role=status]")).to_have_text("Valget ditt er lagret.")
+    async with live.http(token) as http:
+        assert (await http.get("/api/inbox")).json()["channel"] == "in-app"
     assert await tablet.axe("worklist") == []
     await tablet.shot("worklist-tablet")
 

@@ -378,5 +378,20 @@ export default {
   'worklist.filter.urgent': 'Show only what is urgent',
   'worklist.plan.count': '{count} things, {urgent} urgent',
   'worklist.empty.filtered': 'Nothing to show with this selection.',
-  'home.worklist': 'See everything to follow up'
+  'home.worklist': 'See everything to follow up',
+  'inbox.title': 'Reminders ({count} new)',
+  'inbox.none': 'No new reminders.',
+  'inbox.read': 'Mark as read',
+  'inbox.channel': 'How I want reminders',
+  'inbox.channel.email': 'By e-mail and here in Planrom',
+  'inbox.channel.in-app': 'Only here in Planrom',
+  'inbox.channel.saved': 'Your choice is saved.',
+  'inbox.kind.measure-overdue': 'A measure should have been evaluated',
+  'inbox.kind.evaluation-overdue': 'The plan should have been evaluated',
+  'inbox.kind.minutes-approve': 'Minutes are waiting for your approval',
+  'inbox.kind.minutes-finalise': 'Minutes can be finalised',
+  'inbox.kind.consent-expiring': 'The consent runs out soon',
+  'inbox.kind.meeting-soon': 'Meeting soon',
+  'inbox.kind.meeting-changed': 'A meeting has changed',
+  'inbox.kind.meeting-cancelled': 'A meeting is cancelled'
 }

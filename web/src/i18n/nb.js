@@ -378,5 +378,20 @@ export default {
   'worklist.filter.urgent': 'Vis bare det som haster',
   'worklist.plan.count': '{count} ting, {urgent} haster',
   'worklist.empty.filtered': 'Ingenting å vise med dette utvalget.',
-  'home.worklist': 'Se alt du skal følge opp'
+  'home.worklist': 'Se alt du skal følge opp',
+  'inbox.title': 'Påminnelser ({count} nye)',
+  'inbox.none': 'Ingen nye påminnelser.',
+  'inbox.read': 'Merk som lest',
+  'inbox.channel': 'Slik vil jeg få påminnelser',
+  'inbox.channel.email': 'På e-post og her i Planrom',
+  'inbox.channel.in-app': 'Bare her i Planrom',
+  'inbox.channel.saved': 'Valget ditt er lagret.',
+  'inbox.kind.measure-overdue': 'Et tiltak skulle vært evaluert',
+  'inbox.kind.evaluation-overdue': 'Planen skulle vært evaluert',
+  'inbox.kind.minutes-approve': 'Et referat venter på at du godkjenner det',
+  'inbox.kind.minutes-finalise': 'Et referat kan ferdigstilles',
+  'inbox.kind.consent-expiring': 'Samtykket går snart ut',
+  'inbox.kind.meeting-soon': 'Møte snart',
+  'inbox.kind.meeting-changed': 'Et møte er endret',
+  'inbox.kind.meeting-cancelled': 'Et møte er avlyst'
 }

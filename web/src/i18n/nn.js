@@ -378,5 +378,20 @@ export default {
   'worklist.filter.urgent': 'Vis berre det som hastar',
   'worklist.plan.count': '{count} ting, {urgent} hastar',
   'worklist.empty.filtered': 'Ingenting å vise med dette utvalet.',
-  'home.worklist': 'Sjå alt du skal følgje opp'
+  'home.worklist': 'Sjå alt du skal følgje opp',
+  'inbox.title': 'Påminningar ({count} nye)',
+  'inbox.none': 'Ingen nye påminningar.',
+  'inbox.read': 'Merk som lesen',
+  'inbox.channel': 'Slik vil eg få påminningar',
+  'inbox.channel.email': 'På e-post og her i Planrom',
+  'inbox.channel.in-app': 'Berre her i Planrom',
+  'inbox.channel.saved': 'Valet ditt er lagra.',
+  'inbox.kind.measure-overdue': 'Eit tiltak skulle vore evaluert',
+  'inbox.kind.evaluation-overdue': 'Planen skulle vore evaluert',
+  'inbox.kind.minutes-approve': 'Eit referat ventar på at du godkjenner det',
+  'inbox.kind.minutes-finalise': 'Eit referat kan ferdigstillast',
+  'inbox.kind.consent-expiring': 'Samtykket går snart ut',
+  'inbox.kind.meeting-soon': 'Møte snart',
+  'inbox.kind.meeting-changed': 'Eit møte er endra',
+  'inbox.kind.meeting-cancelled': 'Eit møte er avlyst'
 }

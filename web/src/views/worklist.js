@@ -18,7 +18,11 @@ export function rowText (row) {
 
 export async function renderWorklist (main) {
   main.append(h('h1', { text: t('worklist.title') }))
-  const { rows, plans } = await api.get('/api/worklist')
+  const [{ rows, plans }, inbox] = await Promise.all([
+    api.get('/api/worklist'),
+    api.get('/api/inbox').catch(() => null)
+  ])
+  if (inbox) main.append(inboxView(inbox))
   const plansWith = new Set(rows.map((r) => r.plan))
   main.append(h('p', { class: 'lead', text: t('worklist.summary', { count: rows.length, plans, busy: plansWith.size }) }))
   if (!rows.length) {
@@ -64,4 +68,42 @@ export async function renderWorklist (main) {
   select.addEventListener('change', draw)
   draw()
   return t('worklist.title')
+}
+
+// Reminders (server/reminders.py): the unread ones, each a link and "read", and how the
+// person wants them (an e-mail digest as well, or in the app only).
+function inboxView (inbox) {
+  const box = h('section', { class: 'card inbox', 'aria-labelledby': 'inbox-title' })
+  const unread = inbox.items.filter((i) => !i.read && i.href)
+  const heading = h('h2', { id: 'inbox-title', text: t('inbox.title', { count: unread.length }) })
+  const list = h('ul', { class: 'inbox-list' })
+  for (const item of unread) {
+    const read = h('button', { type: 'button', class: 'button', text: t('inbox.read') })
+    const li = h('li', {},
+      h('a', { href: item.href, 'data-link': '', text: t(`inbox.kind.${item.kind}`) }),
+      h('span', { class: 'meta', text: ` – ${item.plan_title}, ${formatDateTime(item.at)}` }), ' ', read)
+    read.addEventListener('click', async () => {
+      read.disabled = true
+      try {
+        await api.post(`/api/inbox/${item.id}/read`)
+        li.remove()
+        heading.textContent = t('inbox.title', { count: list.children.length })
+      } catch { read.disabled = false }
+    })
+    list.append(li)
+  }
+  const status = h('p', { role: 'status', class: 'meta' })
+  const choice = h('fieldset', { class: 'inbox-channel' },
+    h('legend', { text: t('inbox.channel') }),
+    ['email', 'in-app'].map((value) => {
+      const id = `channel-${value}`
+      const input = h('input', { type: 'radio', name: 'channel', id, value, checked: inbox.channel === value })
+      input.addEventListener('change', async () => {
+        await api.put('/api/reminder-channel', { channel: value })
+        status.textContent = t('inbox.channel.saved')
+      })
+      return h('div', { class: 'field checkbox' }, input, h('label', { for: id, text: t(`inbox.channel.${value}`) }))
+    }), status)
+  box.append(heading, unread.length ? list : h('p', { text: t('inbox.none') }), choice)
+  return box
 }
