@@ -1072,3 +1072,16 @@ def check_follow_up_measures(ctx: PlanContext, principal: Principal) -> Decision
     if who is not None and who.role is Role.COORDINATOR:
         return _allow("coordinates the plan")
     return _deny("reminded of their own measures only")
+
+
+def coordinators_of(ctx: PlanContext) -> list[Participant]:
+    """The plan's active coordinators (the coordinating unit's caseload counts them)."""
+    return [p for p in ctx.plan.participants if p.active and p.role is Role.COORDINATOR]
+
+
+def check_unit_overview(is_unit_member: bool) -> Decision:
+    """The coordinating unit sees every plan's status (dates, counts, its coordinator),
+    never a plan's title, text, measures or any other participant."""
+    if is_unit_member:
+        return _allow("member of the coordinating unit")
+    return _deny("only the coordinating unit sees every plan's status")

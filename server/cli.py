@@ -49,6 +49,9 @@ async def _demo(as_json: bool) -> int:
         for p in plan["participants"]:
             print(f"    {p['name']:<16} {p['role']:<12} {p['login_url']}")
         print()
+    unit = data["unit"]
+    print("  Koordinerende enhet (every plan's status, no content)")
+    print(f"    {unit['name']:<16} {'unit':<12} {unit['login_url']}\n")
     return 0
 
 
@@ -85,6 +88,27 @@ async def _doctor(fix: bool) -> int:
     if found and not fix:
         print("run `planrom doctor --quarantine` to set them aside")
         return 1
+    return 0
+
+
+async def _unit_add(person: str) -> int:
+    from server.db.models import Person
+    from server.db.unit import add_member
+    from server.runtime import utcnow
+
+    engine = make_engine(settings_module.from_env().database_url)
+    try:
+        if not await is_current(engine):
+            await upgrade(engine)
+        async with make_sessionmaker(engine)() as session, session.begin():
+            found = await session.get(Person, person)
+            if found is None:
+                print(f"planrom unit add: no person {person!r} (they sign in once first)")
+                return 1
+            added = await add_member(session, person, "planrom unit add", utcnow())
+    finally:
+        await engine.dispose()
+    print(f"{found.name} is {'now' if added else 'already'} in the coordinating unit")
     return 0
 
 
@@ -141,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     doctor.add_argument(
         "--quarantine", action="store_true", help="mark poisoned rows so they are never applied"
     )
+    unit_cmd = sub.add_parser("unit", help="the coordinating unit (koordinerende enhet)")
+    unit_sub = unit_cmd.add_subparsers(dest="unit_command", required=True)
+    unit_add = unit_sub.add_parser("add", help="make a person a member of the unit")
+    unit_add.add_argument("person", help="the person's id (they have signed in once)")
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -162,6 +190,8 @@ def _run(args: argparse.Namespace) -> int:
         return asyncio.run(_audit_verify())
     if args.command == "doctor":
         return asyncio.run(_doctor(args.quarantine))
+    if args.command == "unit":
+        return asyncio.run(_unit_add(args.person))
     return 2
 
 

@@ -33,6 +33,7 @@ from server.auth.identity import issue_token
 from server.db import repo
 from server.db.docstore import SqlDocStore
 from server.db.models import MeasureRow, ParticipantRow
+from server.db.unit import add_member as add_unit_member
 from server.settings import Settings
 
 TOKEN_TTL = timedelta(hours=24)
@@ -549,4 +550,15 @@ async def load_demo(
         await _load_story(sessionmaker, store, story, settings, now)
         for story in (_per(), _charlotte())
     ]
-    return {"base_url": settings.base_url, "plans": plans}
+    # The municipality's coordinating unit: every plan's status, none of their content.
+    async with sessionmaker() as s, s.begin():
+        person = await repo.create_person(s, "Nora Dahl", now, "nora.dahl@example.org")
+        await add_unit_member(s, person.id, "demo", now)
+        token = await issue_token(s, person.id, kind="demo", ttl=TOKEN_TTL, now=now)
+    unit = {
+        "person": person.id,
+        "name": person.name,
+        "token": token,
+        "login_url": f"{settings.base_url}/auth/demo/{token}",
+    }
+    return {"base_url": settings.base_url, "plans": plans, "unit": unit}

@@ -465,3 +465,13 @@ class JobLease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64))
     until: Mapped[datetime]
+
+
+class UnitMember(Base):
+    """A member of the coordinating unit (koordinerende enhet): sees every plan's status,
+    never its content (server/unit.py)."""
+
+    __tablename__ = "unit_members"
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), primary_key=True)
+    added_at: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(String(64))

@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from collab import policy
 from server.auth import oidc
 from server.auth.identity import (
     SESSION_COOKIE,
@@ -17,6 +18,7 @@ from server.auth.identity import (
     start_web_session,
 )
 from server.db import repo
+from server.db.unit import is_member as is_unit_member
 from server.http.common import ApiError, Call, api
 from server.http.render import ID_SCHEMA
 
@@ -133,6 +135,12 @@ async def whoami(call: Call) -> Any:
         "csrf": call.auth.csrf if call.auth else None,
         "plans": plans,
         "demo": call.services.settings.demo,
+        # Capabilities beyond plans (the client shows the unit's page from this).
+        "can": {
+            "unit_overview": bool(
+                policy.check_unit_overview(await is_unit_member(call.db, me.person))
+            )
+        },
     }
 
 

@@ -512,6 +512,7 @@ def routes() -> list[Route]:
         oidc_routes,
         plan_routes,
         session_routes,
+        unit_routes,
         worklist_routes,
     )
 

@@ -13,11 +13,13 @@ import { renderConsent } from './views/consent.js'
 import { renderAccessLog } from './views/accesslog.js'
 import { renderMeetings, renderMinutes } from './views/meetings.js'
 import { renderWorklist } from './views/worklist.js'
+import { renderUnit } from './views/unit.js'
 
 const ROUTES = [
   [/^\/$/, renderHome, true],
   [/^\/logg-inn$/, renderSignIn, false],
   [/^\/arbeidsliste$/, renderWorklist, true],
+  [/^\/enhet$/, renderUnit, true],
   [/^\/plan\/([a-z0-9]{4,32})$/, renderPlan, true],
   [/^\/plan\/([a-z0-9]{4,32})\/samtykke$/, renderConsent, true],
   [/^\/plan\/([a-z0-9]{4,32})\/innsyn$/, renderAccessLog, true],
@@ -76,7 +78,8 @@ function shell () {
     h('a', { class: 'brand', href: '/', 'data-link': '' }, t('app.name')),
     signedIn ? h('nav', { 'aria-label': t('nav.label') },
       h('a', { href: '/', 'data-link': '', text: t('nav.home') }),
-      h('a', { href: '/arbeidsliste', 'data-link': '', text: t('nav.worklist') })) : null,
+      h('a', { href: '/arbeidsliste', 'data-link': '', text: t('nav.worklist') }),
+      app.session.can?.unit_overview ? h('a', { href: '/enhet', 'data-link': '', text: t('nav.unit') }) : null) : null,
     signedIn ? h('p', { id: 'save-status', class: 'save-status', role: 'status', 'aria-live': 'polite' }) : null,
     h('div', { class: 'topbar-tools' },
       h('label', { for: 'lang', class: 'visually-hidden', text: t('lang.choose') }),

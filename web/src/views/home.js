@@ -8,7 +8,8 @@ import { contactCard, roleName, flag, formatDate, formatDateTime } from './commo
 export async function renderHome (main, { app }) {
   main.append(h('h1', { text: t('home.title') }), h('p', { class: 'lead', text: t('home.hello', { name: app.session.name }) }),
     // The header's links are folded away on a phone: the worklist is reached from here too.
-    h('p', { class: 'button-row' }, h('a', { class: 'button', href: '/arbeidsliste', 'data-link': '', text: t('home.worklist') })))
+    h('p', { class: 'button-row' }, h('a', { class: 'button', href: '/arbeidsliste', 'data-link': '', text: t('home.worklist') }),
+      app.session.can?.unit_overview ? h('a', { class: 'button', href: '/enhet', 'data-link': '', text: t('nav.unit') }) : null))
   const [{ plans }, asked] = await Promise.all([
     api.get('/api/plans'),
     api.get('/api/guardian-notices').catch(() => ({ notices: [] }))
