@@ -12,11 +12,15 @@ import { renderMeeting } from './views/meeting.js'
 import { renderConsent } from './views/consent.js'
 import { renderAccessLog } from './views/accesslog.js'
 import { renderMeetings, renderMinutes } from './views/meetings.js'
+import { renderNewPlan } from './views/newplan.js'
+import { renderGroup } from './views/group.js'
 
 const ROUTES = [
   [/^\/$/, renderHome, true],
   [/^\/logg-inn$/, renderSignIn, false],
+  [/^\/ny-plan$/, renderNewPlan, true],
   [/^\/plan\/([a-z0-9]{4,32})$/, renderPlan, true],
+  [/^\/plan\/([a-z0-9]{4,32})\/gruppe$/, renderGroup, true],
   [/^\/plan\/([a-z0-9]{4,32})\/samtykke$/, renderConsent, true],
   [/^\/plan\/([a-z0-9]{4,32})\/innsyn$/, renderAccessLog, true],
   [/^\/plan\/([a-z0-9]{4,32})\/moter$/, renderMeetings, true],
