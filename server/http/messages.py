@@ -227,4 +227,6 @@ def schema_said(
     if key == "unknown-field":
         extra = sorted(set(instance) - set(known)) if isinstance(instance, dict) else []
         params["name"] = ", ".join(str(e) for e in extra)[:80]
+    if key == "format" and where and where[-1] == "email":
+        key = "not-an-email"  # say what an e-mail address looks like
     return Said(key, ".".join(where) or None, params)

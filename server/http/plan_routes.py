@@ -18,6 +18,7 @@ from collab.model import (
     next_evaluation,
 )
 from collab.policy import PlanContext
+from server.auth import oidc
 from server.db import repo
 from server.db.auth_models import Invitation
 from server.db.models import MeasureRow, ParticipantRow, PlanRow, SectionRow
@@ -712,10 +713,20 @@ async def get_group(call: Call) -> Any:
             latest.setdefault(row.participant_id, row)
     actor = ctx.actor(me)
     assert actor is not None
+    settings = call.services.settings
     people = []
-    for p, contact in policy.visible_participants(ctx, me):
+    # The person the plan is about first, then guardians, the coordinator and the rest.
+    order = {"owner": 0, "guardian": 1, "coordinator": 2}
+    visible = sorted(
+        policy.visible_participants(ctx, me),
+        key=lambda seen: (order.get(seen[0].role.value, 3), seen[0].name.casefold()),
+    )
+    for p, contact in visible:
+        can = policy.participant_capabilities(ctx, me, p)
+        # An invitation needs a sign-in service for the person's role to be set up.
+        can["invite"] = can["invite"] and bool(oidc.provider_for_role(settings, p.role))
         entry = participant_json(p, contact=contact) | {
-            "can": policy.participant_capabilities(ctx, me, p),
+            "can": can,
             "needs_identity": policy.invitation_needs_identity(p.role),
         }
         if manages:

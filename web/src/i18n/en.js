@@ -464,5 +464,6 @@ export default {
   'group.add.service': 'Service',
   'group.add.service.hint': 'What they help with, for example «Follow-up» or «Form teacher».',
   'group.add.do': 'Add',
+  'group.you': 'you',
   'group.added': '{name} was added to the group.'
 }

@@ -464,5 +464,6 @@ export default {
   'group.add.service': 'Tjeneste',
   'group.add.service.hint': 'Hva hen hjelper med, for eksempel «Oppfølging» eller «Kontaktlærer».',
   'group.add.do': 'Legg til',
+  'group.you': 'deg',
   'group.added': '{name} er lagt til i gruppen.'
 }

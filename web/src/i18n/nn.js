@@ -464,5 +464,6 @@ export default {
   'group.add.service': 'Teneste',
   'group.add.service.hint': 'Kva hen hjelper med, til dømes «Oppfølging» eller «Kontaktlærar».',
   'group.add.do': 'Legg til',
+  'group.you': 'deg',
   'group.added': '{name} er lagd til i gruppa.'
 }

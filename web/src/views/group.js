@@ -42,8 +42,8 @@ function consentStep (planId, can) {
   const ways = h('ol', { class: 'consent-ways' },
     h('li', {}, h('strong', { text: t('group.consent.app') }), ' ', t('group.consent.app.text')))
   if (can.record_consent_on_paper) {
-    ways.append(h('li', {}, h('strong', { text: t('group.consent.paper') }), ' ', t('group.consent.paper.text'), ' ',
-      h('a', { href: `/plan/${planId}/samtykke`, 'data-link': '', text: t('group.consent.paper.link') })))
+    ways.append(h('li', {}, h('strong', { text: t('group.consent.paper') }), ' ', t('group.consent.paper.text'),
+      h('p', {}, h('a', { class: 'button', href: `/plan/${planId}/samtykke`, 'data-link': '', text: t('group.consent.paper.link') }))))
   }
   box.append(ways)
   return box
@@ -62,7 +62,8 @@ function participantItem (planId, p, group, app) {
   const state = inviteState(p)
   const card = h('article', { class: 'card member', 'aria-labelledby': headingId, dataset: { participant: p.id } })
   const org = [p.title, p.service, p.organisation].filter(Boolean).join(', ')
-  card.append(h('h3', { id: headingId, class: 'member-name' }, h('span', { text: p.name }), ' ',
+  const me = p.id === group.me ? ` (${t('group.you')})` : ''
+  card.append(h('h3', { id: headingId, class: 'member-name' }, h('span', { text: p.name + me }), ' ',
     h('span', { class: 'member-role', text: roleName(p.role) })))
   if (org) card.append(h('p', { class: 'meta', text: org }))
   const contact = [p.phone, p.email].filter(Boolean)
@@ -175,6 +176,12 @@ function inviteForm (planId, p, app) {
       const sent = await api.post(`/api/plans/${planId}/participants/${p.id}/invite`, body)
       if (sent.delivery === 'failed') throw Object.assign(new Error(sent.error), { message: t('group.invite.failed') })
       if (sent.delivery === 'link') {
+        const flag = form.closest('article')?.querySelector('.member-state .flag')
+        if (flag) {
+          flag.className = 'flag flag-info'
+          flag.dataset.state = 'invited'
+          flag.textContent = t('group.state.invited', { date: formatDate(sent.expires_at) })
+        }
         form.replaceWith(linkBox(sent.url, p, app))
       } else {
         app.announce(t('group.invite.sent', { name: p.name, email: sent.email }))
