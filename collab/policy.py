@@ -612,7 +612,11 @@ def check_replace_coordinator(
     """Handing the coordinator role to someone new (the old coordinator leaves the group in
     the same step): the owner's or a guardian's choice, as adding a coordinator is."""
     if participant.role is not Role.COORDINATOR or not participant.active:
-        return _deny("only a coordinator's role is handed over", "conflict")
+        return _deny(
+            "only a coordinator's role is handed over",
+            "conflict",
+            message="Bare koordinatorrollen kan gis videre på denne måten.",
+        )
     managed = check_manage_plan(ctx, principal)
     if not managed:
         return managed
