@@ -257,6 +257,15 @@ async def test_a_coordinator_starts_a_plan_invites_the_group_and_the_owner_conse
     stranger = await pool.new(TABLET)
     await stranger.page.goto(tom_link)
     await expect(stranger.page.locator("h1")).to_have_text("Invitasjonen er trukket tilbake")
+    # Sent again: a new link, the old one stays dead.
+    await temp.get_by_role("button", name="Send ny invitasjon").click()
+    await temp.get_by_label("Vis lenken, så gir jeg den videre selv").check()
+    await temp.get_by_role("button", name="Lag invitasjonen").click()
+    await expect(temp.locator(".member-state")).to_contain_text("Invitert – venter")
+    second_link = await temp.locator("input.invite-link").input_value()
+    assert LINK.fullmatch(second_link) and second_link != tom_link
+    await temp.get_by_role("button", name="Ferdig").click()
+    temp = page.locator("article.member", has_text="Tom Vikar")
     await temp.get_by_role("button", name="Fjern fra gruppen").click()
     await expect(temp.locator(".confirm-text")).to_have_text("Vil du fjerne Tom Vikar fra gruppen?")
     await check_screen(maria, "group-remove-confirm")
@@ -268,6 +277,9 @@ async def test_a_coordinator_starts_a_plan_invites_the_group_and_the_owner_conse
     await temp.get_by_role("button", name="Ja, fjern Tom Vikar").click()
     await expect(page.locator("#announcer")).to_contain_text("Tom Vikar er fjernet")
     await expect(page.locator("article.member", has_text="Tom Vikar")).to_have_count(0)
+    # A removed person's link grants nothing.
+    await stranger.page.goto(second_link)
+    await expect(stranger.page.locator("h1")).to_have_text("Invitasjonen gjelder ikke lenger")
 
     # Handing the coordinator role over is the owner's: Maria is told to ask; Kari does it.
     mine = page.locator("article.member", has_text="Maria Olsen")
@@ -285,5 +297,24 @@ async def test_a_coordinator_starts_a_plan_invites_the_group_and_the_owner_conse
     await expect(kari.page.locator("article.member", has_text="Tor Ny")).to_contain_text(
         "Koordinator"
     )
+    # An owner starts a plan for herself: the consent step is hers to sign.
+    await kari.go("/")
+    await kari.page.get_by_role("link", name="Start en ny plan").click()
+    await kari.page.get_by_label("Meg selv").check()
+    await expect(kari.page.get_by_label("Navnet til den planen er for")).to_be_hidden()
+    await kari.page.get_by_role("button", name="Opprett planen").click()
+    await expect(kari.page.locator("h1")).to_have_text("Ansvarsgruppen")
+    await expect(kari.page.locator(".group-list > li")).to_have_count(1)
+    await expect(kari.page.locator(".member-name")).to_have_text("Kari Nordmann (deg) Planeier")
+    await expect(
+        kari.page.get_by_role("link", name="Bestem hvem som får se hva, og signer")
+    ).to_be_visible()
+    await expect(kari.page.locator(".add-member select[name=role] option")).to_have_count(4)
+    await check_screen(kari, "group-owner-own-plan")
+    # The same screen in nynorsk and English.
+    for lang, heading in (("nn", "Ansvarsgruppa"), ("en", "The responsibility group")):
+        await kari.page.select_option("#lang", lang)
+        await expect(kari.page.locator("h1")).to_have_text(heading)
+    await kari.page.select_option("#lang", "nb")
     for browser in (maria, nina, sara, kari):
         assert not browser.csp_errors(), browser.csp_errors()

@@ -465,5 +465,7 @@ export default {
   'group.add.service.hint': 'What they help with, for example «Follow-up» or «Form teacher».',
   'group.add.do': 'Add',
   'group.you': 'you',
+  'group.consent.own': 'Nobody in the group sees anything in the plan until you have signed the consent. Add the people who take part, and decide what each of them sees.',
+  'group.add.hint.own': 'Then you can invite them. They see nothing until you have given consent.',
   'group.added': '{name} was added to the group.'
 }

@@ -465,5 +465,7 @@ export default {
   'group.add.service.hint': 'Hva hen hjelper med, for eksempel «Oppfølging» eller «Kontaktlærer».',
   'group.add.do': 'Legg til',
   'group.you': 'deg',
+  'group.consent.own': 'Ingen i gruppen ser noe av planen før du har signert samtykket. Legg til dem som skal være med, og bestem hva hver av dem får se.',
+  'group.add.hint.own': 'Etterpå kan du invitere personen. Hen ser ingenting før du har gitt samtykke.',
   'group.added': '{name} er lagt til i gruppen.'
 }

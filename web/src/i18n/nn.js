@@ -465,5 +465,7 @@ export default {
   'group.add.service.hint': 'Kva hen hjelper med, til dømes «Oppfølging» eller «Kontaktlærar».',
   'group.add.do': 'Legg til',
   'group.you': 'deg',
+  'group.consent.own': 'Ingen i gruppa ser noko av planen før du har signert samtykket. Legg til dei som skal vere med, og bestem kva kvar av dei får sjå.',
+  'group.add.hint.own': 'Etterpå kan du invitere personen. Hen ser ingenting før du har gitt samtykke.',
   'group.added': '{name} er lagd til i gruppa.'
 }

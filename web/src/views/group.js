@@ -33,7 +33,7 @@ export async function renderGroup (main, { params: [planId], app }) {
 function consentStep (planId, can) {
   const box = h('section', { class: 'card consent-step', 'aria-labelledby': 'consent-step-title' },
     h('h2', { id: 'consent-step-title', text: t('group.consent.title') }),
-    h('p', { text: t('group.consent.text') }))
+    h('p', { text: can.sign_consent ? t('group.consent.own') : t('group.consent.text') }))
   if (can.sign_consent) {
     box.append(h('p', { class: 'button-row' },
       h('a', { class: 'button primary', href: `/plan/${planId}/samtykke`, 'data-link': '', text: t('group.consent.sign') })))
@@ -287,7 +287,7 @@ function addForm (planId, group, app) {
     hint ? h('p', { class: 'hint', text: hint }) : null, el)
   const form = h('form', { class: 'card add-member', 'aria-labelledby': 'add-title', novalidate: true },
     h('h2', { id: 'add-title', text: t('group.add') }),
-    h('p', { class: 'hint', text: t('group.add.hint') }),
+    h('p', { class: 'hint', text: group.can?.sign_consent ? t('group.add.hint.own') : t('group.add.hint') }),
     field(t('group.add.role'), role),
     field(t('group.add.name'), name),
     h('div', { class: 'field-row' },
