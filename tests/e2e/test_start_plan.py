@@ -281,6 +281,32 @@ async def test_a_coordinator_starts_a_plan_invites_the_group_and_the_owner_conse
     await stranger.page.goto(second_link)
     await expect(stranger.page.locator("h1")).to_have_text("Invitasjonen gjelder ikke lenger")
 
+    # Kari keeps Sara from the rest of the group: Kari's screen says so, Maria's never
+    # shows Sara (a screen shows only whom its reader may know of).
+    sara_id = await page.locator("article.member", has_text="Sara Skole").get_attribute(
+        "data-participant"
+    )
+    hidden = await kari.page.evaluate(
+        """async ([plan, who]) => {
+            const { csrf } = await (await fetch('/api/session')).json()
+            const r = await fetch(`/api/plans/${plan}/participants/${who}`, {
+              method: 'PATCH', body: JSON.stringify({ hidden: true }),
+              headers: { 'content-type': 'application/json', 'x-csrf-token': csrf } })
+            return r.status
+        }""",
+        [plan_id, sara_id],
+    )
+    assert hidden == 200
+    await kari.go(f"/plan/{plan_id}/gruppe")
+    await expect(kari.page.locator("article.member", has_text="Sara Skole")).to_contain_text(
+        "Vises ikke for resten av gruppen."
+    )
+    await page.reload()
+    await expect(page.locator("h1")).to_have_text("Ansvarsgruppen")
+    await expect(page.locator("article.member", has_text="Nina Nav")).to_be_visible()
+    await expect(page.locator("article.member", has_text="Sara Skole")).to_have_count(0)
+    assert "Sara Skole" not in await page.content()
+
     # Handing the coordinator role over is the owner's: Maria is told to ask; Kari does it.
     mine = page.locator("article.member", has_text="Maria Olsen")
     await expect(mine).to_contain_text("Det bestemmer planeieren")

@@ -467,5 +467,6 @@ export default {
   'group.you': 'you',
   'group.consent.own': 'Nobody in the group sees anything in the plan until you have signed the consent. Add the people who take part, and decide what each of them sees.',
   'group.add.hint.own': 'Then you can invite them. They see nothing until you have given consent.',
+  'group.hidden': 'Not shown to the rest of the group.',
   'group.added': '{name} was added to the group.'
 }

@@ -467,5 +467,6 @@ export default {
   'group.you': 'deg',
   'group.consent.own': 'Ingen i gruppen ser noe av planen før du har signert samtykket. Legg til dem som skal være med, og bestem hva hver av dem får se.',
   'group.add.hint.own': 'Etterpå kan du invitere personen. Hen ser ingenting før du har gitt samtykke.',
+  'group.hidden': 'Vises ikke for resten av gruppen.',
   'group.added': '{name} er lagt til i gruppen.'
 }

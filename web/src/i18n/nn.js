@@ -467,5 +467,6 @@ export default {
   'group.you': 'deg',
   'group.consent.own': 'Ingen i gruppa ser noko av planen før du har signert samtykket. Legg til dei som skal vere med, og bestem kva kvar av dei får sjå.',
   'group.add.hint.own': 'Etterpå kan du invitere personen. Hen ser ingenting før du har gitt samtykke.',
+  'group.hidden': 'Blir ikkje vist for resten av gruppa.',
   'group.added': '{name} er lagd til i gruppa.'
 }

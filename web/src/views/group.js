@@ -66,6 +66,7 @@ function participantItem (planId, p, group, app) {
   card.append(h('h3', { id: headingId, class: 'member-name' }, h('span', { text: p.name + me }), ' ',
     h('span', { class: 'member-role', text: roleName(p.role) })))
   if (org) card.append(h('p', { class: 'meta', text: org }))
+  if (p.hidden) card.append(h('p', { class: 'meta member-hidden', text: t('group.hidden') }))
   const contact = [p.phone, p.email].filter(Boolean)
   if (contact.length) card.append(h('p', { class: 'meta member-contact', text: contact.join(' · ') }))
   if ('signed_in' in p) {
