@@ -558,7 +558,75 @@ def check_invite_participant(
         return _allow(f"{who.role.value} invites a {participant.role.value}")
     if participant.role is Role.OWNER and participant.person is None:
         return _allow("the coordinator invites the owner to a plan being set up")
+    if participant.role is Role.GUARDIAN and participant.person is None and _nobody_signs_yet(ctx):
+        # A child's guardians, named when the plan was started, sign its first consent:
+        # until someone who may sign has signed in and nothing is signed, the coordinator
+        # invites them (bound to their fødselsnummer, like the owner's invitation).
+        return _allow("the coordinator invites a guardian to a plan being set up")
     return _deny("only the owner or a guardian invite the owner or a guardian")
+
+
+def _nobody_signs_yet(ctx: PlanContext) -> bool:
+    """Set-up: no consent signed, and nobody who may sign (owner, guardian) signed in."""
+    return in_setup(ctx) and not any(
+        p.active and p.person is not None and p.role in ALWAYS_FULL_ACCESS
+        for p in ctx.plan.participants
+    )
+
+
+def participant_capabilities(
+    ctx: PlanContext, principal: Principal, participant: Participant
+) -> dict[str, bool]:
+    """What the person may do with one participant of the group (the group screen shows
+    its controls from this): invite them (a sign-in link), remove them, change their
+    details, hand their role over (a coordinator, replaced by the owner or a guardian)."""
+    if participant.id not in knows_of(ctx, principal) or not participant.active:
+        return {
+            "invite": False,
+            "remove": False,
+            "edit": False,
+            "replace": False,
+            "ask_to_replace": False,
+        }
+    invite = participant.person is None and bool(
+        check_invite_participant(ctx, principal, participant)
+    )
+    remove = check_change_participant(ctx, principal, participant, removing=True, renaming=False)
+    edit = check_change_participant(ctx, principal, participant, removing=False, renaming=True)
+    replace = bool(check_replace_coordinator(ctx, principal, participant))
+    me = ctx.actor(principal)
+    mine = me is not None and me.id == participant.id
+    return {
+        "invite": invite,
+        "remove": bool(remove),
+        "edit": bool(edit),
+        "replace": replace,
+        # The coordinator's own row: handing the role over is the owner's to do.
+        "ask_to_replace": mine and participant.role is Role.COORDINATOR and not replace,
+    }
+
+
+def check_replace_coordinator(
+    ctx: PlanContext, principal: Principal, participant: Participant
+) -> Decision:
+    """Handing the coordinator role to someone new (the old coordinator leaves the group in
+    the same step): the owner's or a guardian's choice, as adding a coordinator is."""
+    if participant.role is not Role.COORDINATOR or not participant.active:
+        return _deny(
+            "only a coordinator's role is handed over",
+            "conflict",
+            message="Bare koordinatorrollen kan gis videre på denne måten.",
+        )
+    managed = check_manage_plan(ctx, principal)
+    if not managed:
+        return managed
+    return check_change_coordinator(ctx, principal)
+
+
+def roles_one_may_add(ctx: PlanContext, principal: Principal) -> list[str]:
+    """The roles of the people this person may add to the group (for the add form)."""
+    addable = (Role.SERVICE, Role.RELATIVE, Role.GUARDIAN, Role.COORDINATOR)
+    return [r.value for r in addable if check_add_participant(ctx, principal, r)]
 
 
 # --- decisions routes used to make themselves ---------------------------------------

@@ -256,6 +256,9 @@ async def create_plan(
     by: str,
     at: datetime,
     sections: Sequence[tuple[str, SectionKind, str]] | None = None,
+    period_to: date | None = None,
+    owner_contact: dict[str, str] | None = None,
+    guardians: Sequence[dict[str, str]] = (),
 ) -> PlanRow:
     """A new plan with the default sections, its owner and (optionally) its coordinator.
 
@@ -267,7 +270,7 @@ async def create_plan(
         title=title,
         status=PlanStatus.ACTIVE.value,
         period_from=period_from,
-        period_to=None,
+        period_to=period_to,
         evaluation_months=evaluation_months or DEFAULT_EVALUATION_MONTHS,
         next_evaluation=next_evaluation(period_from, at.date(), evaluation_months),
         created_at=at,
@@ -292,8 +295,16 @@ async def create_plan(
         role=Role.OWNER.value,
         name=owner_name,
         active=True,
+        **(owner_contact or {}),
     )
     await record(session, owner, plan_id=plan.id, change="create", by=by, at=at)
+    for guardian in guardians:
+        named = ParticipantRow(
+            id=new_id(), plan_id=plan.id, person_id=None, role=Role.GUARDIAN.value, active=True
+        )
+        for key, value in guardian.items():
+            setattr(named, key, value)
+        await record(session, named, plan_id=plan.id, change="create", by=by, at=at)
     if coordinator is not None:
         coord = ParticipantRow(
             id=new_id(),

@@ -35,6 +35,8 @@ from server.db.auth_models import Invitation
 from server.db.models import Identity, ParticipantRow, Person
 from server.http import ratelimit
 from server.http.common import NOT_FOUND_MESSAGE, ApiError, Call, api
+from server.http.messages import Said
+from server.http.render import valid_email
 from server.runtime import Services
 from server.settings import Settings
 
@@ -352,18 +354,13 @@ INVITE = {
         "valid_days": {"type": "integer", "minimum": 1, "maximum": 30},
         # Required for the owner and guardians, who always see the whole plan.
         "national_id": {"type": "string", "pattern": "^[0-9]{11}$"},
+        # "link": no e-mail; the link is given to the inviter to hand over themselves.
+        "by": {"enum": ["email", "link"]},
     },
 }
 
 
-def _valid_email(value: str) -> bool:
-    local, at, domain = value.partition("@")
-    return (
-        bool(at and local and domain)
-        and not any(c.isspace() for c in value)
-        and "@" not in domain
-        and len(value) <= 320
-    )
+_valid_email = valid_email
 
 
 @api(
@@ -400,13 +397,14 @@ async def invite_participant(call: Call) -> Any:
         raise ApiError("conflict", "Deltakeren har allerede innlogging (already signed in).")
     if not oidc.provider_for_role(settings, Role(participant.role)):
         raise ApiError("conflict", "Ingen innloggingstjeneste er satt opp (no sign-in provider).")
-    email = call.body.get("email") or participant.email.strip()
+    by_link = call.body.get("by") == "link"
+    email = "" if by_link else (call.body.get("email") or participant.email.strip())
     if email and not _valid_email(email):
         if "email" in call.body or settings.smtp is not None:
-            raise ApiError("malformed", "email: not an e-mail address.")
+            raise ApiError.about("malformed", Said("not-an-email", "email"))
         email = ""
-    if settings.smtp is not None and not email:
-        raise ApiError("malformed", "email: the participant has no e-mail address; give one.")
+    if settings.smtp is not None and not email and not by_link:
+        raise ApiError.about("malformed", Said("email-needed", "email"))
     # A new invitation replaces any open one for the same participant.
     await call.db.execute(
         update(Invitation)
@@ -421,10 +419,7 @@ async def invite_participant(call: Call) -> Any:
     needs_id = policy.invitation_needs_identity(Role(participant.role))
     if needs_id and national_id is None:
         # Whoever uses this link sees the whole plan: only the right person may.
-        raise ApiError(
-            "malformed",
-            "national_id: give the fødselsnummer of the person this invitation is for.",
-        )
+        raise ApiError.about("malformed", Said("national-id-needed", "national_id"))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     days = call.body.get("valid_days")
     ttl = timedelta(days=days) if days else timedelta(seconds=settings.invitation_ttl_seconds)
@@ -434,7 +429,7 @@ async def invite_participant(call: Call) -> Any:
         plan_id=plan_id,
         participant_id=pid,
         email=email,
-        delivery="smtp" if settings.smtp is not None else "outbox",
+        delivery="link" if by_link else ("smtp" if settings.smtp is not None else "outbox"),
         created_by=me.person,
         created_at=call.now,
         expires_at=call.now + ttl,
@@ -450,7 +445,7 @@ async def invite_participant(call: Call) -> Any:
     )
     url = f"{settings.base_url}/invite/{token}"
     reply = invitation_json(row, call.now)
-    if row.delivery == "outbox":
+    if row.delivery in ("outbox", "link"):
         reply["url"] = url
     letter = mail.letter(
         sender=settings.smtp.sender if settings.smtp else "planrom@localhost",
@@ -464,6 +459,8 @@ async def invite_participant(call: Call) -> Any:
     services = call.services
 
     async def deliver() -> None:
+        if by_link:
+            return  # handed over by the inviter; nothing is sent
         try:
             if settings.smtp is not None:
                 await mail.send(settings.smtp, letter)

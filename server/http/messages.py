@@ -116,6 +116,37 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "nn": "Neste evaluering må vere fram i tid.",
         "en": "The next evaluation must be in the future.",
     },
+    # plans (server.http.plan_routes)
+    "period-ends-before-start": {
+        "nb": "Planperioden kan ikke slutte før den begynner.",
+        "nn": "Planperioden kan ikkje slutte før han byrjar.",
+        "en": "The plan period cannot end before it starts.",
+    },
+    "owner-name-needed": {
+        "nb": "Skriv navnet på den planen er for.",
+        "nn": "Skriv namnet på den planen er for.",
+        "en": "Enter the name of the person the plan is for.",
+    },
+    "sections-needed": {
+        "nb": "Velg minst én del av planen.",
+        "nn": "Vel minst éin del av planen.",
+        "en": "Choose at least one part of the plan.",
+    },
+    "not-an-email": {
+        "nb": "Skriv en gyldig e-postadresse, for eksempel navn@eksempel.no.",
+        "nn": "Skriv ei gyldig e-postadresse, til dømes namn@døme.no.",
+        "en": "Enter a valid e-mail address, such as name@example.org.",
+    },
+    "email-needed": {
+        "nb": "Skriv e-postadressen invitasjonen skal sendes til.",
+        "nn": "Skriv e-postadressa invitasjonen skal sendast til.",
+        "en": "Enter the e-mail address to send the invitation to.",
+    },
+    "national-id-needed": {
+        "nb": "Skriv fødselsnummeret (11 siffer) til den invitasjonen gjelder.",
+        "nn": "Skriv fødselsnummeret (11 siffer) til den invitasjonen gjeld.",
+        "en": "Enter the national identity number (11 digits) of the person invited.",
+    },
 }
 
 
@@ -196,4 +227,6 @@ def schema_said(
     if key == "unknown-field":
         extra = sorted(set(instance) - set(known)) if isinstance(instance, dict) else []
         params["name"] = ", ".join(str(e) for e in extra)[:80]
+    if key == "format" and where and where[-1] == "email":
+        key = "not-an-email"  # say what an e-mail address looks like
     return Said(key, ".".join(where) or None, params)

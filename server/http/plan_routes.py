@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from collab import policy
 from collab.model import (
     DEFAULT_EVALUATION_MONTHS,
+    DEFAULT_SECTIONS,
     MeasureStatus,
     PlanStatus,
     Role,
@@ -17,9 +18,13 @@ from collab.model import (
     next_evaluation,
 )
 from collab.policy import PlanContext
+from server.auth import oidc
 from server.db import repo
+from server.db.auth_models import Invitation
 from server.db.models import MeasureRow, ParticipantRow, PlanRow, SectionRow
 from server.http.common import NOT_FOUND_MESSAGE, ApiError, Call, api
+from server.http.invite_routes import invitation_json
+from server.http.messages import Said
 from server.http.render import (
     DATE_SCHEMA,
     ID_SCHEMA,
@@ -29,6 +34,7 @@ from server.http.render import (
     plan_summary,
     section_json,
     text,
+    valid_email,
 )
 
 CONTACT = {
@@ -57,6 +63,13 @@ async def list_plans(call: Call) -> Any:
     return {"plans": out}
 
 
+PERSON = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": {"name": text(200, 1), "phone": text(40), "email": text(320)},
+}
+DEFAULT_SECTION_KEYS = [t.key for t in DEFAULT_SECTIONS]
 CREATE_PLAN = {
     "type": "object",
     "additionalProperties": False,
@@ -65,6 +78,13 @@ CREATE_PLAN = {
         "title": text(200, 1),
         "as": {"enum": ["owner", "coordinator"]},
         "owner_name": text(200, 1),
+        # The owner's contact (for the invitation to sign consent in Planrom).
+        "owner": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"phone": text(40), "email": text(320)},
+        },
+        "guardians": {"type": "array", "maxItems": 4, "items": PERSON},
         "coordinator": {
             "type": "object",
             "additionalProperties": False,
@@ -72,9 +92,22 @@ CREATE_PLAN = {
             "properties": CONTACT,
         },
         "period_from": DATE_SCHEMA,
+        "period_to": {"anyOf": [DATE_SCHEMA, {"type": "null"}]},
         "evaluation_months": {"type": "integer", "minimum": 1, "maximum": 24},
+        # Which of the default sections the plan starts with (all when not given).
+        "sections": {
+            "type": "array",
+            "maxItems": len(DEFAULT_SECTION_KEYS),
+            "uniqueItems": True,
+            "items": {"enum": DEFAULT_SECTION_KEYS},
+        },
     },
 }
+
+
+def _check_email(value: str, field: str) -> None:
+    if value and not valid_email(value):
+        raise ApiError.about("malformed", Said("not-an-email", field))
 
 
 @api("POST", "/api/plans", summary="Start a new plan", body=CREATE_PLAN, status=201)
@@ -86,22 +119,37 @@ async def create_plan(call: Call) -> Any:
         coordinator = body.get("coordinator")
         coordinator_person = None
     else:
-        if "owner_name" not in body:
-            raise ApiError("malformed", "owner_name: who is the plan for?")
-        owner_name, owner_person = body["owner_name"], None
+        if not body.get("owner_name", "").strip():
+            raise ApiError.about("malformed", Said("owner-name-needed", "owner_name"))
+        owner_name, owner_person = body["owner_name"].strip(), None
         coordinator = {"name": me.name} | body.get("coordinator", {})
         coordinator_person = me.person
+    owner_contact = body.get("owner", {})
+    _check_email(owner_contact.get("email", "").strip(), "owner.email")
+    for n, guardian in enumerate(body.get("guardians", [])):
+        _check_email(guardian.get("email", "").strip(), f"guardians.{n}.email")
+    if "sections" in body and not body["sections"]:
+        raise ApiError.about("malformed", Said("sections-needed", "sections"))
+    period_from = parse_date(body.get("period_from"), "period_from") or call.now.date()
+    period_to = parse_date(body.get("period_to"), "period_to")
+    if period_to is not None and period_to < period_from:
+        raise ApiError.about("malformed", Said("period-ends-before-start", "period_to"))
+    chosen = set(body.get("sections", DEFAULT_SECTION_KEYS))
     plan = await repo.create_plan(
         call.db,
-        title=body["title"],
+        title=body["title"].strip() or body["title"],
         owner_name=owner_name,
         owner_person=owner_person,
+        owner_contact={k: v.strip() for k, v in owner_contact.items()},
+        guardians=[{k: v.strip() for k, v in g.items()} for g in body.get("guardians", [])],
         coordinator=coordinator,
         coordinator_person=coordinator_person,
-        period_from=parse_date(body.get("period_from"), "period_from") or call.now.date(),
+        period_from=period_from,
+        period_to=period_to,
         evaluation_months=body.get("evaluation_months", DEFAULT_EVALUATION_MONTHS),
         by=me.person,
         at=call.now,
+        sections=[(t.key, t.kind, t.title) for t in DEFAULT_SECTIONS if t.key in chosen],
     )
     call.log(plan.id, "change", "plan", "created the plan")
     return await _plan_detail(call, await call.plan(plan.id))
@@ -634,3 +682,115 @@ async def plan_history(call: Call) -> Any:
             }
         )
     return {"history": out}
+
+
+# --- the group screen -------------------------------------------------------------------
+
+
+@api(
+    "GET",
+    "/api/plans/{plan}/group",
+    summary="The group as its screen shows it: who, signed in or invited, and what I may do",
+    tag="invitations",
+)
+async def get_group(call: Call) -> Any:
+    plan_id = call.param_id("plan")
+    ctx = await call.plan(plan_id)
+    me = call.principal
+    call.require(policy.check_see_plan(ctx, me), plan_id, "participants")
+    manages = bool(policy.check_manage_plan(ctx, me))
+    latest: dict[str, Invitation] = {}
+    if manages:
+        rows = (
+            await call.db.execute(
+                select(Invitation)
+                .where(Invitation.plan_id == plan_id)
+                .order_by(Invitation.created_at.desc())
+                .limit(500)
+            )
+        ).scalars()
+        for row in rows:
+            latest.setdefault(row.participant_id, row)
+    actor = ctx.actor(me)
+    assert actor is not None
+    settings = call.services.settings
+    people = []
+    # The person the plan is about first, then guardians, the coordinator and the rest.
+    order = {"owner": 0, "guardian": 1, "coordinator": 2}
+    visible = sorted(
+        policy.visible_participants(ctx, me),
+        key=lambda seen: (order.get(seen[0].role.value, 3), seen[0].name.casefold()),
+    )
+    for p, contact in visible:
+        can = policy.participant_capabilities(ctx, me, p)
+        # An invitation needs a sign-in service for the person's role to be set up.
+        can["invite"] = can["invite"] and bool(oidc.provider_for_role(settings, p.role))
+        entry = participant_json(p, contact=contact) | {
+            "can": can,
+            "needs_identity": policy.invitation_needs_identity(p.role),
+        }
+        if manages:
+            entry["signed_in"] = p.person is not None
+            invitation = latest.get(p.id)
+            entry["invitation"] = (
+                invitation_json(invitation, call.now) if invitation is not None else None
+            )
+        people.append(entry)
+    return {
+        "plan": plan_summary(ctx.plan),
+        "me": actor.id,
+        "setup": policy.in_setup(ctx),
+        "can": policy.plan_capabilities(ctx, me),
+        "add_roles": policy.roles_one_may_add(ctx, me) if manages else [],
+        "participants": people,
+    }
+
+
+REPLACE_COORDINATOR = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": CONTACT,
+}
+
+
+@api(
+    "POST",
+    "/api/plans/{plan}/participants/{participant}/replace",
+    summary="Hand the coordinator role to someone new (the owner's or a guardian's choice)",
+    body=REPLACE_COORDINATOR,
+    status=201,
+)
+async def replace_coordinator(call: Call) -> Any:
+    plan_id, pid = call.param_id("plan"), call.param_id("participant")
+    ctx = await call.plan(plan_id)
+    target = f"participant:{pid}"
+    call.require(policy.check_manage_plan(ctx, call.principal), plan_id, target)
+    old = await call.db.get(ParticipantRow, pid)
+    if (
+        old is None
+        or old.plan_id != plan_id
+        or not old.active
+        or old.id not in policy.knows_of(ctx, call.principal)
+    ):
+        raise ApiError("not-found", NOT_FOUND_MESSAGE)
+    replacing = policy.check_replace_coordinator(ctx, call.principal, repo.to_participant(old))
+    if replacing.code == "conflict":
+        raise ApiError("conflict", replacing.message or replacing.reason)
+    call.require(replacing, plan_id, target)
+    _check_email(call.body.get("email", "").strip(), "email")
+    new = ParticipantRow(
+        id=new_id(),
+        plan_id=plan_id,
+        person_id=None,
+        active=True,
+        role=old.role,
+        **{k: v.strip() for k, v in call.body.items()},
+    )
+    by, now = call.principal.person, call.now
+    await repo.record(call.db, new, plan_id=plan_id, change="create", by=by, at=now)
+    old.active = False
+    await repo.record(call.db, old, plan_id=plan_id, change="remove", by=by, at=now)
+    call.log(plan_id, "change", target, f"handed the coordinator role to {new.name}")
+    call.after_commit(lambda: call.services.access_changed(plan_id, by))
+    return participant_json(repo.to_participant(new), contact=True)

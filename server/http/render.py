@@ -22,6 +22,17 @@ def text(max_length: int, min_length: int = 0) -> dict[str, Any]:
     return {"type": "string", "minLength": min_length, "maxLength": max_length}
 
 
+def valid_email(value: str) -> bool:
+    """One '@' between a local part and a domain, no spaces, at most 320 characters."""
+    local, at, domain = value.partition("@")
+    return (
+        bool(at and local and domain)
+        and not any(c.isspace() for c in value)
+        and "@" not in domain
+        and len(value) <= 320
+    )
+
+
 def parse_date(value: str | None, field: str) -> date | None:
     if value is None:
         return None

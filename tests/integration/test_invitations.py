@@ -439,7 +439,8 @@ async def test_only_the_named_person_can_use_an_owner_invitation(
         plan = created.json()
     owner = next(p for p in plan["participants"] if p["role"] == "owner")
     unnamed = await invite(oidc_live, maria, plan["id"], owner["id"])
-    assert unnamed.status_code == 400 and "national_id" in unnamed.json()["error"]["message"]
+    assert unnamed.status_code == 400 and unnamed.json()["error"]["field"] == "national_id"
+    assert "fødselsnummeret" in unnamed.json()["error"]["message"]
     made = await invite(oidc_live, maria, plan["id"], owner["id"], national_id="01017012345")
     assert made.status_code == 201, made.text
     token = made.json()["url"].rsplit("/")[-1]

@@ -1,7 +1,7 @@
 """Who is in the group is itself personal (PRODUCT.md): every person name, organisation and
 service that reaches a viewer, on every surface, is one collab.policy lets them know of.
 
-Surfaces collected per viewer: HTTP bodies (participants, plan, meeting, decisions, minutes
+Surfaces collected per viewer: HTTP bodies (participants, group, plan, meeting, decisions, minutes
 as JSON, HTML and PDF text, the owner's summary, the .ics), Socket.IO ``meeting:state``
 frames and awareness, and the e-mails (with their .ics) in the outbox addressed to them.
 """
@@ -262,6 +262,7 @@ async def run_scenario(live: LiveServer, demo: Demo, choice: Choice) -> dict[str
     for v in viewers.values():
         await v.get(f"/api/plans/{plan_id}")
         await v.get(f"/api/plans/{plan_id}/participants")
+        await v.get(f"/api/plans/{plan_id}/group")
         await v.get(f"/api/plans/{plan_id}/measures")
         await v.get(f"/api/plans/{plan_id}/meetings")
         await v.get(f"/api/plans/{plan_id}/access-log")

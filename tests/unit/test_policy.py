@@ -1260,3 +1260,51 @@ def test_each_meeting_capability_equals_what_the_meeting_lets_one_do(
         assert can["delegate_chair"] is bool(policy.check_delegate_chair(ctx, principal))
         assert can["correct_minutes"] is bool(policy.check_correct_minutes(ctx, principal))
         assert can["decide_without_pen"] is (actor is not None and actor.role == "coordinator")
+
+
+def test_the_coordinator_invites_a_guardian_only_while_nobody_has_signed_or_signed_in() -> None:
+    ctx, who, _ = _charlotte()
+    guardian = Participant("pguard01", PLAN, Role.GUARDIAN, "Verge", person=None)
+    # Charlotte's plan has consent: guardians are the owner's business.
+    assert not policy.check_invite_participant(ctx, who["hilde"], guardian)
+    setup = replace(ctx, consent=None)
+    # Being set up, but the owner has signed in already: still hers.
+    assert not policy.check_invite_participant(setup, who["hilde"], guardian)
+    unbound = tuple(
+        replace(p, person=None) if p.role is Role.OWNER else p for p in ctx.plan.participants
+    )
+    fresh = replace(setup, plan=replace(ctx.plan, participants=(*unbound, guardian)))
+    assert policy.check_invite_participant(fresh, who["hilde"], guardian)
+    assert not policy.check_invite_participant(fresh, who["hilde"], replace(guardian, person="x"))
+
+
+def test_each_participants_capabilities_follow_the_checks_and_who_one_knows_of() -> None:
+    ctx, who, _ = _charlotte()
+    hilde = _participant(ctx, "personhilde")
+    berit = _participant(ctx, "personberit")
+    owner = _participant(ctx, "personcharlotte")
+    mine = policy.participant_capabilities(ctx, who["hilde"], hilde)
+    assert mine == {
+        "invite": False,
+        "remove": False,
+        "edit": False,
+        "replace": False,
+        "ask_to_replace": True,
+    }
+    assert policy.participant_capabilities(ctx, who["hilde"], berit)["remove"] is True
+    assert policy.participant_capabilities(ctx, who["hilde"], owner)["remove"] is False
+    by_owner = policy.participant_capabilities(ctx, who["charlotte"], hilde)
+    assert by_owner["replace"] is True and by_owner["ask_to_replace"] is False
+    assert not any(policy.participant_capabilities(ctx, who["berit"], hilde).values())
+    assert not any(policy.participant_capabilities(ctx, OUTSIDER, berit).values())
+    # Only a coordinator's role is handed over, and only by the owner or a guardian.
+    assert policy.check_replace_coordinator(ctx, who["charlotte"], berit).code == "conflict"
+    assert policy.check_replace_coordinator(ctx, who["hilde"], hilde).code == "forbidden"
+    assert policy.roles_one_may_add(ctx, who["hilde"]) == ["service", "relative"]
+    assert policy.roles_one_may_add(ctx, who["charlotte"]) == [
+        "service",
+        "relative",
+        "guardian",
+        "coordinator",
+    ]
+    assert policy.roles_one_may_add(ctx, who["berit"]) == []

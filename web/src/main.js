@@ -14,13 +14,17 @@ import { renderAccessLog } from './views/accesslog.js'
 import { renderMeetings, renderMinutes } from './views/meetings.js'
 import { renderWorklist } from './views/worklist.js'
 import { renderUnit } from './views/unit.js'
+import { renderNewPlan } from './views/newplan.js'
+import { renderGroup } from './views/group.js'
 
 const ROUTES = [
   [/^\/$/, renderHome, true],
   [/^\/logg-inn$/, renderSignIn, false],
   [/^\/arbeidsliste$/, renderWorklist, true],
   [/^\/enhet$/, renderUnit, true],
+  [/^\/ny-plan$/, renderNewPlan, true],
   [/^\/plan\/([a-z0-9]{4,32})$/, renderPlan, true],
+  [/^\/plan\/([a-z0-9]{4,32})\/gruppe$/, renderGroup, true],
   [/^\/plan\/([a-z0-9]{4,32})\/samtykke$/, renderConsent, true],
   [/^\/plan\/([a-z0-9]{4,32})\/innsyn$/, renderAccessLog, true],
   [/^\/plan\/([a-z0-9]{4,32})\/moter$/, renderMeetings, true],

@@ -7,6 +7,7 @@ export function planNav (planId, current, can) {
   const full = can?.read_access_log === true
   const links = [
     ['plan', `/plan/${planId}`, t('nav.plan')],
+    ['group', `/plan/${planId}/gruppe`, t('nav.group')],
     ['meetings', `/plan/${planId}/moter`, t('nav.meetings')],
     ['consent', `/plan/${planId}/samtykke`, t('nav.consent')],
     full ? ['log', `/plan/${planId}/innsyn`, t('nav.log')] : null
@@ -76,7 +77,9 @@ export { formatDate, formatDateTime }
 export function showError (form, err, fallback) {
   clearFieldErrors(form)
   const name = err?.field ? String(err.field).split('.').pop() : null
-  const field = name ? form.querySelector(`[name="${CSS.escape(name)}"]`) : null
+  const field = err?.field
+    ? form.querySelector(`[name="${CSS.escape(String(err.field))}"]`) ?? form.querySelector(`[name="${CSS.escape(name)}"]`)
+    : null
   if (!field || !err.message) {
     fallback.textContent = errorText(err)
     return

@@ -15,10 +15,13 @@ export async function renderHome (main, { app }) {
     api.get('/api/guardian-notices').catch(() => ({ notices: [] }))
   ])
   for (const notice of asked.notices) main.append(guardianNotice(notice))
+  const start = h('p', { class: 'button-row start-plan' },
+    h('a', { class: 'button primary', href: '/ny-plan', 'data-link': '', text: t('home.start') }))
   if (plans.length === 0) {
-    main.append(h('p', { text: t('home.none') }))
+    main.append(h('p', { text: t('home.none') }), start)
     return t('home.title')
   }
+  main.append(start)
   await renderNotices(main, plans)
   const cards = await Promise.all(plans.map((plan) => loadCard(plan)))
   // Overdue first, then by title.
