@@ -6,17 +6,18 @@ import { t } from '../i18n.js'
 import { contactCard, roleName, flag, formatDate, formatDateTime } from './common.js'
 
 export async function renderHome (main, { app }) {
-  main.append(h('h1', { text: t('home.title') }), h('p', { class: 'lead', text: t('home.hello', { name: app.session.name }) }),
-    // The header's links are folded away on a phone: the worklist is reached from here too.
-    h('p', { class: 'button-row' }, h('a', { class: 'button', href: '/arbeidsliste', 'data-link': '', text: t('home.worklist') }),
-      app.session.can?.unit_overview ? h('a', { class: 'button', href: '/enhet', 'data-link': '', text: t('nav.unit') }) : null))
+  main.append(h('h1', { text: t('home.title') }), h('p', { class: 'lead', text: t('home.hello', { name: app.session.name }) }))
   const [{ plans }, asked] = await Promise.all([
     api.get('/api/plans'),
     api.get('/api/guardian-notices').catch(() => ({ notices: [] }))
   ])
   for (const notice of asked.notices) main.append(guardianNotice(notice))
+  // The header's links are folded away on a phone: the worklist (and the unit's page)
+  // are reached from here too.
   const start = h('p', { class: 'button-row start-plan' },
-    h('a', { class: 'button primary', href: '/ny-plan', 'data-link': '', text: t('home.start') }))
+    h('a', { class: 'button primary', href: '/ny-plan', 'data-link': '', text: t('home.start') }),
+    h('a', { class: 'button', href: '/arbeidsliste', 'data-link': '', text: t('home.worklist') }),
+    app.session.can?.unit_overview ? h('a', { class: 'button', href: '/enhet', 'data-link': '', text: t('nav.unit') }) : null)
   if (plans.length === 0) {
     main.append(h('p', { text: t('home.none') }), start)
     return t('home.title')
