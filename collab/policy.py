@@ -640,7 +640,15 @@ def check_add_participant(ctx: PlanContext, principal: Principal, role: Role) ->
     if role is Role.GUARDIAN:
         return check_change_guardian(ctx, principal)
     if role is Role.COORDINATOR:
-        return check_change_coordinator(ctx, principal)
+        chosen = check_change_coordinator(ctx, principal)
+        if chosen and coordinators_of(ctx):
+            # Exactly one responsible coordinator: a new one takes over by a hand-over.
+            return _deny(
+                "the plan has a coordinator; the role is handed over, not doubled",
+                "conflict",
+                message="Planen har allerede en koordinator. Gi rollen videre i stedet.",
+            )
+        return chosen
     return managed
 
 
@@ -678,6 +686,16 @@ def check_change_participant(
     if participant.role is Role.GUARDIAN and removing:
         return check_change_guardian(ctx, principal)
     if participant.role is Role.COORDINATOR and (removing or renaming):
+        chosen = check_change_coordinator(ctx, principal)
+        if not chosen:
+            return chosen
+        if removing and [p.id for p in coordinators_of(ctx)] == [participant.id]:
+            # The plan is never without a responsible coordinator (the unit sees it).
+            return _deny(
+                "the last coordinator cannot be removed; the role is handed over",
+                "conflict",
+                message="Planen må ha en koordinator. Gi rollen videre til en ny i stedet.",
+            )
         # Removing or renaming the coordinator replaces who coordinates: the owner's choice.
         return check_change_coordinator(ctx, principal)
     return managed

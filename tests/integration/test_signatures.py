@@ -443,9 +443,16 @@ async def test_only_the_owner_adds_a_coordinator_or_delegates_the_chair(
             403,
             "forbidden",
         )
-        # Charlotte may do all of it.
-        added = await charlotte.post(f"/api/plans/{pid}/participants", json=second)
-        assert added.status_code == 201, added.text
+        # Charlotte may do all of it; a second coordinator beside Hilde is refused (one
+        # responsible coordinator at a time: the role is handed over instead).
+        doubled = await charlotte.post(f"/api/plans/{pid}/participants", json=second)
+        assert_error(doubled, 409, "conflict")
+        assert "Gi rollen videre" in doubled.json()["error"]["message"]
+        # Nor can the last coordinator be removed.
+        last = await charlotte.patch(
+            f"/api/plans/{pid}/participants/{hilde_id}", json={"active": False}
+        )
+        assert_error(last, 409, "conflict")
         handed = await charlotte.post(f"/api/meetings/{mid}/chair", json={"participant": school})
         assert handed.status_code == 200, handed.text
         assert handed.json()["state"]["chair"] == school

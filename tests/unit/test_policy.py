@@ -1301,10 +1301,12 @@ def test_each_participants_capabilities_follow_the_checks_and_who_one_knows_of()
     assert policy.check_replace_coordinator(ctx, who["charlotte"], berit).code == "conflict"
     assert policy.check_replace_coordinator(ctx, who["hilde"], hilde).code == "forbidden"
     assert policy.roles_one_may_add(ctx, who["hilde"]) == ["service", "relative"]
-    assert policy.roles_one_may_add(ctx, who["charlotte"]) == [
-        "service",
-        "relative",
-        "guardian",
-        "coordinator",
-    ]
+    # The plan has its coordinator: a new one comes by a hand-over, not as a second.
+    assert policy.roles_one_may_add(ctx, who["charlotte"]) == ["service", "relative", "guardian"]
+    assert policy.check_add_participant(ctx, who["charlotte"], Role.COORDINATOR).code == "conflict"
+    assert policy.check_add_participant(ctx, who["hilde"], Role.COORDINATOR).code == "forbidden"
+    last = policy.check_change_participant(
+        ctx, who["charlotte"], hilde, removing=True, renaming=False
+    )
+    assert last.code == "conflict" and "handed over" in last.reason
     assert policy.roles_one_may_add(ctx, who["berit"]) == []
