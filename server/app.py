@@ -18,7 +18,19 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server.db.engine import make_engine, make_sessionmaker
-from server.http import common, openapi
+from server.http import (
+    accesslog_routes,
+    auth_routes,
+    common,
+    consent_routes,
+    invite_routes,
+    meeting_routes,
+    oidc_routes,
+    openapi,
+    plan_routes,
+    session_routes,
+)
+from server.http.common import Endpoint
 from server.http.headers import SecurityHeaders
 from server.realtime.hub import Hub
 from server.realtime.meeting import MeetingEvents
@@ -46,9 +58,31 @@ async def metrics(request: Request) -> Response:
     return PlainTextResponse(services.metrics.render(), media_type="text/plain; version=0.0.4")
 
 
-async def openapi_json(request: Request) -> Response:
-    services: Services = request.app.state.services
-    return JSONResponse(openapi.document(services.settings.base_url))
+def endpoints() -> list[Endpoint]:
+    """Every API route, composed from the route modules' own lists (each module declares
+    its routes with ``@api(...)`` on its ``api = Endpoints()``)."""
+    return [
+        *accesslog_routes.api,
+        *auth_routes.api,
+        *consent_routes.api,
+        *invite_routes.api,
+        *meeting_routes.api,
+        *plan_routes.api,
+        *session_routes.api,
+    ]
+
+
+def page_routes() -> list[Route]:
+    """HTML pages and redirects outside the JSON API (sign-in, invitations)."""
+    return [*oidc_routes.ROUTES, *invite_routes.ROUTES]
+
+
+def _openapi_json(api_endpoints: list[Endpoint]) -> Route:
+    async def openapi_json(request: Request) -> Response:
+        services: Services = request.app.state.services
+        return JSONResponse(openapi.document(api_endpoints, services.settings.base_url))
+
+    return Route("/api/openapi.json", openapi_json, methods=["GET"])
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -124,11 +158,13 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
                 services.workers = None
         await services.engine.dispose()
 
+    api_endpoints = endpoints()
     routes: list[Route | Mount] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
-        Route("/api/openapi.json", openapi_json, methods=["GET"]),
-        *common.routes(),
+        _openapi_json(api_endpoints),
+        *common.starlette_routes(api_endpoints),
+        *page_routes(),
     ]
     dist = settings.web_dist
     routes.append(Mount("/static", StaticFiles(directory=dist, check_dir=False), name="static"))

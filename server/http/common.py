@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -282,33 +282,37 @@ class Endpoint:
     costly: bool = False
 
 
-ENDPOINTS: list[Endpoint] = []
+class Endpoints(list[Endpoint]):
+    """The routes of one route module, in the order they are declared. A route module
+    makes one (``api = Endpoints()``) and declares its routes with ``@api(...)``;
+    ``server.app.create_app`` joins the modules' lists and hands them to Starlette and to
+    the OpenAPI document. Nothing is registered anywhere else."""
 
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        body: Mapping[str, Any] | None = None,
+        status: int = 200,
+        auth: bool = True,
+        tag: str = "plans",
+        responses: tuple[int, ...] = (),
+        costly: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        """Declare a route. ``costly`` GETs (minutes, logs, overviews) share a per-person
+        rate limit (``Settings.rate_costly_read``)."""
 
-def api(
-    method: str,
-    path: str,
-    *,
-    summary: str,
-    body: Mapping[str, Any] | None = None,
-    status: int = 200,
-    auth: bool = True,
-    tag: str = "plans",
-    responses: tuple[int, ...] = (),
-    costly: bool = False,
-) -> Callable[[Handler], Handler]:
-    """Register a route. ``costly`` GETs (minutes, logs, overviews) share a per-person
-    rate limit (``Settings.rate_costly_read``)."""
+        def declare(handler: Handler) -> Handler:
+            if body is not None:
+                Draft202012Validator.check_schema(body)
+            self.append(
+                Endpoint(method, path, handler, summary, body, status, auth, tag, responses, costly)
+            )
+            return handler
 
-    def register(handler: Handler) -> Handler:
-        if body is not None:
-            Draft202012Validator.check_schema(body)
-        ENDPOINTS.append(
-            Endpoint(method, path, handler, summary, body, status, auth, tag, responses, costly)
-        )
-        return handler
-
-    return register
+        return declare
 
 
 async def authenticate(
@@ -500,24 +504,9 @@ def _check_person_limits(
             )
 
 
-def routes() -> list[Route]:
-    # Importing the route modules registers their endpoints.
-    from server.http import (  # noqa: F401
-        accesslog_routes,
-        auth_routes,
-        consent_routes,
-        invite_routes,
-        meeting_routes,
-        oidc_routes,
-        plan_routes,
-        session_routes,
-    )
-
-    return (
-        [
-            Route(e.path, _endpoint_app(e), methods=[e.method], name=e.handler.__name__)
-            for e in ENDPOINTS
-        ]
-        + oidc_routes.ROUTES
-        + invite_routes.ROUTES
-    )
+def starlette_routes(endpoints: Iterable[Endpoint]) -> list[Route]:
+    """One Starlette route per endpoint, each wrapped in the frame above."""
+    return [
+        Route(e.path, _endpoint_app(e), methods=[e.method], name=e.handler.__name__)
+        for e in endpoints
+    ]

@@ -34,9 +34,11 @@ from server.db import audit, repo
 from server.db.auth_models import Invitation
 from server.db.models import Identity, ParticipantRow, Person
 from server.http import ratelimit
-from server.http.common import NOT_FOUND_MESSAGE, ApiError, Call, api
+from server.http.common import NOT_FOUND_MESSAGE, ApiError, Call, Endpoints
 from server.runtime import Services
 from server.settings import Settings
+
+api = Endpoints()  # this module's routes; server.app composes them
 
 log = logging.getLogger("planrom.invite")
 

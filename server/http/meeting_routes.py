@@ -24,8 +24,8 @@ from server.http.common import (
     AfterCommit,
     ApiError,
     Call,
+    Endpoints,
     Reply,
-    api,
     retry_later,
 )
 from server.http.messages import Said, reader_language
@@ -38,6 +38,8 @@ from server.http.render import (
     text,
 )
 from server.runtime import Realtime
+
+api = Endpoints()  # this module's routes; server.app composes them
 
 log = logging.getLogger("planrom.meetings")
 

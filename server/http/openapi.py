@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from server.http.common import ENDPOINTS, STATUS_OF
+from server.http.common import STATUS_OF, Endpoint
 
 ERROR = {
     "type": "object",
@@ -20,9 +21,10 @@ ERROR = {
 }
 
 
-def document(base_url: str) -> dict[str, Any]:
+def document(endpoints: Iterable[Endpoint], base_url: str) -> dict[str, Any]:
+    """The document for ``endpoints`` (the app's routes, as ``create_app`` composed them)."""
     paths: dict[str, dict[str, Any]] = {}
-    for e in ENDPOINTS:
+    for e in endpoints:
         params = [
             {
                 "name": name,

@@ -19,7 +19,7 @@ from collab.model import (
 from collab.policy import PlanContext
 from server.db import repo
 from server.db.models import MeasureRow, ParticipantRow, PlanRow, SectionRow
-from server.http.common import NOT_FOUND_MESSAGE, ApiError, Call, api
+from server.http.common import NOT_FOUND_MESSAGE, ApiError, Call, Endpoints
 from server.http.render import (
     DATE_SCHEMA,
     ID_SCHEMA,
@@ -30,6 +30,8 @@ from server.http.render import (
     section_json,
     text,
 )
+
+api = Endpoints()  # this module's routes; server.app composes them
 
 CONTACT = {
     "name": text(200, 1),
