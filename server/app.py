@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from server import meeting_service
 from server.db.engine import make_engine, make_sessionmaker
 from server.http import (
     accesslog_routes,
@@ -32,9 +34,14 @@ from server.http import (
 )
 from server.http.common import Endpoint
 from server.http.headers import SecurityHeaders
-from server.realtime.hub import Hub
+from server.realtime.bridge import RedisBridge
+from server.realtime.connections import Connections
+from server.realtime.hub import Documents
 from server.realtime.meeting import MeetingEvents
+from server.realtime.namespace import Namespace
 from server.realtime.packets import BoundedPacket
+from server.realtime.revocation import Revocation
+from server.realtime.visibility import KnownPersons
 from server.runtime import Services
 from server.settings import Settings, require_secret_key
 from server.workers import WorkerPool
@@ -107,6 +114,21 @@ def _index(dist: Path) -> Route:
     return Route("/{path:path}", index, methods=["GET"])
 
 
+def _realtime(sio: socketio.AsyncServer, services: Services) -> Namespace:
+    """The realtime namespace, its parts made here in the order they depend on each other
+    (none holds a pointer back to the namespace or to a part made after it)."""
+    settings = services.settings
+    bridge = RedisBridge(settings.redis_url, secrets.token_hex(8)) if settings.redis_url else None
+    connections = Connections(sio, services)
+    known = KnownPersons(services)  # awareness names follow policy
+    docs = Documents(connections, known, bridge)
+    meetings = MeetingEvents(connections, docs, bridge)
+    revocation = Revocation(connections, docs, meetings, known)
+    namespace = Namespace(connections, docs, meetings, revocation, bridge)
+    namespace.register()
+    return namespace
+
+
 def create_app(settings: Settings, *, services: Services | None = None) -> Any:
     """An ASGI app serving the API, Socket.IO and the web client."""
     require_secret_key(settings)  # never sign sessions with an empty key
@@ -133,8 +155,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
         ping_interval=10,
         ping_timeout=10,
     )
-    hub = Hub(sio, services)
-    MeetingEvents(hub)
+    realtime = _realtime(sio, services)
+    services.realtime = realtime
+    services.on_access_change = meeting_service.access_changed
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -149,12 +172,12 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
         )
         async with workers.running():
             services.workers = workers
-            hub.store.snapshot_builder = workers.build_snapshot
+            realtime.docs.store.snapshot_builder = workers.build_snapshot
             try:
-                async with hub.running(), services.denials.running(services.sessionmaker):
+                async with realtime.running(), services.denials.running(services.sessionmaker):
                     yield
             finally:
-                hub.store.snapshot_builder = None
+                realtime.docs.store.snapshot_builder = None
                 services.workers = None
         await services.engine.dispose()
 
@@ -176,7 +199,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
         lifespan=lifespan,
     )
     app.state.services = services
-    app.state.hub = hub
+    app.state.hub = realtime  # the realtime namespace (tests reach its parts)
     asgi = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
     asgi.state = app.state
     return asgi

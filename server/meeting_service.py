@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -726,3 +727,20 @@ async def uninvite_lost(
             await meeting_repo.save_state(session, locked, state, by=by, at=now)
             out[row.id] = [p for p in gone if p in was_invited]
     return out
+
+
+async def access_changed(services: Services, plan_id: str, by: str | None = None) -> None:
+    """Consent or the group changed: those who lost access are uninvited from coming and
+    live meetings (and sent a CANCEL), then every live session is re-decided (documents
+    revoked or downgraded, meeting rooms left with ``meeting:revoked``). ``create_app``
+    makes this ``Services.on_access_change``."""
+    uninvited = await uninvite_lost(services, plan_id, by)
+    if services.realtime is not None:
+        # Documents, and meeting rooms: members who lost access are put out, the others
+        # sent their view if it changed (other processes: the access poll).
+        await services.realtime.recheck_plan(plan_id)
+    for meeting_id, gone in uninvited.items():
+        try:
+            await send_invitations(services, meeting_id, uninvited=gone)
+        except Exception:  # mail trouble must not undo the withdrawal
+            logging.getLogger("planrom.meeting").exception("cancelling for %s", meeting_id)

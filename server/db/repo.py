@@ -382,6 +382,11 @@ async def consent_form(session: AsyncSession, plan_id: str, form_id: str) -> Con
 # --- measures -------------------------------------------------------------------------
 
 
+async def get_measure(session: AsyncSession, measure_id: str) -> Measure | None:
+    row = await session.get(MeasureRow, measure_id)
+    return to_measure(row) if row is not None else None
+
+
 async def measures_of_plan(session: AsyncSession, plan_id: str) -> list[MeasureRow]:
     rows = await session.execute(
         select(MeasureRow).where(MeasureRow.plan_id == plan_id).order_by(MeasureRow.updated_at)
