@@ -24,6 +24,7 @@ from collab.docs import ItemDoc, MeasureDoc, SectionDoc
 from collab.editing import YDoc, append_measure_id, fill_measure
 from collab.model import Measure, MeasureStatus, Role, SectionKind, new_id
 from collab.policy import PlanContext, Principal
+from collab.refusal import Refused
 from server import minutes
 from server.db import meeting_repo, repo
 from server.db.models import DecisionRow, MeasureRow, MeetingRow, MinutesRow, PlanRow
@@ -123,17 +124,17 @@ def wire_state(loaded: Loaded, principal: Principal) -> dict[str, Any]:
 def actor_of(loaded: Loaded, principal: Principal) -> sm.Actor:
     actor = policy.meeting_actor(loaded.ctx, principal)
     if actor is None:
-        raise sm.Refused("not-found", "not a participant in this plan")
+        raise Refused("not-found", "not a participant in this plan")
     return actor
 
 
 async def command(
     session: AsyncSession, loaded: Loaded, principal: Principal, cmd: sm.Command, now: datetime
 ) -> tuple[sm.MeetingState, sm.Events]:
-    """Apply a command as this person and store the new state (raises sm.Refused)."""
+    """Apply a command as this person and store the new state (raises Refused)."""
     seen = policy.check_see_meeting(loaded.ctx, principal, loaded.state)
     if not seen:
-        raise sm.Refused("not-found", seen.reason)
+        raise Refused("not-found", seen.reason)
     state, events = sm.apply(loaded.state, cmd, actor_of(loaded, principal), now)
     loaded.state = state
     await meeting_repo.save_state(session, loaded.row, state, by=principal.person, at=now)

@@ -23,12 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from collab.docs import DocRef
 from collab.policy import Principal
+from collab.refusal import RefusalCode, Refused
 from collab.rooms import StoreUnavailable, TooLarge
 from collab.yproto import Malformed
 from server.auth.identity import SESSION_COOKIE, Authenticated, resolve_token, resolve_web_session
 from server.db import audit
 from server.db.denials import Denial
 from server.realtime.access import Access
+from server.refusals import ack, ack_refused
 from server.runtime import Services
 from server.settings import normalise_origin
 
@@ -41,10 +43,6 @@ BYTES_PER_TOKEN = 4096  # a full 512 KiB message costs 129 tokens: about 1 a sec
 
 def ok(**extra: Any) -> dict[str, Any]:
     return {"ok": True, **extra}
-
-
-def refuse(code: str, message: str) -> dict[str, Any]:
-    return {"ok": False, "error": {"code": code, "message": message}}
 
 
 @dataclass
@@ -94,35 +92,37 @@ class Connections:
         async def run(sid: str, *args: Any) -> dict[str, Any]:
             conn = self.conns.get(sid)
             if conn is None:
-                return refuse("unauthenticated", "Not signed in.")
+                return ack("unauthenticated", "Not signed in.")
             # A message costs one token, and one more per BYTES_PER_TOKEN of binary data:
             # reading a large update is work, so large ones come slower than keystrokes.
             size = sum(len(a) for a in args if isinstance(a, bytes | bytearray))
             if not conn.take(1.0 + size / BYTES_PER_TOKEN):
                 self.services.metrics.count_error("rate-limited")
-                return refuse("rate-limited", "Too many messages; slow down.")
+                return ack("rate-limited", "Too many messages; slow down.")
             try:
                 return await handler(conn, *args)
             except TooLarge as exc:
                 self.services.metrics.count_error("too-large")
-                return refuse("too-large", str(exc))
+                return ack("too-large", str(exc))
             except Malformed as exc:
-                return refuse("malformed", str(exc))
+                return ack("malformed", str(exc))
+            except Refused as exc:
+                return ack_refused(exc)
             except StoreUnavailable:
-                return refuse("unavailable", "Could not save right now; try again.")
+                return ack("unavailable", "Could not save right now; try again.")
             except Exception:
                 log.exception("event from %s failed", sid)
-                return refuse("unavailable", "Something went wrong on the server.")
+                return ack("unavailable", "Something went wrong on the server.")
             except BaseException as exc:  # a Yrs panic (pyo3's PanicException)
                 if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
                     raise
                 log.exception("event from %s failed", sid)
-                return refuse("unavailable", "Something went wrong on the server.")
+                return ack("unavailable", "Something went wrong on the server.")
 
         return run
 
     async def on_unknown(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
-        return refuse("malformed", "Unknown event.")
+        return ack("malformed", "Unknown event.")
 
     async def _authenticate(self, environ: dict[str, Any], auth: Any) -> Authenticated | None:
         services = self.services
@@ -148,7 +148,9 @@ class Connections:
             )
 
     @staticmethod
-    def _refuse_connect(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
+    def _refuse_connect(
+        code: RefusalCode, message: str
+    ) -> socketio.exceptions.ConnectionRefusedError:
         refused = socketio.exceptions.ConnectionRefusedError(code)
         # Socket.IO's connect_error carries {message, data}: browsers read err.data,
         # Python clients the whole object; both find {"code": code}.

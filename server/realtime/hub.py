@@ -38,7 +38,8 @@ from server.db.engine import read_only
 from server.realtime import visibility
 from server.realtime.access import Resolver
 from server.realtime.bridge import RedisBridge
-from server.realtime.connections import Conn, Connections, Joined, ok, refuse
+from server.realtime.connections import Conn, Connections, Joined, ok
+from server.refusals import ack
 from server.runtime import utcnow
 
 log = logging.getLogger("planrom.realtime")
@@ -102,7 +103,7 @@ class Documents:
             # Every joined document stays in memory: a connection holds a bounded number.
             if len(conn.docs) + len(conn.joining) >= self.services.settings.max_docs_per_connection:
                 self.services.metrics.count_error("rate-limited")
-                return refuse("rate-limited", "Too many open documents; leave one first.")
+                return ack("rate-limited", "Too many open documents; leave one first.")
             conn.joining.add(name)
             try:
                 return await self._doc_join(conn, data)
@@ -125,18 +126,18 @@ class Documents:
 
     async def _doc_join(self, conn: Conn, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
-            return refuse("malformed", "doc:join takes {doc, client_id}.")
+            return ack("malformed", "doc:join takes {doc, client_id}.")
         name, client_id = data.get("doc"), data.get("client_id")
         ref = parse_doc_name(name)
         if ref is None:
-            return refuse("malformed", "Not a document name.")
+            return ack("malformed", "Not a document name.")
         assert isinstance(name, str)
         if (
             not isinstance(client_id, int)
             or isinstance(client_id, bool)
             or not 0 <= client_id <= MAX_CLIENT_ID
         ):
-            return refuse("malformed", "client_id must be a Yjs clientID (a whole number).")
+            return ack("malformed", "client_id must be a Yjs clientID (a whole number).")
         # Before any database work: a connection that keeps joining one document with new
         # clientIDs (to show thousands of awareness states) is refused here, cheaply.
         joined_with = conn.doc_clients.get(name, set())
@@ -145,7 +146,7 @@ class Documents:
             and len(joined_with) >= self.services.settings.max_client_ids_per_doc
         ):
             self.services.metrics.count_error("rate-limited")
-            return refuse("rate-limited", "Too many clientIDs on this document; leave it first.")
+            return ack("rate-limited", "Too many clientIDs on this document; leave it first.")
         async with self.services.sessionmaker() as session:
             await read_only(session)
             resolver = Resolver(session, self.services.clock())
@@ -160,7 +161,7 @@ class Documents:
                 found.plan, conn, "denied", f"doc:{name}", found.decision.reason
             )
             code = found.decision.code or "forbidden"
-            return refuse(
+            return ack(
                 "not-found" if code == "conflict" else code,
                 "No such document, or no consent to see it.",
             )
@@ -205,16 +206,16 @@ class Documents:
                     )
             if owner is None:
                 self.services.metrics.count_error("rate-limited")
-                return refuse("rate-limited", "Too many new clientIDs today; reuse one.")
+                return ack("rate-limited", "Too many new clientIDs today; reuse one.")
             if owner != person:
-                return refuse("foreign-client", "That clientID belongs to someone else.")
+                return ack("foreign-client", "That clientID belongs to someone else.")
             if log_open and found.plan is not None:
                 self._open_logged(person, name)
             conn.clients.add(client_id)
         conn.doc_clients.setdefault(name, set()).add(client_id)
         room = await self.rooms.get(name)
         if conn.sid not in self.connections.conns:  # disconnected while loading
-            return refuse("unauthenticated", "Disconnected.")
+            return ack("unauthenticated", "Disconnected.")
         self.rooms.join(room, conn.sid)
         await self.sio.enter_room(conn.sid, f"doc:{name}")
         conn.docs[name] = Joined(ref, found.plan, found.access)
@@ -224,7 +225,7 @@ class Documents:
     async def on_doc_leave(self, conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
         name = data.get("doc") if isinstance(data, dict) else None
         if not isinstance(name, str) or name not in conn.docs:
-            return refuse("not-joined", "Not joined to that document.")
+            return ack("not-joined", "Not joined to that document.")
         await self._leave(conn, name)
         return ok()
 
@@ -249,12 +250,12 @@ class Documents:
         self, conn: Conn, name: Any = None, data: Any = None, *_: Any
     ) -> dict[str, Any]:
         if not isinstance(name, str) or not isinstance(data, bytes | bytearray):
-            return refuse("malformed", "doc:msg takes (doc, bytes).")
+            return ack("malformed", "doc:msg takes (doc, bytes).")
         joined = conn.docs.get(name)
         if joined is None:
-            return refuse("not-joined", "Join the document first.")
+            return ack("not-joined", "Join the document first.")
         if len(data) > self.services.settings.max_doc_message_bytes:
-            return refuse("malformed", "Message too large.")
+            return ack("malformed", "Message too large.")
         message = decode(bytes(data))
         room = await self.rooms.get(name)
         if isinstance(message, AwarenessMessage):
@@ -285,7 +286,7 @@ class Documents:
             return ok()
         if joined.access != "write" or conn.docs.get(room.name) is not joined:
             self.services.metrics.count_error("forbidden")
-            return refuse("forbidden", "You may read this document but not change it.")
+            return ack("forbidden", "You may read this document but not change it.")
         clients = clients_in_update(update, self.rooms.settings.limits)
         unknown = clients - conn.clients
         if unknown:
@@ -299,7 +300,7 @@ class Documents:
                     f"doc:{room.name}",
                     "update carries another person's clientID",
                 )
-                return refuse("foreign-client", "The change contains someone else's edits.")
+                return ack("foreign-client", "The change contains someone else's edits.")
             conn.clients |= mine
         seq = await self.rooms.apply(room, update, person=conn.principal.person, origin="client")
         await self.broadcast_update(room.name, update, seq, skip_sid=conn.sid)
@@ -361,7 +362,7 @@ class Documents:
         stamped: list[AwarenessState] = []
         for state in message.states:
             if state.client not in conn.clients:
-                return refuse("foreign-client", "Awareness for someone else's clientID.")
+                return ack("foreign-client", "Awareness for someone else's clientID.")
             if state.state is None:
                 stamped.append(state)
                 continue
@@ -369,7 +370,7 @@ class Documents:
             verified["user"] = {"id": conn.principal.person, "name": conn.principal.name}
             if len(awareness_json(verified)) > settings.max_awareness_state_bytes:
                 self.services.metrics.count_error("too-large")
-                return refuse("too-large", "Awareness state too large.")
+                return ack("too-large", "Awareness state too large.")
             stamped.append(AwarenessState(state.client, state.clock, verified))
         # What this connection and the document would show after the message.
         after_shown, after_known = set(shown), set(known)
@@ -382,7 +383,7 @@ class Documents:
                 after_known.add(state.client)
         if len(after_shown) > max(len(shown), settings.max_awareness_states_per_doc_conn):
             self.services.metrics.count_error("rate-limited")
-            return refuse("rate-limited", "Too many awareness states on this document.")
+            return ack("rate-limited", "Too many awareness states on this document.")
         # Over all their connections, one person shows a bounded number of states, so
         # that nobody can take every slot of the document.
         person = conn.principal.person
@@ -390,10 +391,10 @@ class Documents:
         after_held = (held | after_shown) & after_known
         if len(after_held) > max(len(held), settings.max_awareness_states_per_person_doc):
             self.services.metrics.count_error("rate-limited")
-            return refuse("rate-limited", "You show as many awareness states here as you can.")
+            return ack("rate-limited", "You show as many awareness states here as you can.")
         if len(after_known) > max(len(known), settings.max_awareness_states_per_doc):
             self.services.metrics.count_error("rate-limited")
-            return refuse("rate-limited", "This document shows as many people as it can.")
+            return ack("rate-limited", "This document shows as many people as it can.")
         known = self.awareness.setdefault(room.name, known)
         shown = conn.awareness.setdefault(room.name, shown)
         for state in stamped:

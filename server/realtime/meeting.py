@@ -13,12 +13,14 @@ from collab import meeting as sm
 from collab import policy
 from collab.model import is_id
 from collab.policy import Principal
+from collab.refusal import Refused
 from server import meeting_service
 from server.db import audit
 from server.db.engine import read_only
 from server.realtime.bridge import RedisBridge
-from server.realtime.connections import Conn, Connections, refuse
+from server.realtime.connections import Conn, Connections
 from server.realtime.hub import Documents
+from server.refusals import ack, ack_refused
 
 log = logging.getLogger("planrom.meeting")
 
@@ -64,17 +66,17 @@ class MeetingEvents:
     async def on_join(self, conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
         meeting_id = data.get("meeting") if isinstance(data, dict) else None
         if not is_id(meeting_id):
-            return refuse("malformed", "meeting:join takes {meeting}.")
+            return ack("malformed", "meeting:join takes {meeting}.")
         assert isinstance(meeting_id, str)
         services = self.services
         now = services.clock()
         async with services.sessionmaker() as session, session.begin():
             loaded = await meeting_service.load(session, meeting_id, now, lock=True)
             if loaded is None:
-                return refuse("not-found", "No such meeting.")
+                return ack("not-found", "No such meeting.")
             seen = policy.check_see_meeting(loaded.ctx, conn.principal, loaded.state)
             if not seen:
-                return refuse("not-found", "No such meeting, or you are not invited.")
+                return ack("not-found", "No such meeting, or you are not invited.")
             actor = meeting_service.actor_of(loaded, conn.principal)
             if loaded.state.status in (sm.MeetingStatus.SCHEDULED, sm.MeetingStatus.LIVE) and (
                 loaded.state.attendance.get(actor.participant) != sm.Attendance.PRESENT
@@ -83,7 +85,7 @@ class MeetingEvents:
                     await meeting_service.command(
                         session, loaded, conn.principal, sm.Join(actor.participant), now
                     )
-                except sm.Refused:
+                except Refused:
                     pass  # may watch, but is not recorded as attending
             await audit.append(
                 session,
@@ -105,7 +107,7 @@ class MeetingEvents:
     async def on_leave(self, conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
         meeting_id = data.get("meeting") if isinstance(data, dict) else None
         if not isinstance(meeting_id, str) or conn.sid not in self.members.get(meeting_id, {}):
-            return refuse("not-joined", "Not in that meeting.")
+            return ack("not-joined", "Not in that meeting.")
         await self.leave(conn, meeting_id)
         return {"ok": True}
 
@@ -137,7 +139,7 @@ class MeetingEvents:
                 await meeting_service.command(
                     session, loaded, conn.principal, sm.Leave(actor.participant), now
                 )
-            except sm.Refused:
+            except Refused:
                 return
         await self.broadcast(meeting_id)
 
@@ -148,14 +150,14 @@ class MeetingEvents:
     def _chair_command(self, make: Any) -> Any:
         async def run(conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
             if not isinstance(data, dict) or not is_id(data.get("meeting")):
-                return refuse("malformed", "Give {meeting, …}.")
+                return ack("malformed", "Give {meeting, …}.")
             meeting_id = data["meeting"]
             if conn.sid not in self.members.get(meeting_id, {}):
-                return refuse("not-joined", "Join the meeting first.")
+                return ack("not-joined", "Join the meeting first.")
             try:
                 command = make(data)
             except ValueError as exc:
-                return refuse("malformed", str(exc))
+                return ack("malformed", str(exc))
             return await self.run_command(conn.principal, meeting_id, command)
 
         return run
@@ -168,11 +170,11 @@ class MeetingEvents:
         async with services.sessionmaker() as session, session.begin():
             loaded = await meeting_service.load(session, meeting_id, now, lock=True)
             if loaded is None:
-                return refuse("not-found", "No such meeting.")
+                return ack("not-found", "No such meeting.")
             try:
                 await meeting_service.command(session, loaded, principal, command, now)
-            except sm.Refused as exc:
-                return refuse(exc.code, exc.reason)
+            except Refused as exc:
+                return ack_refused(exc)
             await audit.append(
                 session,
                 plan_id=loaded.row.plan_id,
