@@ -18,9 +18,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import TypeAlias
 
 from collab.model import Role, is_id
+from collab.refusal import Refused as Refused  # re-exported: sm.Refused
 
 FORMAT_VERSION = 1
 MAX_AGENDA_ITEMS = 100
@@ -47,18 +48,6 @@ class ItemKind(StrEnum):
     MEASURE = "measure"  # a measure due for evaluation; ref is the measure id
     GOAL = "goal"  # ref is the goal id
     FREE = "free"  # no ref
-
-
-RefusalCode = Literal["forbidden", "conflict", "not-found", "malformed"]
-
-
-class Refused(Exception):
-    """A command that may not be applied; ``code`` is the wire error code."""
-
-    def __init__(self, code: RefusalCode, reason: str) -> None:
-        super().__init__(f"{code}: {reason}")
-        self.code: RefusalCode = code
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
 
 from collab.consent import ALWAYS_FULL_ACCESS, ConsentVersion, widens_own
 from collab.guardians import GuardianNotice, full_access_ended, notices
@@ -46,8 +45,7 @@ from collab.meeting import Goto as GotoItem
 from collab.meeting import Pen as GivePen
 from collab.meeting import Start as StartMeeting
 from collab.model import Level, Measure, Participant, Plan, PlanStatus, Role, Section
-
-RefusalCode = Literal["forbidden", "not-found", "conflict", "malformed"]
+from collab.refusal import RefusalCode, Refused
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,10 @@ class Decision:
 
     def __bool__(self) -> bool:
         return self.allowed
+
+    def refused(self) -> Refused:
+        """This decision as a refusal (``forbidden`` when it names no code)."""
+        return Refused(self.code or "forbidden", self.reason, self.message)
 
 
 def _allow(reason: str) -> Decision:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,33 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from server import meeting_service
 from server.db.engine import make_engine, make_sessionmaker
-from server.http import common, openapi
+from server.http import (
+    accesslog_routes,
+    auth_routes,
+    common,
+    consent_routes,
+    inbox_routes,
+    invite_routes,
+    meeting_routes,
+    oidc_routes,
+    openapi,
+    plan_routes,
+    session_routes,
+    unit_routes,
+    worklist_routes,
+)
+from server.http.common import Endpoint
 from server.http.headers import SecurityHeaders
-from server.realtime.hub import Hub
+from server.realtime.bridge import RedisBridge
+from server.realtime.connections import Connections
+from server.realtime.hub import Documents
 from server.realtime.meeting import MeetingEvents
+from server.realtime.namespace import Namespace
 from server.realtime.packets import BoundedPacket
+from server.realtime.revocation import Revocation
+from server.realtime.visibility import KnownPersons
 from server.reminders import Reminders
 from server.runtime import Services
 from server.settings import Settings, require_secret_key
@@ -47,9 +69,34 @@ async def metrics(request: Request) -> Response:
     return PlainTextResponse(services.metrics.render(), media_type="text/plain; version=0.0.4")
 
 
-async def openapi_json(request: Request) -> Response:
-    services: Services = request.app.state.services
-    return JSONResponse(openapi.document(services.settings.base_url))
+def endpoints() -> list[Endpoint]:
+    """Every API route, composed from the route modules' own lists (each module declares
+    its routes with ``@api(...)`` on its ``api = Endpoints()``)."""
+    return [
+        *accesslog_routes.api,
+        *auth_routes.api,
+        *consent_routes.api,
+        *inbox_routes.api,
+        *invite_routes.api,
+        *meeting_routes.api,
+        *plan_routes.api,
+        *session_routes.api,
+        *unit_routes.api,
+        *worklist_routes.api,
+    ]
+
+
+def page_routes() -> list[Route]:
+    """HTML pages and redirects outside the JSON API (sign-in, invitations)."""
+    return [*oidc_routes.ROUTES, *invite_routes.ROUTES]
+
+
+def _openapi_json(api_endpoints: list[Endpoint]) -> Route:
+    async def openapi_json(request: Request) -> Response:
+        services: Services = request.app.state.services
+        return JSONResponse(openapi.document(api_endpoints, services.settings.base_url))
+
+    return Route("/api/openapi.json", openapi_json, methods=["GET"])
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -72,6 +119,21 @@ def _index(dist: Path) -> Route:
         return FileResponse(page, headers={"cache-control": "no-cache"})
 
     return Route("/{path:path}", index, methods=["GET"])
+
+
+def _realtime(sio: socketio.AsyncServer, services: Services) -> Namespace:
+    """The realtime namespace, its parts made here in the order they depend on each other
+    (none holds a pointer back to the namespace or to a part made after it)."""
+    settings = services.settings
+    bridge = RedisBridge(settings.redis_url, secrets.token_hex(8)) if settings.redis_url else None
+    connections = Connections(sio, services)
+    known = KnownPersons(services)  # awareness names follow policy
+    docs = Documents(connections, known, bridge)
+    meetings = MeetingEvents(connections, docs, bridge)
+    revocation = Revocation(connections, docs, meetings, known)
+    namespace = Namespace(connections, docs, meetings, revocation, bridge)
+    namespace.register()
+    return namespace
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> Any:
@@ -100,8 +162,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
         ping_interval=10,
         ping_timeout=10,
     )
-    hub = Hub(sio, services)
-    MeetingEvents(hub)
+    realtime = _realtime(sio, services)
+    services.realtime = realtime
+    services.on_access_change = meeting_service.access_changed
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -116,25 +179,27 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
         )
         async with workers.running():
             services.workers = workers
-            hub.store.snapshot_builder = workers.build_snapshot
+            realtime.docs.store.snapshot_builder = workers.build_snapshot
             try:
                 async with (
-                    hub.running(),
+                    realtime.running(),
                     services.denials.running(services.sessionmaker),
-                    services.effects.running(services.sessionmaker, hub.edit_as),
+                    services.effects.running(services.sessionmaker, realtime.edit_as),
                     Reminders(services).running(),
                 ):
                     yield
             finally:
-                hub.store.snapshot_builder = None
+                realtime.docs.store.snapshot_builder = None
                 services.workers = None
         await services.engine.dispose()
 
+    api_endpoints = endpoints()
     routes: list[Route | Mount] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
-        Route("/api/openapi.json", openapi_json, methods=["GET"]),
-        *common.routes(),
+        _openapi_json(api_endpoints),
+        *common.starlette_routes(api_endpoints),
+        *page_routes(),
     ]
     dist = settings.web_dist
     routes.append(Mount("/static", StaticFiles(directory=dist, check_dir=False), name="static"))
@@ -146,7 +211,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Any:
         lifespan=lifespan,
     )
     app.state.services = services
-    app.state.hub = hub
+    app.state.hub = realtime  # the realtime namespace (tests reach its parts)
     asgi = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
     asgi.state = app.state
     return asgi

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,6 +24,7 @@ from collab.docs import ItemDoc, MeasureDoc, SectionDoc
 from collab.editing import YDoc
 from collab.model import Measure, MeasureStatus, Role, SectionKind, new_id
 from collab.policy import PlanContext, Principal
+from collab.refusal import Refused
 from server import minutes
 from server.db import meeting_repo, repo
 from server.db.models import DecisionRow, MeasureRow, MeetingRow, MinutesRow, PlanRow
@@ -122,17 +124,17 @@ def wire_state(loaded: Loaded, principal: Principal) -> dict[str, Any]:
 def actor_of(loaded: Loaded, principal: Principal) -> sm.Actor:
     actor = policy.meeting_actor(loaded.ctx, principal)
     if actor is None:
-        raise sm.Refused("not-found", "not a participant in this plan")
+        raise Refused("not-found", "not a participant in this plan")
     return actor
 
 
 async def command(
     session: AsyncSession, loaded: Loaded, principal: Principal, cmd: sm.Command, now: datetime
 ) -> tuple[sm.MeetingState, sm.Events]:
-    """Apply a command as this person and store the new state (raises sm.Refused)."""
+    """Apply a command as this person and store the new state (raises Refused)."""
     seen = policy.check_see_meeting(loaded.ctx, principal, loaded.state)
     if not seen:
-        raise sm.Refused("not-found", seen.reason)
+        raise Refused("not-found", seen.reason)
     state, events = sm.apply(loaded.state, cmd, actor_of(loaded, principal), now)
     loaded.state = state
     await meeting_repo.save_state(session, loaded.row, state, by=principal.person, at=now)
@@ -740,3 +742,20 @@ async def uninvite_lost(
             await meeting_repo.save_state(session, locked, state, by=by, at=now)
             out[row.id] = [p for p in gone if p in was_invited]
     return out
+
+
+async def access_changed(services: Services, plan_id: str, by: str | None = None) -> None:
+    """Consent or the group changed: those who lost access are uninvited from coming and
+    live meetings (and sent a CANCEL), then every live session is re-decided (documents
+    revoked or downgraded, meeting rooms left with ``meeting:revoked``). ``create_app``
+    makes this ``Services.on_access_change``."""
+    uninvited = await uninvite_lost(services, plan_id, by)
+    if services.realtime is not None:
+        # Documents, and meeting rooms: members who lost access are put out, the others
+        # sent their view if it changed (other processes: the access poll).
+        await services.realtime.recheck_plan(plan_id)
+    for meeting_id, gone in uninvited.items():
+        try:
+            await send_invitations(services, meeting_id, uninvited=gone)
+        except Exception:  # mail trouble must not undo the withdrawal
+            logging.getLogger("planrom.meeting").exception("cancelling for %s", meeting_id)

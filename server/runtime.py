@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -23,7 +22,7 @@ def utcnow() -> datetime:
 
 
 class Realtime(Protocol):
-    """What HTTP routes may ask of the live side (implemented by server.realtime.hub)."""
+    """What HTTP routes may ask of the live side (``server.realtime.namespace``)."""
 
     async def recheck_plan(self, plan_id: str) -> None:
         """Re-decide every live document of a plan (consent or people changed)."""
@@ -50,6 +49,9 @@ class Realtime(Protocol):
         ...
 
 
+AccessChange = Callable[["Services", str, str | None], Awaitable[None]]
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -64,22 +66,18 @@ class Services:
     # After-commit document edits, durable (run in the app's lifespan).
     effects: Effects = field(default_factory=Effects)
 
+    # What follows a change of consent or of the group (``meeting_service.access_changed``:
+    # uninvite, re-decide live sessions, send cancellations). ``create_app`` sets it; it is
+    # a function of the services, not something they hold on to.
+    on_access_change: AccessChange | None = None
+
     async def access_changed(self, plan_id: str, by: str | None = None) -> None:
         """Consent or the group changed: those who lost access are uninvited from coming
         and live meetings (and sent a CANCEL), then every live session is re-decided
         (documents revoked or downgraded, meeting rooms left with ``meeting:revoked``)."""
-        from server import meeting_service  # it imports this module
-
-        uninvited = await meeting_service.uninvite_lost(self, plan_id, by)
-        if self.realtime is not None:
-            # Documents, and meeting rooms: members who lost access are put out, the
-            # others sent their view if it changed (other processes: the access poll).
-            await self.realtime.recheck_plan(plan_id)
-        for meeting_id, gone in uninvited.items():
-            try:
-                await meeting_service.send_invitations(self, meeting_id, uninvited=gone)
-            except Exception:  # mail trouble must not undo the withdrawal
-                logging.getLogger("planrom.meeting").exception("cancelling for %s", meeting_id)
+        if self.on_access_change is None:
+            raise RuntimeError("Services.on_access_change is set by server.app.create_app")
+        await self.on_access_change(self, plan_id, by)
 
     async def meeting_changed(self, meeting_id: str) -> None:
         if self.realtime is not None:

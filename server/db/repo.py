@@ -31,6 +31,7 @@ from collab.model import (
     next_evaluation,
 )
 from collab.policy import PlanContext
+from server.db.auth_models import Invitation
 from server.db.models import (
     Attributed,
     ConsentForm,
@@ -393,8 +394,27 @@ async def consent_form(session: AsyncSession, plan_id: str, form_id: str) -> Con
 # --- measures -------------------------------------------------------------------------
 
 
+async def get_measure(session: AsyncSession, measure_id: str) -> Measure | None:
+    row = await session.get(MeasureRow, measure_id)
+    return to_measure(row) if row is not None else None
+
+
 async def measures_of_plan(session: AsyncSession, plan_id: str) -> list[MeasureRow]:
     rows = await session.execute(
         select(MeasureRow).where(MeasureRow.plan_id == plan_id).order_by(MeasureRow.updated_at)
     )
     return list(rows.scalars())
+
+
+async def latest_invitations(session: AsyncSession, plan_id: str) -> dict[str, Invitation]:
+    """Each participant's newest invitation in a plan (the group screen's state)."""
+    rows = await session.scalars(
+        select(Invitation)
+        .where(Invitation.plan_id == plan_id)
+        .order_by(Invitation.created_at.desc())
+        .limit(500)
+    )
+    latest: dict[str, Invitation] = {}
+    for row in rows:
+        latest.setdefault(row.participant_id, row)
+    return latest

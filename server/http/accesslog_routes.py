@@ -26,8 +26,10 @@ from collab.model import add_months
 from server import accesslog
 from server.db import access_view, denials, meeting_repo, repo
 from server.db.models import ParticipantRow, PlanRow
-from server.http.common import ApiError, Call, api
+from server.http.common import ApiError, Call, Endpoints
 from server.http.render import DATE_SCHEMA, parse_date
+
+api = Endpoints()  # this module's routes; server.app composes them
 
 PAGE_SIZE = 50
 

@@ -19,8 +19,10 @@ from server.auth.identity import (
 )
 from server.db import repo
 from server.db.unit import is_member as is_unit_member
-from server.http.common import ApiError, Call, api
+from server.http.common import ApiError, Call, Endpoints
 from server.http.render import ID_SCHEMA
+
+api = Endpoints()  # this module's routes; server.app composes them
 
 
 def set_session_cookie(response: Response, call: Call, cookie: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from collab.model import is_id
 from collab.policy import Decision, PlanContext, Principal, access_grounds
+from collab.refusal import RefusalCode, Refused
 from server.auth.identity import (
     CSRF_HEADER,
     SESSION_COOKIE,
@@ -36,21 +37,10 @@ from server.db import audit, repo
 from server.db.denials import Denial
 from server.http import messages, ratelimit
 from server.http.messages import Said
+from server.refusals import HTTP_STATUS, wire_code
 from server.runtime import Services
 
 log = logging.getLogger("planrom.http")
-
-STATUS_OF = {
-    "unauthenticated": 401,
-    "forbidden": 403,
-    "not-found": 404,
-    "malformed": 400,
-    "conflict": 409,
-    "too-large": 413,
-    "unsupported-media-type": 415,
-    "rate-limited": 429,
-    "unavailable": 503,
-}
 
 
 def _is_strict_integer(checker: object, instance: object) -> bool:
@@ -73,27 +63,41 @@ def _no_constants(name: str) -> object:
 NOT_FOUND_MESSAGE = "Fant ikke dette, eller du har ikke samtykke til å se det."
 
 
-class ApiError(Exception):
+class ApiError(Refused):
+    """A refusal answered over HTTP: the status from the one table
+    (``server.refusals.HTTP_STATUS``) unless given, headers such as ``Retry-After``, and
+    the message to the person (``message``, or ``said`` in the reader's language)."""
+
     def __init__(
         self,
-        code: str,
+        code: RefusalCode,
         message: str,
         status: int | None = None,
         headers: Mapping[str, str] | None = None,
         *,
         said: Said | None = None,
     ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status or STATUS_OF.get(code, 400)
+        super().__init__(code, message, message)
+        self.message: str = message
+        self.status = status or HTTP_STATUS[code]
         self.headers = dict(headers or {})
         # A message by key (server.http.messages): written in the reader's language, and
         # the reply names the field it is about.
         self.said = said
 
     @classmethod
-    def about(cls, code: str, said: Said) -> ApiError:
+    def of(cls, refused: Refused) -> ApiError:
+        """A refusal from policy or the domain as an answer: ``not-found`` says nothing
+        more (whether the thing is hidden or does not exist); otherwise its message for
+        the person, else its reason."""
+        if isinstance(refused, ApiError):
+            return refused
+        if refused.code == "not-found":
+            return cls(refused.code, NOT_FOUND_MESSAGE)
+        return cls(refused.code, refused.message or refused.reason)
+
+    @classmethod
+    def about(cls, code: RefusalCode, said: Said) -> ApiError:
         """A refusal about one field, in bokmål here and in the reader's language in
         the reply."""
         return cls(code, messages.say(said, "nb"), said=said)
@@ -103,23 +107,26 @@ def error_reply(exc: ApiError, lang: str) -> JSONResponse:
     """``exc`` as a reply to a reader of ``lang``."""
     if exc.said is None:
         return error_response(exc.code, exc.message, exc.status, exc.headers)
-    body: dict[str, Any] = {"code": exc.code, "message": messages.say(exc.said, lang)}
+    body: dict[str, Any] = {"code": wire_code(exc.code), "message": messages.say(exc.said, lang)}
     if exc.said.field:
         body["field"] = exc.said.field
     return JSONResponse({"error": body}, status_code=exc.status, headers=dict(exc.headers) or None)
 
 
 def error_response(
-    code: str, message: str, status: int | None = None, headers: Mapping[str, str] | None = None
+    code: RefusalCode,
+    message: str,
+    status: int | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        {"error": {"code": code, "message": message}},
-        status_code=status or STATUS_OF[code],
+        {"error": {"code": wire_code(code), "message": message}},
+        status_code=status or HTTP_STATUS[code],
         headers=dict(headers) if headers else None,
     )
 
 
-def retry_later(code: str, message: str, seconds: int) -> ApiError:
+def retry_later(code: RefusalCode, message: str, seconds: int) -> ApiError:
     """A ``rate-limited`` or ``unavailable`` refusal that says when to come back."""
     return ApiError(code, message, headers={"Retry-After": str(max(1, seconds))})
 
@@ -282,33 +289,37 @@ class Endpoint:
     costly: bool = False
 
 
-ENDPOINTS: list[Endpoint] = []
+class Endpoints(list[Endpoint]):
+    """The routes of one route module, in the order they are declared. A route module
+    makes one (``api = Endpoints()``) and declares its routes with ``@api(...)``;
+    ``server.app.create_app`` joins the modules' lists and hands them to Starlette and to
+    the OpenAPI document. Nothing is registered anywhere else."""
 
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        body: Mapping[str, Any] | None = None,
+        status: int = 200,
+        auth: bool = True,
+        tag: str = "plans",
+        responses: tuple[int, ...] = (),
+        costly: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        """Declare a route. ``costly`` GETs (minutes, logs, overviews) share a per-person
+        rate limit (``Settings.rate_costly_read``)."""
 
-def api(
-    method: str,
-    path: str,
-    *,
-    summary: str,
-    body: Mapping[str, Any] | None = None,
-    status: int = 200,
-    auth: bool = True,
-    tag: str = "plans",
-    responses: tuple[int, ...] = (),
-    costly: bool = False,
-) -> Callable[[Handler], Handler]:
-    """Register a route. ``costly`` GETs (minutes, logs, overviews) share a per-person
-    rate limit (``Settings.rate_costly_read``)."""
+        def declare(handler: Handler) -> Handler:
+            if body is not None:
+                Draft202012Validator.check_schema(body)
+            self.append(
+                Endpoint(method, path, handler, summary, body, status, auth, tag, responses, costly)
+            )
+            return handler
 
-    def register(handler: Handler) -> Handler:
-        if body is not None:
-            Draft202012Validator.check_schema(body)
-        ENDPOINTS.append(
-            Endpoint(method, path, handler, summary, body, status, auth, tag, responses, costly)
-        )
-        return handler
-
-    return register
+        return declare
 
 
 async def authenticate(
@@ -441,7 +452,8 @@ def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]
                     call = Call(request, db, services, now, auth, body, request.path_params)
                     reply = await endpoint.handler(call)
                     await call.flush_log(failed=False)
-            except ApiError as exc:
+            except Refused as refused:
+                exc = ApiError.of(refused)
                 if call is not None and call.keeps_log_after_error():
                     async with db.begin():
                         await call.flush_log(failed=True)
@@ -465,7 +477,8 @@ def _endpoint_app(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]
         if isinstance(reply, AfterCommit):
             try:
                 return await reply.make()
-            except ApiError as exc:
+            except Refused as refused:
+                exc = ApiError.of(refused)
                 services.metrics.count_error(exc.code)
                 return error_reply(exc, lang)
         if isinstance(reply, Response):
@@ -500,27 +513,9 @@ def _check_person_limits(
             )
 
 
-def routes() -> list[Route]:
-    # Importing the route modules registers their endpoints.
-    from server.http import (  # noqa: F401
-        accesslog_routes,
-        auth_routes,
-        consent_routes,
-        inbox_routes,
-        invite_routes,
-        meeting_routes,
-        oidc_routes,
-        plan_routes,
-        session_routes,
-        unit_routes,
-        worklist_routes,
-    )
-
-    return (
-        [
-            Route(e.path, _endpoint_app(e), methods=[e.method], name=e.handler.__name__)
-            for e in ENDPOINTS
-        ]
-        + oidc_routes.ROUTES
-        + invite_routes.ROUTES
-    )
+def starlette_routes(endpoints: Iterable[Endpoint]) -> list[Route]:
+    """One Starlette route per endpoint, each wrapped in the frame above."""
+    return [
+        Route(e.path, _endpoint_app(e), methods=[e.method], name=e.handler.__name__)
+        for e in endpoints
+    ]

@@ -38,8 +38,10 @@ from server.db.models import (
     Notification,
     ParticipantRow,
 )
-from server.http.common import ApiError, Call, api
+from server.http.common import ApiError, Call, Endpoints
 from server.http.render import DATETIME_SCHEMA, ID_SCHEMA, consent_json, parse_datetime, text
+
+api = Endpoints()  # this module's routes; server.app composes them
 
 # A signed paper form: a PDF, or a photo (JPEG or PNG), at most this large.
 MAX_FORM_BYTES = 5 * 1024 * 1024

@@ -7,7 +7,9 @@ from typing import Any
 from collab import policy
 from server.db import reminders as reminders_db
 from server.db import repo
-from server.http.common import ApiError, Call, api
+from server.http.common import ApiError, Call, Endpoints
+
+api = Endpoints()  # this module's routes; server.app composes them
 
 CHANNEL = {
     "type": "object",

@@ -28,17 +28,20 @@ from starlette.routing import Route
 
 from collab import policy
 from collab.model import Role, new_id
+from collab.refusal import RefusalCode, Refused
 from server import mail, minutes
 from server.auth import oidc
 from server.db import audit, repo
 from server.db.auth_models import Invitation
 from server.db.models import Identity, ParticipantRow, Person
 from server.http import ratelimit
-from server.http.common import NOT_FOUND_MESSAGE, ApiError, Call, api
+from server.http.common import NOT_FOUND_MESSAGE, ApiError, Call, Endpoints
 from server.http.messages import Said
 from server.http.render import valid_email
 from server.runtime import Services
 from server.settings import Settings
+
+api = Endpoints()  # this module's routes; server.app composes them
 
 log = logging.getLogger("planrom.invite")
 
@@ -208,6 +211,22 @@ async def _check(db: AsyncSession, row: Invitation, now: datetime) -> Found | st
     return Found(row, participant)
 
 
+class InvitationRefused(Refused):
+    """An invitation that cannot be accepted; ``problem`` names the page to show
+    (``PROBLEMS``)."""
+
+    def __init__(self, problem: str) -> None:
+        code: RefusalCode = (
+            "not-found"
+            if problem in ("unknown", "removed")
+            else "forbidden"
+            if problem.startswith("wrong-")
+            else "conflict"
+        )
+        super().__init__(code, f"invitation: {problem}")
+        self.problem = problem
+
+
 async def accept_invitation(
     db: AsyncSession,
     invitation_id: str,
@@ -217,17 +236,17 @@ async def accept_invitation(
     settings: Settings,
     now: datetime,
 ) -> str:
-    """Bind ``person`` to the invited participant; returns the plan id, or a problem code
-    prefixed with ``!``."""
+    """Bind ``person`` to the invited participant; returns the plan id. Raises
+    :class:`InvitationRefused` when the invitation cannot be accepted."""
     row = await db.get(Invitation, invitation_id)
     if row is None:
-        return "!unknown"
+        raise InvitationRefused("unknown")
     found = await _check(db, row, now)
     if isinstance(found, str):
-        return "!" + found
+        raise InvitationRefused(found)
     participant = found.participant
     if provider not in oidc.provider_for_role(settings, Role(participant.role)):
-        return "!wrong-provider"
+        raise InvitationRefused("wrong-provider")
     if row.expected_pid is not None:
         proven = await db.scalar(
             select(Identity.person_id).where(
@@ -235,7 +254,7 @@ async def accept_invitation(
             )
         )
         if proven is None:
-            return "!wrong-person"
+            raise InvitationRefused("wrong-person")
     other = (
         await db.execute(
             select(ParticipantRow.id).where(
@@ -247,7 +266,7 @@ async def accept_invitation(
         )
     ).first()
     if other is not None:
-        return "!already-participant"
+        raise InvitationRefused("already-participant")
     claimed = await db.execute(
         update(Invitation)
         .where(
@@ -259,7 +278,7 @@ async def accept_invitation(
         .values(used_at=now, used_by=person.id)
     )
     if getattr(claimed, "rowcount", 0) != 1:
-        return "!used"
+        raise InvitationRefused("used")
     participant.person_id = person.id
     await repo.record(db, participant, plan_id=row.plan_id, change="update", by=person.id, at=now)
     await audit.append(

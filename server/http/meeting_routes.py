@@ -15,6 +15,7 @@ from collab import policy
 from collab.agenda import draft_agenda
 from collab.model import MeasureStatus, Role, new_id
 from collab.policy import PlanContext
+from collab.refusal import Refused
 from server import ics, meeting_service, minutes, rendered_minutes
 from server.db import meeting_repo, repo
 from server.db.models import DecisionRow, MeetingRow, MinutesRow
@@ -25,8 +26,8 @@ from server.http.common import (
     AfterCommit,
     ApiError,
     Call,
+    Endpoints,
     Reply,
-    api,
     retry_later,
 )
 from server.http.messages import Said, reader_language
@@ -38,6 +39,8 @@ from server.http.render import (
     parse_datetime,
     text,
 )
+
+api = Endpoints()  # this module's routes; server.app composes them
 
 log = logging.getLogger("planrom.meetings")
 
@@ -85,11 +88,6 @@ def _send_invitations(call: Call, meeting_id: str) -> None:
             log.exception("sending invitations for %s failed", meeting_id)
 
     call.after_commit(send)
-
-
-def _refused(exc: sm.Refused) -> ApiError:
-    # "Not found" says nothing more, whether the thing is hidden or does not exist.
-    return ApiError(exc.code, NOT_FOUND_MESSAGE if exc.code == "not-found" else exc.reason)
 
 
 def _meeting_json(row: MeetingRow) -> dict[str, Any]:
@@ -219,8 +217,8 @@ async def schedule_meeting(call: Call) -> Any:
             await meeting_service.command(
                 call.db, loaded, call.principal, sm.SetMinuteTaker(body["minute_taker"]), call.now
             )
-    except sm.Refused as exc:
-        raise _refused(exc) from None
+    except Refused as exc:
+        raise ApiError.of(exc) from None
     call.log(plan_id, "change", f"meeting:{row.id}", "scheduled")
     _send_invitations(call, row.id)
     loaded = await meeting_service.load(call.db, row.id, call.now)
@@ -321,8 +319,8 @@ async def update_meeting(call: Call) -> Any:
             new_state = sm.new_meeting(
                 row.id, state.owner, sorted(wanted - {state.owner}), state.agenda, state.chair
             )
-        except sm.Refused as exc:
-            raise _refused(exc) from None
+        except Refused as exc:
+            raise ApiError.of(exc) from None
         loaded.state = (
             new_state
             if state.minute_taker is None
@@ -349,12 +347,12 @@ async def _run(call: Call, command: sm.Command, what: str) -> Any:
     loaded = await _loaded(call, lock=True)
     try:
         await meeting_service.command(call.db, loaded, call.principal, command, call.now)
-    except sm.Refused as exc:
+    except Refused as exc:
         if exc.code == "forbidden":
             call.log(
                 loaded.row.plan_id, "denied", f"meeting:{loaded.row.id}", exc.reason, keep=True
             )
-        raise _refused(exc) from None
+        raise ApiError.of(exc) from None
     if isinstance(command, sm.Cancel):
         loaded.row.ics_sequence += 1
         _send_invitations(call, loaded.row.id)
@@ -714,12 +712,12 @@ async def finalize(call: Call) -> Any:
     loaded = await _loaded(call, lock=True)
     try:
         await meeting_service.command(call.db, loaded, call.principal, sm.Finalize(), call.now)
-    except sm.Refused as exc:
+    except Refused as exc:
         if exc.code == "forbidden":
             call.log(
                 loaded.row.plan_id, "denied", f"meeting:{loaded.row.id}", exc.reason, keep=True
             )
-        raise _refused(exc) from None
+        raise ApiError.of(exc) from None
     by = call.principal.person
     await meeting_service.apply_decisions(call.db, call.services, loaded, by, call.now)
     notes = await meeting_service.notes_of(call.services, loaded.row.id, loaded.state.agenda)

@@ -39,6 +39,7 @@ from server.db.models import ParticipantRow, Person
 from server.http import ratelimit
 from server.http.common import ApiError, authenticate, error_response
 from server.http.invite_routes import (
+    InvitationRefused,
     accept_invitation,
     find_invitation,
     html_page,
@@ -237,12 +238,12 @@ async def _sign_in_person(
     person: Person = await oidc.person_for(db, identity, now=now, fallback_name=fallback)
     plan_id: str | None = None
     if invitation_id is not None:
-        outcome = await accept_invitation(
-            db, invitation_id, person, provider=kind, settings=settings, now=now
-        )
-        if outcome.startswith("!"):
-            raise _Abort(outcome[1:])
-        plan_id = outcome
+        try:
+            plan_id = await accept_invitation(
+                db, invitation_id, person, provider=kind, settings=settings, now=now
+            )
+        except InvitationRefused as refused:
+            raise _Abort(refused.problem) from None
     previous = request.cookies.get(SESSION_COOKIE)
     previous_hash = session_hash_of(settings, previous) if previous else None
     if previous_hash is not None:  # signing in again replaces this browser's session

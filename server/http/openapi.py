@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from server.http.common import ENDPOINTS, STATUS_OF
+from collab.refusal import RefusalCode
+from server.http.common import Endpoint
+from server.refusals import HTTP_STATUS
 
 ERROR = {
     "type": "object",
@@ -20,9 +23,10 @@ ERROR = {
 }
 
 
-def document(base_url: str) -> dict[str, Any]:
+def document(endpoints: Iterable[Endpoint], base_url: str) -> dict[str, Any]:
+    """The document for ``endpoints`` (the app's routes, as ``create_app`` composed them)."""
     paths: dict[str, dict[str, Any]] = {}
-    for e in ENDPOINTS:
+    for e in endpoints:
         params = [
             {
                 "name": name,
@@ -37,14 +41,14 @@ def document(base_url: str) -> dict[str, Any]:
         }
         for status in e.responses:
             responses[str(status)] = {"description": "Redirect"}
-        codes = {"malformed", "not-found", "too-large", "unsupported-media-type"}
+        codes: set[RefusalCode] = {"malformed", "not-found", "too-large", "unsupported-media-type"}
         if e.auth:
             codes |= {"unauthenticated", "forbidden", "conflict"}
         else:
             codes |= {"forbidden", "unauthenticated"}
         for code in sorted(codes):
             responses.setdefault(
-                str(STATUS_OF[code]),
+                str(HTTP_STATUS[code]),
                 {"description": code, "content": {"application/json": {"schema": ERROR}}},
             )
         op: dict[str, Any] = {

@@ -20,9 +20,8 @@ from collab.model import (
 from collab.policy import PlanContext
 from server.auth import oidc
 from server.db import repo
-from server.db.auth_models import Invitation
 from server.db.models import MeasureRow, ParticipantRow, PlanRow, SectionRow
-from server.http.common import NOT_FOUND_MESSAGE, ApiError, Call, api
+from server.http.common import NOT_FOUND_MESSAGE, ApiError, Call, Endpoints
 from server.http.invite_routes import invitation_json
 from server.http.messages import Said
 from server.http.render import (
@@ -36,6 +35,8 @@ from server.http.render import (
     text,
     valid_email,
 )
+
+api = Endpoints()  # this module's routes; server.app composes them
 
 CONTACT = {
     "name": text(200, 1),
@@ -699,18 +700,7 @@ async def get_group(call: Call) -> Any:
     me = call.principal
     call.require(policy.check_see_plan(ctx, me), plan_id, "participants")
     manages = bool(policy.check_manage_plan(ctx, me))
-    latest: dict[str, Invitation] = {}
-    if manages:
-        rows = (
-            await call.db.execute(
-                select(Invitation)
-                .where(Invitation.plan_id == plan_id)
-                .order_by(Invitation.created_at.desc())
-                .limit(500)
-            )
-        ).scalars()
-        for row in rows:
-            latest.setdefault(row.participant_id, row)
+    latest = await repo.latest_invitations(call.db, plan_id) if manages else {}
     actor = ctx.actor(me)
     assert actor is not None
     settings = call.services.settings

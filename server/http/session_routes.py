@@ -17,7 +17,9 @@ from starlette.responses import JSONResponse
 from server.auth import oidc
 from server.auth.identity import SESSION_COOKIE, end_web_session
 from server.db.models import WebSession
-from server.http.common import ApiError, Call, api
+from server.http.common import ApiError, Call, Endpoints
+
+api = Endpoints()  # this module's routes; server.app composes them
 
 
 def session_ref(id_hash: str) -> str:

@@ -14,7 +14,9 @@ from server.dates import local
 from server.db import repo
 from server.db import unit as unit_db
 from server.db import worklist as worklist_db
-from server.http.common import ApiError, Call, api
+from server.http.common import ApiError, Call, Endpoints
+
+api = Endpoints()  # this module's routes; server.app composes them
 
 FORBIDDEN = "Bare koordinerende enhet ser oversikten over alle planer."
 

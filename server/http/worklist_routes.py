@@ -9,7 +9,9 @@ from server import worklist
 from server.db import repo
 from server.db import worklist as worklist_db
 from server.db.meeting_repo import state_of
-from server.http.common import Call, api
+from server.http.common import Call, Endpoints
+
+api = Endpoints()  # this module's routes; server.app composes them
 
 
 @api(

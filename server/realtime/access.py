@@ -1,13 +1,13 @@
 """Document access for live sessions: a document name → who may read or write it.
 
-Thin: it loads what policy needs from the database and asks ``collab.policy``. A
-:class:`Resolver` caches what it loaded (plan contexts, measures, meetings) for its own
-lifetime, so re-deciding a thousand live sessions of one plan loads the plan once.
+Thin: it loads what policy needs from the database (through ``server.db.repo`` and
+``server.meeting_service``) and asks ``collab.policy``. A :class:`Resolver` caches what it
+loaded (plan contexts, measures, meetings) for its own lifetime, so re-deciding a
+thousand live sessions of one plan loads the plan once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -18,8 +18,8 @@ from collab import policy
 from collab.docs import DocRef, ItemDoc, MeasureDoc, SectionDoc
 from collab.model import Measure
 from collab.policy import Decision, PlanContext, Principal
+from server import meeting_service
 from server.db import repo
-from server.db.models import MeasureRow
 
 Access = Literal["read", "write"]
 
@@ -42,7 +42,7 @@ class Resolver:
     now: datetime
     _contexts: dict[str, PlanContext | None] = field(default_factory=dict)
     _measures: dict[str, Measure | None] = field(default_factory=dict)
-    cache: dict[tuple[str, str], object] = field(default_factory=dict)  # for item resolvers
+    _meetings: dict[str, meeting_service.Loaded | None] = field(default_factory=dict)
 
     async def context(self, plan_id: str) -> PlanContext | None:
         if plan_id not in self._contexts:
@@ -51,15 +51,19 @@ class Resolver:
 
     async def measure(self, measure_id: str) -> Measure | None:
         if measure_id not in self._measures:
-            row = await self.session.get(MeasureRow, measure_id)
-            self._measures[measure_id] = repo.to_measure(row) if row is not None else None
+            self._measures[measure_id] = await repo.get_measure(self.session, measure_id)
         return self._measures[measure_id]
+
+    async def meeting(self, meeting_id: str) -> meeting_service.Loaded | None:
+        if meeting_id not in self._meetings:
+            self._meetings[meeting_id] = await meeting_service.load(
+                self.session, meeting_id, self.now
+            )
+        return self._meetings[meeting_id]
 
     async def resolve(self, principal: Principal, ref: DocRef) -> DocAccess:
         if isinstance(ref, ItemDoc):
-            if not _item_resolver:
-                return DocAccess(None, None, MISSING)
-            return await _item_resolver[0](self, principal, ref)
+            return await self._item(principal, ref)
         ctx = await self.context(ref.plan)
         if ctx is None:
             return DocAccess(None, None, MISSING)
@@ -81,17 +85,30 @@ class Resolver:
             ref.plan,
         )
 
+    async def _item(self, principal: Principal, ref: ItemDoc) -> DocAccess:
+        """Who may read and write ``meeting:{m}:item:{i}`` (collab.policy decides)."""
+        loaded = await self.meeting(ref.meeting)
+        if loaded is None:
+            return DocAccess(None, None, MISSING)
+        item = loaded.state.item(ref.item)
+        if item is None:
+            return DocAccess(None, loaded.row.plan_id, MISSING)
+        measure = loaded.measure_of(item)
+        read = policy.check_read_item(loaded.ctx, principal, loaded.state, item, measure)
+        if not read:
+            return DocAccess(None, loaded.row.plan_id, read)
+        write = policy.check_write_item(loaded.ctx, principal, loaded.state, item, measure)
+        return _from(read, write, loaded.row.plan_id)
+
     async def grounds(self, principal: Principal, ref: DocRef) -> str:
         """Why the person may open the document, for the access log
         (``policy.access_grounds`` on the document's section)."""
         if isinstance(ref, ItemDoc):
-            loaded = self.cache.get(("meeting", ref.meeting))
-            ctx = getattr(loaded, "ctx", None)
-            state = getattr(loaded, "state", None)
-            item = state.item(ref.item) if state is not None else None
-            if not isinstance(ctx, PlanContext) or item is None:
+            loaded = await self.meeting(ref.meeting)
+            item = loaded.state.item(ref.item) if loaded is not None else None
+            if loaded is None or item is None:
                 return ""
-            return policy.access_grounds(ctx, principal, item.section)
+            return policy.access_grounds(loaded.ctx, principal, item.section)
         found = await self.context(ref.plan)
         if found is None:
             return ""
@@ -99,15 +116,6 @@ class Resolver:
             return policy.access_grounds(found, principal, ref.section)
         measure = await self.measure(ref.measure)
         return policy.access_grounds(found, principal, measure.section if measure else None)
-
-
-# Meeting item documents are decided by the meeting module, which registers here.
-ItemResolver = Callable[[Resolver, Principal, ItemDoc], Awaitable[DocAccess]]
-_item_resolver: list[ItemResolver] = []
-
-
-def register_item_resolver(resolver: ItemResolver) -> None:
-    _item_resolver[:] = [resolver]
 
 
 def _from(read: Decision, write: Decision, plan: str) -> DocAccess:

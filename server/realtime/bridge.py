@@ -73,18 +73,20 @@ async def resync(rooms: Rooms, emit: Emit) -> list[str]:
     return behind
 
 
+def _ignore_update(doc: str, seq: int, update: bytes) -> None:
+    """Nothing is received outside ``RedisBridge.running``."""
+
+
+async def _ignore_meeting(meeting: str) -> None:
+    """Nothing is received outside ``RedisBridge.running``."""
+
+
 class RedisBridge:
-    def __init__(
-        self,
-        url: str,
-        process_id: str,
-        on_update: Callable[[str, int, bytes], None],
-        on_meeting: Callable[[str], Awaitable[None]],
-    ) -> None:
+    def __init__(self, url: str, process_id: str) -> None:
         self.url = url
         self.process_id = process_id
-        self.on_update = on_update
-        self.on_meeting = on_meeting
+        self.on_update: Callable[[str, int, bytes], None] = _ignore_update
+        self.on_meeting: Callable[[str], Awaitable[None]] = _ignore_meeting
         self.client: aioredis.Redis | None = None
         self.sent = 0  # the number of this process's last published message
         self.heard: dict[str, int] = {}  # sender → the highest number received
@@ -94,7 +96,14 @@ class RedisBridge:
         self._resync_with: tuple[Rooms, Emit] | None = None
 
     @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[RedisBridge]:
+    async def running(
+        self,
+        on_update: Callable[[str, int, bytes], None],
+        on_meeting: Callable[[str], Awaitable[None]],
+    ) -> AsyncIterator[RedisBridge]:
+        """Publish and listen until the block ends: another process's stored update goes
+        to ``on_update``, its meeting change to ``on_meeting``."""
+        self.on_update, self.on_meeting = on_update, on_meeting
         self.client = aioredis.from_url(self.url)
         pubsub = self.client.pubsub()
         await pubsub.subscribe(CHANNEL, MEETINGS)

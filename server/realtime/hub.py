@@ -1,46 +1,31 @@
-"""Socket.IO transport: authenticated connections, document sync, live revocation.
+"""Document sync over Socket.IO: ``doc:join``/``doc:msg``/``doc:leave``, awareness, and
+re-deciding the access of joined documents.
 
-Owns the connection registry of this process and the bridge between processes (Redis).
-Every event is treated as hostile: shapes are checked, sizes and rates bounded, and
-access comes from ``server.realtime.access`` (which asks ``collab.policy``).
+Owns this process's documents in memory (``collab.rooms`` over ``SqlDocStore``) and the
+awareness it has seen. Every event is treated as hostile: shapes are checked, sizes and
+rates bounded, and access comes from ``server.realtime.access`` (which asks
+``collab.policy``). Connections come from ``server.realtime.connections``; meetings and
+the access poll are other parts of the namespace (``server.realtime.namespace``), which
+this module does not know.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import secrets
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
-from http.cookies import CookieError, SimpleCookie
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import socketio
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from collab import guardians
-from collab.docs import DocRef, parse_doc_name
+from collab.docs import parse_doc_name
 from collab.editing import YDoc, make_edit, new_client_id
-from collab.model import Role
-from collab.policy import Principal
-from collab.rooms import (
-    DocRoom,
-    Rooms,
-    RoomSettings,
-    StoreUnavailable,
-    TooLarge,
-    clients_in_update,
-)
+from collab.rooms import DocRoom, Rooms, RoomSettings, clients_in_update
 from collab.yproto import (
     EMPTY_UPDATE,
     AwarenessMessage,
     AwarenessState,
-    Malformed,
     SyncMessage,
     SyncStep,
     awareness_json,
@@ -48,81 +33,20 @@ from collab.yproto import (
     encode_awareness,
     encode_sync,
 )
-from server.auth.identity import (
-    SESSION_COOKIE,
-    Authenticated,
-    is_session_live,
-    resolve_token,
-    resolve_web_session,
-)
-from server.db import audit
-from server.db.denials import Denial
 from server.db.docstore import SqlDocStore
 from server.db.engine import read_only
-from server.db.models import (
-    ConsentRow,
-    MeasureRow,
-    MeetingRow,
-    ParticipantRow,
-    PlanRow,
-    SectionRow,
-)
 from server.realtime import visibility
-from server.realtime.access import Access, Resolver
+from server.realtime.access import Resolver
 from server.realtime.bridge import RedisBridge
-from server.runtime import Services, utcnow
-from server.settings import normalise_origin
-
-if TYPE_CHECKING:
-    from server.realtime.meeting import MeetingEvents
+from server.realtime.connections import Conn, Connections, Joined, ok
+from server.refusals import ack
+from server.runtime import utcnow
 
 log = logging.getLogger("planrom.realtime")
 
 MAX_CLIENT_ID = 2**53 - 1
 CLIENT_ID_WINDOW = timedelta(days=1)  # settings.max_client_ids_per_person_day counts in it
-RATE_PER_SECOND = 100.0
-RATE_BURST = 400.0
-BYTES_PER_TOKEN = 4096  # a full 512 KiB message costs 129 tokens: about 1 a second
 OPENED_REMEMBERED = 20_000  # (person, document) pairs whose last `open` entry is remembered
-
-
-def ok(**extra: Any) -> dict[str, Any]:
-    return {"ok": True, **extra}
-
-
-def refuse(code: str, message: str) -> dict[str, Any]:
-    return {"ok": False, "error": {"code": code, "message": message}}
-
-
-@dataclass
-class Joined:
-    ref: DocRef
-    plan: str | None
-    access: Access
-
-
-@dataclass
-class Conn:
-    sid: str
-    principal: Principal
-    session_hash: str | None
-    docs: dict[str, Joined] = field(default_factory=dict)
-    clients: set[int] = field(default_factory=set)  # Yjs clientIDs bound to this person
-    awareness: dict[str, set[int]] = field(default_factory=dict)  # doc → clientIDs shown
-    # doc → clientIDs joined with while joined (capped; forgotten on leave)
-    doc_clients: dict[str, set[int]] = field(default_factory=dict)
-    joining: set[str] = field(default_factory=set)  # documents with a doc:join under way
-    tokens: float = RATE_BURST
-    refilled: float = field(default_factory=time.monotonic)
-
-    def take(self, cost: float = 1.0) -> bool:
-        now = time.monotonic()
-        self.tokens = min(RATE_BURST, self.tokens + (now - self.refilled) * RATE_PER_SECOND)
-        self.refilled = now
-        if self.tokens < cost:
-            return False
-        self.tokens -= cost
-        return True
 
 
 def _shown_by(state: dict[str, Any]) -> Any:
@@ -131,10 +55,18 @@ def _shown_by(state: dict[str, Any]) -> Any:
     return user.get("id") if isinstance(user, dict) else None
 
 
-class Hub:
-    def __init__(self, sio: socketio.AsyncServer, services: Services) -> None:
-        self.sio = sio
-        self.services = services
+class Documents:
+    """The documents part of the realtime namespace."""
+
+    def __init__(
+        self,
+        connections: Connections,
+        known: visibility.KnownPersons,
+        bridge: RedisBridge | None,
+    ) -> None:
+        self.connections = connections
+        self.sio = connections.sio
+        self.services = services = connections.services
         settings = services.settings
         self.store = SqlDocStore(services.sessionmaker)
         self.rooms = Rooms(
@@ -146,223 +78,24 @@ class Hub:
             ),
         )
         self.rooms.on_unload = self._forget_awareness
-        self.conns: dict[str, Conn] = {}
         # doc → clientID → (clock, state): the awareness this process has seen.
         self.awareness: dict[str, dict[int, tuple[int, dict[str, Any]]]] = {}
-        self.process_id = secrets.token_hex(8)
-        self.bridge: RedisBridge | None = None
-        self._fingerprints: dict[str, tuple[Any, ...]] = {}
-        self.meetings: MeetingEvents | None = None
+        self.bridge = bridge
         # (person, document) → when its last `open` was logged (bounded, oldest dropped).
         self._opened: OrderedDict[tuple[str, str], float] = OrderedDict()
-        self.known = visibility.KnownPersons(services)  # awareness names follow policy
-        services.realtime = self
-        self._register()
-
-    # --- lifecycle ------------------------------------------------------------------
+        self.known = known  # awareness names follow policy
 
     @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[Hub]:
-        async with contextlib.AsyncExitStack() as stack:
-            await stack.enter_async_context(self.store.running())
-            await stack.enter_async_context(self.rooms.running())
-            if self.services.settings.redis_url:
-                self.bridge = RedisBridge(
-                    self.services.settings.redis_url,
-                    self.process_id,
-                    self._remote_update,
-                    self._remote_meeting,
-                )
-                await stack.enter_async_context(self.bridge.running())
-            tasks = await stack.enter_async_context(asyncio.TaskGroup())
-            poller = tasks.create_task(self._poll_access())
-            try:
-                yield self
-            finally:
-                poller.cancel()
+    async def running(self) -> AsyncIterator[Documents]:
+        async with self.store.running(), self.rooms.running():
+            yield self
 
-    def _register(self) -> None:
-        sio = self.sio
-        sio.on("connect", self.on_connect)
-        sio.on("disconnect", self.on_disconnect)
-        sio.on("doc:join", self.guard(self.on_doc_join))
-        sio.on("doc:msg", self.guard(self.on_doc_msg))
-        sio.on("doc:leave", self.guard(self.on_doc_leave))
-        sio.on("*", self.on_unknown)
-
-    def guard(
-        self, handler: Callable[..., Awaitable[dict[str, Any]]]
-    ) -> Callable[..., Awaitable[dict[str, Any]]]:
-        """Authenticated, rate-limited, and never an unhandled exception to the client."""
-
-        async def run(sid: str, *args: Any) -> dict[str, Any]:
-            conn = self.conns.get(sid)
-            if conn is None:
-                return refuse("unauthenticated", "Not signed in.")
-            # A message costs one token, and one more per BYTES_PER_TOKEN of binary data:
-            # reading a large update is work, so large ones come slower than keystrokes.
-            size = sum(len(a) for a in args if isinstance(a, bytes | bytearray))
-            if not conn.take(1.0 + size / BYTES_PER_TOKEN):
-                self.services.metrics.count_error("rate-limited")
-                return refuse("rate-limited", "Too many messages; slow down.")
-            try:
-                return await handler(conn, *args)
-            except TooLarge as exc:
-                self.services.metrics.count_error("too-large")
-                return refuse("too-large", str(exc))
-            except Malformed as exc:
-                return refuse("malformed", str(exc))
-            except StoreUnavailable:
-                return refuse("unavailable", "Could not save right now; try again.")
-            except Exception:
-                log.exception("event from %s failed", sid)
-                return refuse("unavailable", "Something went wrong on the server.")
-            except BaseException as exc:  # a Yrs panic (pyo3's PanicException)
-                if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
-                    raise
-                log.exception("event from %s failed", sid)
-                return refuse("unavailable", "Something went wrong on the server.")
-
-        return run
-
-    async def on_unknown(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
-        return refuse("malformed", "Unknown event.")
-
-    # --- connections ------------------------------------------------------------------
-
-    async def _authenticate(self, environ: dict[str, Any], auth: Any) -> Authenticated | None:
-        services = self.services
-        now = services.clock()
-        async with services.sessionmaker() as session, session.begin():
-            if isinstance(auth, dict) and auth.get("token") is not None:
-                token = auth["token"]
-                if not isinstance(token, str):
-                    return None
-                return await resolve_token(session, token, now=now, settings=services.settings)
-            raw_cookie = environ.get("HTTP_COOKIE", "")
-            if not raw_cookie or len(raw_cookie) > 8192:
-                return None
-            try:
-                jar = SimpleCookie(raw_cookie)
-            except CookieError:
-                return None
-            morsel = jar.get(SESSION_COOKIE)
-            if morsel is None:
-                return None
-            return await resolve_web_session(
-                session, morsel.value, now=now, settings=services.settings
-            )
-
-    @staticmethod
-    def _refuse_connect(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
-        refused = socketio.exceptions.ConnectionRefusedError(code)
-        # Socket.IO's connect_error carries {message, data}: browsers read err.data,
-        # Python clients the whole object; both find {"code": code}.
-        refused.error_args = {
-            "message": code,
-            "code": code,
-            "data": {"code": code, "message": message},
-        }
-        return refused
-
-    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        # Cross-site sockets: a page on another site may not use the person's cookie (or
-        # a token it holds) to talk to us. Checked before anything touches the database.
-        origin = environ.get("HTTP_ORIGIN")
-        if origin is not None and (
-            normalise_origin(origin) not in self.services.settings.socket_origins
-        ):
-            self.services.metrics.count_error("forbidden")
-            raise self._refuse_connect("forbidden", "This site may not connect to Planrom.")
-        found = await self._authenticate(environ, auth)
-        if found is None:
-            raise self._refuse_connect("unauthenticated", "Sign in first.")
-        if (
-            origin is None
-            and found.session_hash is not None
-            # A browser sends no Origin on a same-origin GET (the long-polling handshake),
-            # but always says where a request comes from in Sec-Fetch-Site, which no page
-            # can set. Anything else presenting a cookie without an Origin is refused.
-            and environ.get("HTTP_SEC_FETCH_SITE") != "same-origin"
-        ):
-            self.services.metrics.count_error("forbidden")
-            raise self._refuse_connect(
-                "forbidden", "A browser connection must come from Planrom's own pages."
-            )
-        person = found.principal.person
-        settings = self.services.settings
-        if sum(c.principal.person == person for c in self.conns.values()) >= (
-            settings.max_connections_per_person
-        ):
-            self.services.metrics.count_error("rate-limited")
-            raise self._refuse_connect(
-                "rate-limited", "Too many open connections; close a tab or window first."
-            )
-        self.conns[sid] = Conn(sid, found.principal, found.session_hash)
-        self.services.metrics.set_gauge("realtime_connections", len(self.conns))
-
-    async def on_disconnect(self, sid: str, *args: Any) -> None:
-        conn = self.conns.pop(sid, None)
-        if conn is None:
-            return
-        if self.meetings is not None:
-            await self.meetings.disconnected(conn)
+    async def left_all(self, conn: Conn) -> None:
+        """A closed connection leaves every document it had joined."""
         for name in list(conn.docs):
             await self._leave(conn, name)
-        self.services.metrics.set_gauge("realtime_connections", len(self.conns))
 
     # --- documents --------------------------------------------------------------------
-
-    async def _log(
-        self, plan: str | None, conn: Conn, action: str, target: str, detail: str = ""
-    ) -> None:
-        if plan is None:
-            return
-        if action == "denied" and self.services.denials.absorb(
-            self._denial(plan, conn, target, detail)
-        ):
-            return  # counted in memory: this window of the access log is full
-        async with self.services.sessionmaker() as session, session.begin():
-            await self._log_in(session, plan, conn, action, target, detail)
-
-    def _denial(self, plan: str, conn: Conn, target: str, detail: str) -> Denial:
-        return Denial(
-            plan_id=plan,
-            at=self.services.clock(),
-            person_id=conn.principal.person,
-            actor=conn.principal.name,
-            target=target,
-            detail=detail,
-        )
-
-    async def _log_in(
-        self,
-        session: AsyncSession,
-        plan: str | None,
-        conn: Conn,
-        action: str,
-        target: str,
-        detail: str = "",
-        *,
-        grounds: str = "",
-    ) -> None:
-        if plan is None:
-            return
-        if action == "denied":
-            # Refusals are bounded per plan, person and day (server.db.denials).
-            await self.services.denials.record(session, self._denial(plan, conn, target, detail))
-            return
-        await audit.append(
-            session,
-            plan_id=plan,
-            at=self.services.clock(),
-            person_id=conn.principal.person,
-            actor=conn.principal.name,
-            action=action,
-            target=target,
-            detail=detail,
-            grounds=grounds,
-        )
 
     async def on_doc_join(self, conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
         name = data.get("doc") if isinstance(data, dict) else None
@@ -370,7 +103,7 @@ class Hub:
             # Every joined document stays in memory: a connection holds a bounded number.
             if len(conn.docs) + len(conn.joining) >= self.services.settings.max_docs_per_connection:
                 self.services.metrics.count_error("rate-limited")
-                return refuse("rate-limited", "Too many open documents; leave one first.")
+                return ack("rate-limited", "Too many open documents; leave one first.")
             conn.joining.add(name)
             try:
                 return await self._doc_join(conn, data)
@@ -393,18 +126,18 @@ class Hub:
 
     async def _doc_join(self, conn: Conn, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
-            return refuse("malformed", "doc:join takes {doc, client_id}.")
+            return ack("malformed", "doc:join takes {doc, client_id}.")
         name, client_id = data.get("doc"), data.get("client_id")
         ref = parse_doc_name(name)
         if ref is None:
-            return refuse("malformed", "Not a document name.")
+            return ack("malformed", "Not a document name.")
         assert isinstance(name, str)
         if (
             not isinstance(client_id, int)
             or isinstance(client_id, bool)
             or not 0 <= client_id <= MAX_CLIENT_ID
         ):
-            return refuse("malformed", "client_id must be a Yjs clientID (a whole number).")
+            return ack("malformed", "client_id must be a Yjs clientID (a whole number).")
         # Before any database work: a connection that keeps joining one document with new
         # clientIDs (to show thousands of awareness states) is refused here, cheaply.
         joined_with = conn.doc_clients.get(name, set())
@@ -413,7 +146,7 @@ class Hub:
             and len(joined_with) >= self.services.settings.max_client_ids_per_doc
         ):
             self.services.metrics.count_error("rate-limited")
-            return refuse("rate-limited", "Too many clientIDs on this document; leave it first.")
+            return ack("rate-limited", "Too many clientIDs on this document; leave it first.")
         async with self.services.sessionmaker() as session:
             await read_only(session)
             resolver = Resolver(session, self.services.clock())
@@ -424,9 +157,11 @@ class Hub:
                 else ""
             )
         if found.access is None:
-            await self._log(found.plan, conn, "denied", f"doc:{name}", found.decision.reason)
+            await self.connections.log(
+                found.plan, conn, "denied", f"doc:{name}", found.decision.reason
+            )
             code = found.decision.code or "forbidden"
-            return refuse(
+            return ack(
                 "not-found" if code == "conflict" else code,
                 "No such document, or no consent to see it.",
             )
@@ -451,7 +186,7 @@ class Hub:
                 if owner is None:
                     pass  # over the day's cap: nothing written, nothing logged
                 elif owner != person:
-                    await self._log_in(
+                    await self.connections.log_in(
                         session,
                         found.plan,
                         conn,
@@ -460,7 +195,7 @@ class Hub:
                         "clientID bound to someone else",
                     )
                 elif log_open:
-                    await self._log_in(
+                    await self.connections.log_in(
                         session,
                         found.plan,
                         conn,
@@ -471,16 +206,16 @@ class Hub:
                     )
             if owner is None:
                 self.services.metrics.count_error("rate-limited")
-                return refuse("rate-limited", "Too many new clientIDs today; reuse one.")
+                return ack("rate-limited", "Too many new clientIDs today; reuse one.")
             if owner != person:
-                return refuse("foreign-client", "That clientID belongs to someone else.")
+                return ack("foreign-client", "That clientID belongs to someone else.")
             if log_open and found.plan is not None:
                 self._open_logged(person, name)
             conn.clients.add(client_id)
         conn.doc_clients.setdefault(name, set()).add(client_id)
         room = await self.rooms.get(name)
-        if conn.sid not in self.conns:  # disconnected while loading
-            return refuse("unauthenticated", "Disconnected.")
+        if conn.sid not in self.connections.conns:  # disconnected while loading
+            return ack("unauthenticated", "Disconnected.")
         self.rooms.join(room, conn.sid)
         await self.sio.enter_room(conn.sid, f"doc:{name}")
         conn.docs[name] = Joined(ref, found.plan, found.access)
@@ -490,7 +225,7 @@ class Hub:
     async def on_doc_leave(self, conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
         name = data.get("doc") if isinstance(data, dict) else None
         if not isinstance(name, str) or name not in conn.docs:
-            return refuse("not-joined", "Not joined to that document.")
+            return ack("not-joined", "Not joined to that document.")
         await self._leave(conn, name)
         return ok()
 
@@ -515,12 +250,12 @@ class Hub:
         self, conn: Conn, name: Any = None, data: Any = None, *_: Any
     ) -> dict[str, Any]:
         if not isinstance(name, str) or not isinstance(data, bytes | bytearray):
-            return refuse("malformed", "doc:msg takes (doc, bytes).")
+            return ack("malformed", "doc:msg takes (doc, bytes).")
         joined = conn.docs.get(name)
         if joined is None:
-            return refuse("not-joined", "Join the document first.")
+            return ack("not-joined", "Join the document first.")
         if len(data) > self.services.settings.max_doc_message_bytes:
-            return refuse("malformed", "Message too large.")
+            return ack("malformed", "Message too large.")
         message = decode(bytes(data))
         room = await self.rooms.get(name)
         if isinstance(message, AwarenessMessage):
@@ -551,21 +286,21 @@ class Hub:
             return ok()
         if joined.access != "write" or conn.docs.get(room.name) is not joined:
             self.services.metrics.count_error("forbidden")
-            return refuse("forbidden", "You may read this document but not change it.")
+            return ack("forbidden", "You may read this document but not change it.")
         clients = clients_in_update(update, self.rooms.settings.limits)
         unknown = clients - conn.clients
         if unknown:
             owners = await self.store.owners_of(unknown)
             mine = {c for c in unknown if owners.get(c) == conn.principal.person}
             if mine != unknown:
-                await self._log(
+                await self.connections.log(
                     joined.plan,
                     conn,
                     "denied",
                     f"doc:{room.name}",
                     "update carries another person's clientID",
                 )
-                return refuse("foreign-client", "The change contains someone else's edits.")
+                return ack("foreign-client", "The change contains someone else's edits.")
             conn.clients |= mine
         seq = await self.rooms.apply(room, update, person=conn.principal.person, origin="client")
         await self.broadcast_update(room.name, update, seq, skip_sid=conn.sid)
@@ -603,18 +338,11 @@ class Hub:
         return bytes(room.doc.get_update())
 
     async def close_documents(self, prefix: str, reason: str) -> None:
-        for conn in list(self.conns.values()):
+        for conn in list(self.connections.conns.values()):
             for name in [n for n in conn.docs if n.startswith(prefix)]:
                 await self.revoke(conn, name, reason)
 
-    async def meeting_changed(self, meeting_id: str) -> None:
-        """A meeting changed over HTTP: tell members here and on the other processes."""
-        if self.meetings is not None:
-            await self.meetings.after_change(meeting_id)
-        elif self.bridge is not None:
-            await self.bridge.publish_meeting(meeting_id)
-
-    def _remote_update(self, name: str, seq: int, update: bytes) -> None:
+    def remote_update(self, name: str, seq: int, update: bytes) -> None:
         self.rooms.apply_remote(name, update, seq)
         if self.bridge is not None:  # a lost message before this one: resync from storage
             self.bridge.resync_after_gap(
@@ -623,12 +351,6 @@ class Hub:
                     "doc:msg", (doc, encode_sync(SyncStep.UPDATE, missing)), room=f"doc:{doc}"
                 ),
             )
-
-    async def _remote_meeting(self, meeting_id: str) -> None:
-        """Another process changed a meeting: tell our members, re-decide item documents."""
-        if self.meetings is not None:
-            await self.meetings.broadcast(meeting_id)
-        await self.recheck_prefix(f"meeting:{meeting_id}:")
 
     async def _awareness(
         self, conn: Conn, room: DocRoom, message: AwarenessMessage
@@ -640,7 +362,7 @@ class Hub:
         stamped: list[AwarenessState] = []
         for state in message.states:
             if state.client not in conn.clients:
-                return refuse("foreign-client", "Awareness for someone else's clientID.")
+                return ack("foreign-client", "Awareness for someone else's clientID.")
             if state.state is None:
                 stamped.append(state)
                 continue
@@ -648,7 +370,7 @@ class Hub:
             verified["user"] = {"id": conn.principal.person, "name": conn.principal.name}
             if len(awareness_json(verified)) > settings.max_awareness_state_bytes:
                 self.services.metrics.count_error("too-large")
-                return refuse("too-large", "Awareness state too large.")
+                return ack("too-large", "Awareness state too large.")
             stamped.append(AwarenessState(state.client, state.clock, verified))
         # What this connection and the document would show after the message.
         after_shown, after_known = set(shown), set(known)
@@ -661,7 +383,7 @@ class Hub:
                 after_known.add(state.client)
         if len(after_shown) > max(len(shown), settings.max_awareness_states_per_doc_conn):
             self.services.metrics.count_error("rate-limited")
-            return refuse("rate-limited", "Too many awareness states on this document.")
+            return ack("rate-limited", "Too many awareness states on this document.")
         # Over all their connections, one person shows a bounded number of states, so
         # that nobody can take every slot of the document.
         person = conn.principal.person
@@ -669,10 +391,10 @@ class Hub:
         after_held = (held | after_shown) & after_known
         if len(after_held) > max(len(held), settings.max_awareness_states_per_person_doc):
             self.services.metrics.count_error("rate-limited")
-            return refuse("rate-limited", "You show as many awareness states here as you can.")
+            return ack("rate-limited", "You show as many awareness states here as you can.")
         if len(after_known) > max(len(known), settings.max_awareness_states_per_doc):
             self.services.metrics.count_error("rate-limited")
-            return refuse("rate-limited", "This document shows as many people as it can.")
+            return ack("rate-limited", "This document shows as many people as it can.")
         known = self.awareness.setdefault(room.name, known)
         shown = conn.awareness.setdefault(room.name, shown)
         for state in stamped:
@@ -690,7 +412,7 @@ class Hub:
         plan = conn.docs[room.name].plan
         named = [
             c.sid
-            for c in list(self.conns.values())
+            for c in list(self.connections.conns.values())
             if c.sid != conn.sid
             and room.name in c.docs
             and conn.principal.person in await self.known.of(plan, c.principal)
@@ -716,16 +438,13 @@ class Hub:
         await self._recheck(lambda name, joined: name.startswith(prefix))
 
     async def recheck_plan(self, plan_id: str) -> None:
-        """Re-decide every live document and meeting room of a plan; revoke what may no
-        longer be read."""
+        """Re-decide every live document of a plan; revoke what may no longer be read."""
         await self._recheck(lambda name, joined: joined.plan == plan_id)
-        if self.meetings is not None:
-            await self.meetings.recheck_plan(plan_id)
 
     async def _recheck(self, matches: Callable[[str, Joined], bool]) -> None:
         sessions = [
             (conn, name, joined)
-            for conn in list(self.conns.values())
+            for conn in list(self.connections.conns.values())
             for name, joined in list(conn.docs.items())
             if matches(name, joined)
         ]
@@ -768,7 +487,9 @@ class Hub:
             return
         async with self.services.sessionmaker() as session, session.begin():
             for conn, name, joined, reason in downgraded:
-                await self._log_in(session, joined.plan, conn, "read-only", f"doc:{name}", reason)
+                await self.connections.log_in(
+                    session, joined.plan, conn, "read-only", f"doc:{name}", reason
+                )
 
     async def revoke(self, conn: Conn, name: str, reason: str) -> None:
         joined = conn.docs.get(name)
@@ -777,131 +498,4 @@ class Hub:
         await self._leave(conn, name)
         await self.sio.emit("doc:revoked", {"doc": name, "reason": reason}, to=conn.sid)
         self.services.metrics.count_event("doc:revoked")
-        await self._log(joined.plan, conn, "revoked", f"doc:{name}", reason)
-
-    async def _fingerprint(self, plans: set[str]) -> dict[str, tuple[Any, ...]]:
-        now = self.services.clock()
-        out: dict[str, tuple[Any, ...]] = {p: () for p in plans}
-        async with self.services.sessionmaker() as session:
-            await read_only(session)
-            consent = await session.execute(
-                select(ConsentRow.plan_id, func.max(ConsentRow.version))
-                .where(ConsentRow.plan_id.in_(plans))
-                .group_by(ConsentRow.plan_id)
-            )
-            latest = {p: v for p, v in consent.all()}
-            periods = await session.execute(
-                select(
-                    ConsentRow.plan_id,
-                    ConsentRow.version,
-                    ConsentRow.valid_from,
-                    ConsentRow.valid_to,
-                ).where(ConsentRow.plan_id.in_(plans))
-            )
-            in_force = {
-                p: (vf <= now and (vt is None or now < vt))
-                for p, v, vf, vt in periods.all()
-                if latest.get(p) == v
-            }
-            people = await session.execute(
-                select(ParticipantRow.plan_id, func.sum(ParticipantRow.version), func.count())
-                .where(ParticipantRow.plan_id.in_(plans))
-                .group_by(ParticipantRow.plan_id)
-            )
-            people_fp = {p: (int(s or 0), int(c)) for p, s, c in people.all()}
-            measures = await session.execute(
-                select(MeasureRow.plan_id, func.sum(MeasureRow.version), func.count())
-                .where(MeasureRow.plan_id.in_(plans))
-                .group_by(MeasureRow.plan_id)
-            )
-            measure_fp = {p: (int(s or 0), int(c)) for p, s, c in measures.all()}
-            meetings = await session.execute(
-                select(MeetingRow.plan_id, func.sum(MeetingRow.version), func.count())
-                .where(MeetingRow.plan_id.in_(plans))
-                .group_by(MeetingRow.plan_id)
-            )
-            meeting_fp = {p: (int(s or 0), int(c)) for p, s, c in meetings.all()}
-            # Closing or reopening a plan, archiving a section: read-only or writable again.
-            statuses = await session.execute(
-                select(PlanRow.id, PlanRow.status).where(PlanRow.id.in_(plans))
-            )
-            status_fp = {p: st for p, st in statuses.all()}
-            archived = await session.execute(
-                select(SectionRow.plan_id, SectionRow.id)
-                .where(SectionRow.plan_id.in_(plans), SectionRow.archived.is_(True))
-                .order_by(SectionRow.id)
-            )
-            # A guardian's full access ends when a date passes (collab.guardians): the
-            # poll notices the day change, and nothing else need happen for it.
-            guardian_rows = await session.execute(
-                select(
-                    ParticipantRow.plan_id,
-                    ParticipantRow.id,
-                    ParticipantRow.access_until,
-                    PlanRow.owner_born,
-                )
-                .join(PlanRow, PlanRow.id == ParticipantRow.plan_id)
-                .where(
-                    ParticipantRow.plan_id.in_(plans),
-                    ParticipantRow.role == Role.GUARDIAN.value,
-                )
-                .order_by(ParticipantRow.id)
-            )
-            today = guardians.oslo_day(now)
-            ended_fp: dict[str, tuple[tuple[str, bool], ...]] = {}
-            for p, pid, until, born in guardian_rows.all():
-                ends = guardians.access_until(Role.GUARDIAN, until, born)
-                ended_fp[p] = (*ended_fp.get(p, ()), (pid, ends is not None and today >= ends))
-            archived_fp: dict[str, tuple[str, ...]] = {}
-            for p, section in archived.all():
-                archived_fp[p] = (*archived_fp.get(p, ()), section)
-        for p in plans:
-            out[p] = (
-                latest.get(p),
-                in_force.get(p),
-                people_fp.get(p),
-                measure_fp.get(p),
-                meeting_fp.get(p),
-                status_fp.get(p),
-                archived_fp.get(p, ()),
-                ended_fp.get(p, ()),
-            )
-        return out
-
-    async def _poll_access(self) -> None:
-        """Catch what no request here told us: expiry, and changes made by other processes."""
-        interval = self.services.settings.consent_poll_seconds
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.poll_once()
-            except Exception:
-                log.exception("access poll failed")
-
-    async def poll_once(self) -> None:
-        plans = {j.plan for c in self.conns.values() for j in c.docs.values() if j.plan}
-        if plans:
-            current = await self._fingerprint(plans)
-            for plan, fp in current.items():
-                # A plan seen for the first time is re-checked too: its access may have
-                # changed between a join and this poll.
-                if self._fingerprints.get(plan) != fp:
-                    self._fingerprints[plan] = fp
-                    await self.recheck_plan(plan)
-            for plan in set(self._fingerprints) - plans:
-                del self._fingerprints[plan]
-        await self._check_sessions()
-
-    async def _check_sessions(self) -> None:
-        now = self.services.clock()
-        cookie_conns = [c for c in self.conns.values() if c.session_hash is not None]
-        if not cookie_conns:
-            return
-        async with self.services.sessionmaker() as session:
-            await read_only(session)
-            for conn in cookie_conns:
-                assert conn.session_hash is not None
-                if not await is_session_live(
-                    session, conn.session_hash, now=now, settings=self.services.settings
-                ):
-                    await self.sio.disconnect(conn.sid)
+        await self.connections.log(joined.plan, conn, "revoked", f"doc:{name}", reason)

@@ -5,53 +5,26 @@ per-person ``meeting:state`` after every change (each sees only the items they m
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from collab import meeting as sm
 from collab import policy
-from collab.docs import ItemDoc
 from collab.model import is_id
-from collab.policy import Decision, Principal
+from collab.policy import Principal
+from collab.refusal import Refused
 from server import meeting_service
 from server.db import audit
 from server.db.engine import read_only
-from server.realtime.access import DocAccess, Resolver, register_item_resolver
-
-if TYPE_CHECKING:
-    from server.realtime.hub import Conn, Hub
+from server.realtime.bridge import RedisBridge
+from server.realtime.connections import Conn, Connections
+from server.realtime.hub import Documents
+from server.refusals import ack, ack_refused
 
 log = logging.getLogger("planrom.meeting")
 
-
-def _refuse(code: str, message: str) -> dict[str, Any]:
-    return {"ok": False, "error": {"code": code, "message": message}}
-
-
-async def resolve_item(resolver: Resolver, principal: Principal, ref: ItemDoc) -> DocAccess:
-    """Who may read and write ``meeting:{m}:item:{i}`` (collab.policy decides)."""
-    missing = Decision(False, "no such document", "not-found")
-    key = ("meeting", ref.meeting)
-    if key not in resolver.cache:
-        resolver.cache[key] = await meeting_service.load(
-            resolver.session, ref.meeting, resolver.now
-        )
-    loaded = resolver.cache[key]
-    if loaded is None:
-        return DocAccess(None, None, missing)
-    assert isinstance(loaded, meeting_service.Loaded)
-    item = loaded.state.item(ref.item)
-    if item is None:
-        return DocAccess(None, loaded.row.plan_id, missing)
-    measure = loaded.measure_of(item)
-    read = policy.check_read_item(loaded.ctx, principal, loaded.state, item, measure)
-    if not read:
-        return DocAccess(None, loaded.row.plan_id, read)
-    write = policy.check_write_item(loaded.ctx, principal, loaded.state, item, measure)
-    return DocAccess("write" if write else "read", loaded.row.plan_id, write if write else read)
-
-
-register_item_resolver(resolve_item)
+EventHandler = Callable[..., Awaitable[dict[str, Any]]]
 
 
 @dataclass
@@ -63,35 +36,47 @@ class Member:
 
 
 class MeetingEvents:
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
+    """The meetings part of the realtime namespace: who is in which meeting room here."""
+
+    def __init__(
+        self, connections: Connections, docs: Documents, bridge: RedisBridge | None
+    ) -> None:
+        self.connections = connections
+        self.services = connections.services
+        self.sio = connections.sio
+        self.docs = docs
+        self.bridge = bridge
         self.members: dict[str, dict[str, Member]] = {}  # meeting → sid → member
-        hub.meetings = self
-        sio = hub.sio
-        sio.on("meeting:join", hub.guard(self.on_join))
-        sio.on("meeting:leave", hub.guard(self.on_leave))
+
+    def events(self) -> dict[str, EventHandler]:
+        """The Socket.IO events this part answers (the namespace registers them)."""
+        handlers: dict[str, EventHandler] = {
+            "meeting:join": self.on_join,
+            "meeting:leave": self.on_leave,
+        }
         for event, make in (
             ("meeting:start", lambda d: sm.Start()),
             ("meeting:goto", lambda d: sm.Goto(_str(d, "item"))),
             ("meeting:pen", lambda d: sm.Pen(_str(d, "item"), _opt_str(d, "participant"))),
             ("meeting:end", lambda d: sm.End()),
         ):
-            sio.on(event, hub.guard(self._chair_command(make)))
+            handlers[event] = self._chair_command(make)
+        return handlers
 
     async def on_join(self, conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
         meeting_id = data.get("meeting") if isinstance(data, dict) else None
         if not is_id(meeting_id):
-            return _refuse("malformed", "meeting:join takes {meeting}.")
+            return ack("malformed", "meeting:join takes {meeting}.")
         assert isinstance(meeting_id, str)
-        services = self.hub.services
+        services = self.services
         now = services.clock()
         async with services.sessionmaker() as session, session.begin():
             loaded = await meeting_service.load(session, meeting_id, now, lock=True)
             if loaded is None:
-                return _refuse("not-found", "No such meeting.")
+                return ack("not-found", "No such meeting.")
             seen = policy.check_see_meeting(loaded.ctx, conn.principal, loaded.state)
             if not seen:
-                return _refuse("not-found", "No such meeting, or you are not invited.")
+                return ack("not-found", "No such meeting, or you are not invited.")
             actor = meeting_service.actor_of(loaded, conn.principal)
             if loaded.state.status in (sm.MeetingStatus.SCHEDULED, sm.MeetingStatus.LIVE) and (
                 loaded.state.attendance.get(actor.participant) != sm.Attendance.PRESENT
@@ -100,7 +85,7 @@ class MeetingEvents:
                     await meeting_service.command(
                         session, loaded, conn.principal, sm.Join(actor.participant), now
                     )
-                except sm.Refused:
+                except Refused:
                     pass  # may watch, but is not recorded as attending
             await audit.append(
                 session,
@@ -115,27 +100,27 @@ class MeetingEvents:
         self.members.setdefault(meeting_id, {})[conn.sid] = Member(
             conn.sid, conn.principal, loaded.row.plan_id, state
         )
-        await self.hub.sio.enter_room(conn.sid, f"meeting:{meeting_id}")
+        await self.sio.enter_room(conn.sid, f"meeting:{meeting_id}")
         await self.broadcast(meeting_id, skip=conn.sid)
         return {"ok": True, "state": state}
 
     async def on_leave(self, conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
         meeting_id = data.get("meeting") if isinstance(data, dict) else None
         if not isinstance(meeting_id, str) or conn.sid not in self.members.get(meeting_id, {}):
-            return _refuse("not-joined", "Not in that meeting.")
+            return ack("not-joined", "Not in that meeting.")
         await self.leave(conn, meeting_id)
         return {"ok": True}
 
     async def leave(self, conn: Conn, meeting_id: str) -> None:
         self.members.get(meeting_id, {}).pop(conn.sid, None)
-        await self.hub.sio.leave_room(conn.sid, f"meeting:{meeting_id}")
+        await self.sio.leave_room(conn.sid, f"meeting:{meeting_id}")
         still_here = any(
             m.principal.person == conn.principal.person
             for m in self.members.get(meeting_id, {}).values()
         )
         if still_here:
             return
-        services = self.hub.services
+        services = self.services
         now = services.clock()
         async with services.sessionmaker() as session, session.begin():
             loaded = await meeting_service.load(session, meeting_id, now, lock=True)
@@ -154,7 +139,7 @@ class MeetingEvents:
                 await meeting_service.command(
                     session, loaded, conn.principal, sm.Leave(actor.participant), now
                 )
-            except sm.Refused:
+            except Refused:
                 return
         await self.broadcast(meeting_id)
 
@@ -165,14 +150,14 @@ class MeetingEvents:
     def _chair_command(self, make: Any) -> Any:
         async def run(conn: Conn, data: Any = None, *_: Any) -> dict[str, Any]:
             if not isinstance(data, dict) or not is_id(data.get("meeting")):
-                return _refuse("malformed", "Give {meeting, …}.")
+                return ack("malformed", "Give {meeting, …}.")
             meeting_id = data["meeting"]
             if conn.sid not in self.members.get(meeting_id, {}):
-                return _refuse("not-joined", "Join the meeting first.")
+                return ack("not-joined", "Join the meeting first.")
             try:
                 command = make(data)
             except ValueError as exc:
-                return _refuse("malformed", str(exc))
+                return ack("malformed", str(exc))
             return await self.run_command(conn.principal, meeting_id, command)
 
         return run
@@ -180,16 +165,16 @@ class MeetingEvents:
     async def run_command(
         self, principal: Principal, meeting_id: str, command: sm.Command
     ) -> dict[str, Any]:
-        services = self.hub.services
+        services = self.services
         now = services.clock()
         async with services.sessionmaker() as session, session.begin():
             loaded = await meeting_service.load(session, meeting_id, now, lock=True)
             if loaded is None:
-                return _refuse("not-found", "No such meeting.")
+                return ack("not-found", "No such meeting.")
             try:
                 await meeting_service.command(session, loaded, principal, command, now)
-            except sm.Refused as exc:
-                return _refuse(exc.code, exc.reason)
+            except Refused as exc:
+                return ack_refused(exc)
             await audit.append(
                 session,
                 plan_id=loaded.row.plan_id,
@@ -207,9 +192,9 @@ class MeetingEvents:
     async def after_change(self, meeting_id: str) -> None:
         """Everyone's view, and the pen (write access to item documents), follow a change."""
         await self.broadcast(meeting_id)
-        await self.hub.recheck_prefix(f"meeting:{meeting_id}:")
-        if self.hub.bridge is not None:
-            await self.hub.bridge.publish_meeting(meeting_id)
+        await self.docs.recheck_prefix(f"meeting:{meeting_id}:")
+        if self.bridge is not None:
+            await self.bridge.publish_meeting(meeting_id)
 
     async def broadcast(
         self, meeting_id: str, skip: str | None = None, *, changed_only: bool = False
@@ -220,7 +205,7 @@ class MeetingEvents:
         members = [m for m in self.members.get(meeting_id, {}).values() if m.sid != skip]
         if not members:
             return
-        services = self.hub.services
+        services = self.services
         async with services.sessionmaker() as session:
             await read_only(session)
             loaded = await meeting_service.load(session, meeting_id, services.clock())
@@ -235,28 +220,26 @@ class MeetingEvents:
             if changed_only and state == member.last:
                 continue
             member.last = state
-            await self.hub.sio.emit("meeting:state", state, to=member.sid)
+            await self.sio.emit("meeting:state", state, to=member.sid)
 
     async def revoke(self, member: Member, meeting_id: str, plan_id: str, reason: str) -> None:
         """Out of the meeting room at once: no further ``meeting:state``, one
         ``meeting:revoked`` (its reason names nobody), and a line in the access log."""
         if self.members.get(meeting_id, {}).pop(member.sid, None) is None:
             return
-        await self.hub.sio.leave_room(member.sid, f"meeting:{meeting_id}")
-        await self.hub.sio.emit(
+        await self.sio.leave_room(member.sid, f"meeting:{meeting_id}")
+        await self.sio.emit(
             "meeting:revoked",
             {"meeting": meeting_id, "reason": "Du har ikke lenger tilgang til dette møtet."},
             to=member.sid,
         )
-        self.hub.services.metrics.count_event("meeting:revoked")
-        conn = self.hub.conns.get(member.sid)
+        self.services.metrics.count_event("meeting:revoked")
+        conn = self.connections.conns.get(member.sid)
         if conn is not None:
-            await self.hub._log(plan_id, conn, "revoked", f"meeting:{meeting_id}", reason)
+            await self.connections.log(plan_id, conn, "revoked", f"meeting:{meeting_id}", reason)
 
     async def recheck_plan(self, plan_id: str) -> None:
-        """Consent or the group of a plan changed: re-decide every meeting room of it (and
-        who awareness names are shown to)."""
-        self.hub.known.forget(plan_id)
+        """Consent or the group of a plan changed: re-decide every meeting room of it."""
         for meeting_id, members in list(self.members.items()):
             if any(m.plan == plan_id for m in members.values()):
                 await self.broadcast(meeting_id, changed_only=True)

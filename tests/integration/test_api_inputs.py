@@ -1,8 +1,8 @@
 """Every HTTP route against bad input: no credentials, unknown ids, wrong bodies.
 
-The table below names every route of the API (``ENDPOINTS``) with a valid body, bodies of
-the wrong type and bodies missing a required field; a test fails when a route is added
-without being listed here. Runs on SQLite and PostgreSQL.
+The table below names every route of the API (``server.app.endpoints()``) with a valid
+body, bodies of the wrong type and bodies missing a required field; a test fails when a
+route is added without being listed here. Runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from server.http.common import ENDPOINTS, routes
+from server.app import endpoints
 from tests.conftest import Demo, LiveServer
 
 OWN_MODULES = {"server.http.plan_routes", "server.http.consent_routes", "server.http.auth_routes"}
@@ -237,12 +237,11 @@ def demo_ids(demo: Demo) -> dict[str, str]:
 
 
 def test_the_table_lists_every_route_of_the_api() -> None:
-    routes()  # imports the route modules
-    ours = {(e.method, e.path) for e in ENDPOINTS if e.handler.__module__ in OWN_MODULES}
+    ours = {(e.method, e.path) for e in endpoints() if e.handler.__module__ in OWN_MODULES}
     ids = {k: k for k in ("plan", "section", "participant", "measure", "token")}
     listed = {(r.method, r.path) for r in route_table(ids)}
     assert ours == listed
-    for e in ENDPOINTS:
+    for e in endpoints():
         if e.handler.__module__ in OWN_MODULES:
             spec = next(r for r in route_table(ids) if (r.method, r.path) == (e.method, e.path))
             assert (spec.valid is not None) is (e.body is not None), e.path
@@ -389,8 +388,7 @@ async def test_every_body_route_refuses_invalid_json_other_media_and_oversized_b
 async def test_the_openapi_document_lists_every_route(live: LiveServer) -> None:
     async with live.http() as client:
         document = (await client.get("/api/openapi.json")).json()
-    routes()
-    for e in ENDPOINTS:
+    for e in endpoints():
         operation = document["paths"][e.path][e.method.lower()]
         assert str(e.status) in operation["responses"]
         assert ("requestBody" in operation) is (e.body is not None)

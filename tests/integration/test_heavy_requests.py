@@ -342,7 +342,7 @@ async def test_snapshots_are_built_in_a_worker_and_load_back(db_url: str) -> Non
             state.apply_update(snapshot)
             assert "Linje 4." in str(state.get("situation", type=Text))
             # A fresh process view of the document (snapshot + later updates) is complete.
-            stored = await live.app.state.hub.store.load(name)
+            stored = await live.app.state.hub.docs.store.load(name)
             again = Doc()
             assert stored.snapshot is not None
             again.apply_update(stored.snapshot)

@@ -35,7 +35,7 @@ async def small_docs(db_url: str) -> AsyncIterator[LiveServer]:
 async def fill(live: LiveServer, person: str, name: str, root: str, size: int) -> None:
     """Fill ``root`` of document ``name`` to within 200 bytes of ``size``."""
     hub = live.app.state.hub
-    room = await hub.rooms.get(name)
+    room = await hub.docs.rooms.get(name)
     while room.size + 200 < size:
         piece = min(PIECE, size - room.size - 100)
 
@@ -43,7 +43,7 @@ async def fill(live: LiveServer, person: str, name: str, root: str, size: int) -
             d.get(root, type=Text).insert(0, "x" * piece)
 
         await hub.edit_as(person, name, edit)
-        room = await hub.rooms.get(name)
+        room = await hub.docs.rooms.get(name)
 
 
 async def state_of(live: LiveServer, name: str) -> Doc:
@@ -291,7 +291,7 @@ async def test_one_reader_cannot_take_every_awareness_slot(live: LiveServer, dem
             acks.append(await c.send(doc, encode_awareness(tuple(states))))
         codes = ["ok" if a.get("ok") else a["error"]["code"] for a in acks]
         assert codes == ["ok"] * (per_person // 4) + ["rate-limited"] * (16 - per_person // 4)
-        held = live.app.state.hub.awareness[doc]
+        held = live.app.state.hub.docs.awareness[doc]
         assert len(held) == per_person
         owner = YClient(live.url, demo.token(plan, "charlotte"), client_id=777_777)
         await owner.connect()

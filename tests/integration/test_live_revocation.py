@@ -270,10 +270,10 @@ async def test_a_section_archived_by_another_process_reaches_open_sessions_by_th
         # Barrier: the poll has seen the plan as it is (so only a change makes it act).
         hub = live.app.state.hub
         for _ in range(500):
-            if plan["id"] in hub._fingerprints:
+            if plan["id"] in hub.revocation._fingerprints:
                 break
             await asyncio.sleep(0.02)
-        assert plan["id"] in hub._fingerprints
+        assert plan["id"] in hub.revocation._fingerprints
         async with live.services.sessionmaker() as session, session.begin():
             await session.execute(
                 update(SectionRow)
@@ -298,15 +298,15 @@ async def test_a_write_already_past_the_join_check_when_access_ends_is_refused(
     try:
         await joined(siw, doc, "write")
         hub = live.app.state.hub
-        conn = hub.conns[siw.sio.get_sid()]
+        conn = hub.connections.conns[siw.sio.get_sid()]
         held = conn.docs[doc]
-        room = await hub.rooms.get(doc)
+        room = await hub.docs.rooms.get(doc)
         local = siw.doc(doc)
         before = local.get_state()
         local.get("situation", type=Text).insert(0, "I FLUKT ")
         update = local.get_update(before)
-        await hub.revoke(conn, doc, "access ended while a change was on its way")
-        ack = await hub._update(conn, held, room, update)
+        await hub.docs.revoke(conn, doc, "access ended while a change was on its way")
+        ack = await hub.docs._update(conn, held, room, update)
         refused(ack, "forbidden")
         assert "I FLUKT" not in str(room.doc.get("situation", type=Text))
     finally:

@@ -23,7 +23,7 @@ import pytest
 from pycrdt import Text
 
 from collab.editing import YDoc, make_edit, new_client_id
-from server.realtime.hub import Hub
+from server.realtime.namespace import Namespace
 from tests import conftest
 from tests.conftest import Demo, LiveServer, load_demo_into
 from tests.yclient import YClient
@@ -110,8 +110,8 @@ async def pair(
         await first.stop()
 
 
-def hub(server: LiveServer) -> Hub:
-    return cast(Hub, server.services.realtime)
+def hub(server: LiveServer) -> Namespace:
+    return cast(Namespace, server.services.realtime)
 
 
 async def joined(server: LiveServer, token: str, doc: str) -> YClient:
@@ -139,16 +139,16 @@ async def test_a_lost_message_is_noticed_by_its_number_and_resynced_from_storage
         # The first process stores an edit whose message never reaches the second one
         # (stored and numbered, lost in transit).
         sender = hub(first)
-        room = await sender.rooms.get(doc)
+        room = await sender.docs.rooms.get(doc)
         client_id = new_client_id()
         person = demo.person(plan, "per")["person"]
-        await sender.store.bind_client(client_id, person)
+        await sender.docs.store.bind_client(client_id, person)
 
         def lost_edit(ydoc: YDoc) -> None:
             ydoc.get("situation", type=Text).insert(0, "Tapt melding. ")
 
         update = make_edit(room.doc.get_update(), client_id, lost_edit)
-        await sender.rooms.apply(room, update, person=person, origin="server")
+        await sender.docs.rooms.apply(room, update, person=person, origin="server")
         assert sender.bridge is not None
         sender.bridge.sent += 1  # the number that message would have had
 
@@ -158,7 +158,7 @@ async def test_a_lost_message_is_noticed_by_its_number_and_resynced_from_storage
         await b.wait_for(lambda: "Tapt melding. " in b.text(doc), timeout=20)
         receiver = hub(second)
         assert receiver.bridge is not None and receiver.bridge.gaps == 1
-        held = receiver.rooms.loaded(doc)
+        held = receiver.docs.rooms.loaded(doc)
         assert held is not None
         assert "Tapt melding. " in str(held.doc.get("situation", type=Text))
         # A newcomer on the second process gets the whole document from its memory.
@@ -195,7 +195,7 @@ async def test_an_edit_during_a_redis_outage_is_stored_and_answered_unavailable(
         own_redis.stop()
         ack = await a.insert(doc, 0, "Under brudd. ")
         assert ack["ok"] is False and ack["error"]["code"] == "unavailable", ack
-        stored = await hub(first).rooms.store.load(doc)
+        stored = await hub(first).docs.rooms.store.load(doc)
         assert "Under brudd. " in text_of(stored.snapshot, stored.updates)
         own_redis.start()
 
@@ -211,7 +211,7 @@ async def test_an_edit_during_a_redis_outage_is_stored_and_answered_unavailable(
 
         async def second_has_it() -> None:
             while True:
-                room = hub(second).rooms.loaded(doc)
+                room = hub(second).docs.rooms.loaded(doc)
                 if room is not None and "Under brudd. " in str(
                     room.doc.get("situation", type=Text)
                 ):

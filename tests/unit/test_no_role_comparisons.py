@@ -27,7 +27,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("server/demo.py", ""): "the demo loader creates the stories' participants",
     ("server/db/repo.py", "role=Role."): "a new plan's first participants are stored",
     ("server/auth/oidc.py", "wanted ="): "which identity provider a sign-in link goes to",
-    ("server/realtime/hub.py", "Role.GUARDIAN"): "selects guardians whose access ends (dates)",
+    ("server/db/fingerprints.py", "Role.GUARDIAN"): "selects guardians whose access ends (dates)",
     # Finding a participant by role, not deciding what the caller may do.
     ("server/meeting_service.py", "p.role is Role.OWNER"): "finds the plan's owner",
     ("server/http/meeting_routes.py", "p.role is Role.OWNER)"): "finds the plan's owner",
