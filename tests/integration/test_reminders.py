@@ -120,6 +120,16 @@ async def test_what_falls_due_reaches_its_people_once_across_two_processes(
     assert any("1 tiltak som skulle vært evaluert" in b for b in bodies["siw.nilsen@example.org"])
 
 
+@pytest.fixture
+async def live(db_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
+    """A server whose outbox is this test's own."""
+    server = await start_server(test_settings(db_url, outbox_dir=tmp_path / "outbox"))
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
 async def test_the_owner_is_reminded_of_minutes_to_approve_and_a_person_may_choose_the_inbox_only(
     live: LiveServer,
 ) -> None:
