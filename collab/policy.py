@@ -1173,3 +1173,20 @@ def check_unit_overview(is_unit_member: bool) -> Decision:
     if is_unit_member:
         return _allow("member of the coordinating unit")
     return _deny("only the coordinating unit sees every plan's status")
+
+
+def check_answer_survey(ctx: PlanContext, principal: Principal) -> Decision:
+    """The owner's verdict on the plan: the owner, or a guardian on the owner's behalf."""
+    who = ctx.actor(principal)
+    if who is not None and who.role in ALWAYS_FULL_ACCESS:
+        return _allow(f"{who.role.value} says how the plan works for them")
+    return _deny("the survey is the owner's (or a guardian's) to answer")
+
+
+def check_read_shared_survey(ctx: PlanContext, principal: Principal) -> Decision:
+    """Answers the owner chose to share: the coordinator reads them; the owner and
+    guardians read every answer of their plan."""
+    who = ctx.actor(principal)
+    if who is not None and (who.role in ALWAYS_FULL_ACCESS or who.role is Role.COORDINATOR):
+        return _allow(f"{who.role.value} reads the owner's shared answers")
+    return _deny("only the coordinator reads answers the owner shared")

@@ -32,6 +32,7 @@ from server.http import (
     openapi,
     plan_routes,
     session_routes,
+    survey_routes,
     unit_routes,
     worklist_routes,
 )
@@ -81,6 +82,7 @@ def endpoints() -> list[Endpoint]:
         *meeting_routes.api,
         *plan_routes.api,
         *session_routes.api,
+        *survey_routes.api,
         *unit_routes.api,
         *worklist_routes.api,
     ]

@@ -475,3 +475,19 @@ class UnitMember(Base):
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), primary_key=True)
     added_at: Mapped[datetime]
     added_by: Mapped[str] = mapped_column(String(64))
+
+
+class SurveyAnswer(Base):
+    """The owner's (or a guardian's) answer to the usefulness survey after one meeting
+    (collab/survey.py). ``shared``: the coordinator may read it; otherwise only the
+    coordinating unit's aggregates (of five or more answers) count it."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (UniqueConstraint("person_id", "occasion"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    person_id: Mapped[str] = mapped_column(String(32))
+    occasion: Mapped[str] = mapped_column(String(64))  # "meeting:<id>"
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    shared: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]

@@ -90,6 +90,22 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "nn": "Tidspunktet manglar tidssone.",
         "en": "The time has no time zone.",
     },
+    # the usefulness survey (server.http.survey_routes)
+    "survey-occasion": {
+        "nb": "Fant ikke møtet. Du kan svare etter møter som har ferdig referat.",
+        "nn": "Fann ikkje møtet. Du kan svare etter møte som har ferdig referat.",
+        "en": "Meeting not found. You can answer after meetings with finalised minutes.",
+    },
+    "survey-answer": {
+        "nb": "Svar på alle spørsmålene.",
+        "nn": "Svar på alle spørsmåla.",
+        "en": "Please answer every question.",
+    },
+    "survey-answered": {
+        "nb": "Du har allerede svart for dette møtet. Takk!",
+        "nn": "Du har allereie svart for dette møtet. Takk!",
+        "en": "You have already answered for this meeting. Thank you!",
+    },
     # decisions (server.http.meeting_routes.record_decision)
     "decision-needs": {
         "nb": "Dette må fylles ut for et slikt vedtak.",

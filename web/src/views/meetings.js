@@ -1,6 +1,7 @@
 // Meetings of a plan: schedule one, go to the meeting room, and the minutes
 // (read in the page, open as HTML, download as PDF).
 import { h, clear, uid } from '../dom.js'
+import { surveyCard } from './survey.js'
 import { api } from '../api.js'
 import { t, language, formatDate, formatDateTime, osloMoment } from '../i18n.js'
 import { planNav, roleName, flag, showError } from './common.js'
@@ -32,6 +33,9 @@ export async function renderMeetings (main, { params: [planId], app }) {
   main.append(list)
 
   if (plan.can?.schedule_meeting) main.append(scheduleForm(plan, app))
+  // The owner's verdict on the latest meeting comes before the list (one tap on a phone).
+  const verdict = await surveyCard(planId)
+  if (verdict) main.insertBefore(verdict, list)
   return t('meetings.title')
 }
 

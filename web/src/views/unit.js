@@ -49,6 +49,14 @@ export async function renderUnit (main) {
     ? table(t('unit.caseload.caption'), [t('unit.col.coordinator'), t('unit.col.plans')], page.caseload.map((c) => [c.coordinator, String(c.plans)]), 'narrow')
     : h('p', { text: dash }))
 
+  const verdict = await api.get('/api/unit/survey').catch(() => null)
+  if (verdict) {
+    main.append(h('h2', { text: t('unit.survey') }))
+    main.append(verdict.hidden
+      ? h('p', { text: t('unit.survey.hidden', { count: verdict.answers }) })
+      : table(t('unit.survey.caption', { count: verdict.answers }), [t('unit.col.question'), ...['yes', 'partly', 'no', 'unsure'].map((a) => t(`survey.a.${a}`))],
+        Object.entries(verdict.questions).map(([q, counts]) => [t(`survey.q.${q}`), ...['yes', 'partly', 'no', 'unsure'].map((a) => String(counts[a]))])))
+  }
   main.append(h('h2', { text: t('unit.trends') }))
   main.append(table(t('unit.trends.caption'), [t('unit.col.month'), t('unit.col.started'), t('unit.col.held')],
     page.trends.map((m) => [monthName(m.month), String(m.plans_started), String(m.meetings_held)]), 'narrow'))
