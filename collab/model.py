@@ -196,3 +196,16 @@ class Plan:
             if p.person == person_id and p.active:
                 return p
         return None
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """A deputy standing in for the coordinator (holidays, sickness) from ``starts`` up to
+    but not including ``ends`` (Oslo days), set by the owner or a guardian: meanwhile the
+    deputy sees what the coordinator sees and does what the coordinator does."""
+
+    id: str
+    participant: str  # the deputy
+    for_participant: str  # the coordinator
+    starts: date
+    ends: date

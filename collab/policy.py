@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from collab.consent import ALWAYS_FULL_ACCESS, ConsentVersion, widens_own
-from collab.guardians import GuardianNotice, full_access_ended, notices
+from collab.guardians import GuardianNotice, full_access_ended, notices, oslo_day
 from collab.meeting import TABLE as MEETING_RULES
 from collab.meeting import Actor as MeetingActor
 from collab.meeting import AgendaItem, MeetingState, MoveItem, is_chair, may_write_item
@@ -44,7 +44,7 @@ from collab.meeting import Finalize as FinalizeMinutes
 from collab.meeting import Goto as GotoItem
 from collab.meeting import Pen as GivePen
 from collab.meeting import Start as StartMeeting
-from collab.model import Level, Measure, Participant, Plan, PlanStatus, Role, Section
+from collab.model import Level, Measure, Participant, Plan, PlanStatus, Role, Section, StandIn
 from collab.refusal import RefusalCode, Refused
 
 
@@ -87,6 +87,7 @@ class PlanContext:
     consent: ConsentVersion | None
     sections: Mapping[str, Section]
     now: datetime
+    stand_ins: tuple[StandIn, ...] = ()
 
     def actor(self, principal: Principal) -> Participant | None:
         who = self.plan.participant_for_person(principal.person)
@@ -97,6 +98,9 @@ class PlanContext:
         (``collab.guardians``) is like a removed participant, unless the consent in force
         grants them something: then they have exactly that, like a relative."""
         if not full_access_ended(who, self.now):
+            if standing_in_for(self, who) is not None:
+                # A deputy acts as the coordinator while standing in (and only then).
+                return replace(who, role=Role.COORDINATOR)
             return who
         consent = self.consent
         if consent is not None and consent.in_force(self.now):
@@ -119,7 +123,31 @@ def section_level(ctx: PlanContext, principal: Principal, section: str) -> tuple
     if not ctx.consent.in_force(ctx.now):
         return Level.NONE, "consent is not in force (expired or not yet valid)"
     level = ctx.consent.level(who.id, section, ctx.now)
+    coordinator = standing_in_for(ctx, who)
+    if coordinator is not None:
+        # Sees what the coordinator sees, while standing in.
+        theirs = ctx.consent.level(coordinator.id, section, ctx.now)
+        if theirs.rank > level.rank:
+            return theirs, (
+                f"standing in for the coordinator: consent version {ctx.consent.version} "
+                f"grants them {theirs.value}"
+            )
     return level, f"consent version {ctx.consent.version} grants {level.value}"
+
+
+def standing_in_for(ctx: PlanContext, who: Participant) -> Participant | None:
+    """The coordinator ``who`` stands in for today (Oslo time), if any."""
+    today = oslo_day(ctx.now)
+    for stand_in in ctx.stand_ins:
+        if stand_in.participant == who.id and stand_in.starts <= today < stand_in.ends:
+            coordinator = ctx.plan.participant(stand_in.for_participant)
+            if (
+                coordinator is not None
+                and coordinator.active
+                and coordinator.role is Role.COORDINATOR
+            ):
+                return coordinator
+    return None
 
 
 def in_setup(ctx: PlanContext) -> bool:
@@ -1190,3 +1218,51 @@ def check_read_shared_survey(ctx: PlanContext, principal: Principal) -> Decision
     if who is not None and (who.role in ALWAYS_FULL_ACCESS or who.role is Role.COORDINATOR):
         return _allow(f"{who.role.value} reads the owner's shared answers")
     return _deny("only the coordinator reads answers the owner shared")
+
+
+def check_set_stand_in(
+    ctx: PlanContext, principal: Principal, deputy: Participant | None
+) -> Decision:
+    """A deputy for the coordinator: the owner's (or a guardian's) choice, as choosing the
+    coordinator is; the deputy is someone already in the group, neither the owner, a
+    guardian nor the coordinator."""
+    chosen = check_change_coordinator(ctx, principal)
+    if not chosen:
+        return chosen
+    if deputy is None or not deputy.active or deputy.id not in knows_of(ctx, principal):
+        return _deny("no such participant", "not-found")
+    if deputy.role in ALWAYS_FULL_ACCESS or deputy.role is Role.COORDINATOR:
+        return _deny(
+            "the deputy is another member of the group",
+            "conflict",
+            message="Stedfortrederen må være en annen i gruppen enn planeieren, "
+            "en verge eller koordinatoren selv.",
+        )
+    if not coordinators_of(ctx):
+        return _deny(
+            "there is no coordinator to stand in for",
+            "conflict",
+            message="Planen har ingen koordinator å være stedfortreder for.",
+        )
+    return _allow("the owner chooses a deputy for the coordinator")
+
+
+def check_write_handover(ctx: PlanContext, principal: Principal) -> Decision:
+    """The outgoing coordinator's handover note (not a deputy's)."""
+    who = ctx.plan.participant_for_person(principal.person)
+    if who is not None and who.active and who.role is Role.COORDINATOR:
+        return _allow("the coordinator writes the handover note")
+    return _deny("only the coordinator writes a handover note")
+
+
+def check_read_handover(ctx: PlanContext, principal: Principal, to: str | None) -> Decision:
+    """The handover note: the coordinator who wrote it or takes over, the owner and
+    guardians."""
+    who = ctx.actor(principal)
+    if who is None:
+        return _deny("not a participant in this plan", "not-found")
+    if who.role in ALWAYS_FULL_ACCESS or who.id == to:
+        return _allow(f"{who.role.value} reads the handover")
+    if ctx.plan.participant_for_person(principal.person) in coordinators_of(ctx):
+        return _allow("the coordinator reads their own handover note")
+    return _deny("the handover is between the coordinators and the owner")

@@ -80,6 +80,9 @@ _NB = Words(
         "plan": "planen",
         "consent": "samtykket",
         "access-log": "innsynsloggen",
+        "handover": "overleveringen til ny koordinator",
+        "transitions": "overgangene i planen",
+        "survey": "svarene om hvordan planen fungerer",
         "participant": "ansvarsgruppen",
         "other": "planen",
     },
@@ -123,6 +126,9 @@ _NN = Words(
         "plan": "planen",
         "consent": "samtykket",
         "access-log": "innsynsloggen",
+        "handover": "overleveringa til ny koordinator",
+        "transitions": "overgangane i planen",
+        "survey": "svara om korleis planen fungerer",
         "participant": "ansvarsgruppa",
         "other": "planen",
     },
@@ -166,6 +172,9 @@ _EN = Words(
         "plan": "the plan",
         "consent": "the consent",
         "access-log": "the access log",
+        "handover": "the handover to a new coordinator",
+        "transitions": "the transitions in the plan",
+        "survey": "the answers on how the plan works",
         "participant": "the responsibility group",
         "other": "the plan",
     },
@@ -241,7 +250,7 @@ class Lookup:
             if found is None or not policy.check_see_meeting(ctx, viewer, found[1]):
                 return {"kind": parts[0], "title": None}
             return {"kind": parts[0], "title": found[0]}
-        if target in ("plan", "consent", "access-log"):
+        if target in ("plan", "consent", "access-log", "handover", "transitions", "survey"):
             return {"kind": target, "title": ctx.plan.title if target == "plan" else ""}
         if parts[0] == "participant":
             return {"kind": "participant", "title": ""}

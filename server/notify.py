@@ -43,6 +43,10 @@ def notice_text(kind: str, actor_name: str, actor_role: str, version: int | None
     who = f"{actor_name}, {role}," if role else actor_name
     if kind == CONSENT_CHANGED:
         return f"Samtykket for planen din ble endret av {who} i versjon {version}."
+    if kind == "coordinator-changed":
+        return f"Planen din har fått ny koordinator. Endringen ble gjort av {who}."
+    if kind == "handover-accepted":
+        return f"{actor_name} har tatt over som koordinator for planen din."
     return f"Endring i planen din av {who}."
 
 
@@ -117,3 +121,24 @@ async def consent_changed(
                 log.warning("consent notice %s not delivered: %s", name, exc)
 
     return deliver
+
+
+async def tell_owner(
+    session: AsyncSession, ctx: PlanContext, actor: Participant | None, kind: str, now: datetime
+) -> None:
+    """An in-app notice of a change in the group (a new coordinator, a handover) for the
+    owner and guardians other than whoever made it. No plan content: kind and actor."""
+    for who in policy.told_of_consent_change(ctx, actor.id if actor else ""):
+        session.add(
+            Notification(
+                id=new_id(),
+                plan_id=ctx.plan.id,
+                participant_id=who.id,
+                kind=kind,
+                actor_name=actor.name if actor else "",
+                actor_role=actor.role.value if actor else "",
+                consent_version=None,
+                created_at=now,
+            )
+        )
+    await session.flush()

@@ -35,6 +35,7 @@ Kind = Literal[
     "invitation-pending",
     "consent-missing",
     "consent-expiring",
+    "transition-review",
     "sleeping",
 ]
 
@@ -49,6 +50,7 @@ URGENCY: dict[str, int] = {
     "meeting-soon": 1,
     "consent-expiring": 1,
     "invitation-pending": 1,
+    "transition-review": 1,
     "sleeping": 1,
 }
 
@@ -233,8 +235,12 @@ def rows_for(
     invitations: Mapping[str, Sequence[WorkItem]],
     last_change: Mapping[str, datetime],
     horizon: Horizon = Horizon(),
+    *,
+    transitions: Mapping[str, Sequence[tuple[str, date]]] | None = None,
 ) -> list[Row]:
-    """Every row the reader should act on, most urgent first, then soonest."""
+    """Every row the reader should act on, most urgent first, then soonest.
+    ``transitions``: per plan, (kind, day) of transitions whose review of consent and
+    the group is still to be done."""
     out: list[Row] = []
     for ctx in contexts:
         if ctx.plan.status is not PlanStatus.ACTIVE or not policy.check_see_plan(ctx, viewer):
@@ -256,6 +262,18 @@ def rows_for(
             last_change.get(ctx.plan.id),
             horizon,
         )
+        if policy.check_manage_plan(ctx, viewer):
+            for kind, day in (transitions or {}).get(ctx.plan.id, ()):
+                out.append(
+                    Row(
+                        "transition-review",
+                        ctx.plan.id,
+                        ctx.plan.title,
+                        f"/plan/{ctx.plan.id}/gruppe",
+                        title=kind,
+                        date=day.isoformat(),
+                    )
+                )
     return sorted(
         out, key=lambda r: (-r.urgency, r.date is None, r.date or "", r.plan_title, r.title)
     )

@@ -16,7 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from collab import guardians
 from collab.model import Role
-from server.db.models import ConsentRow, MeasureRow, MeetingRow, ParticipantRow, PlanRow, SectionRow
+from server.db.models import (
+    ConsentRow,
+    MeasureRow,
+    MeetingRow,
+    ParticipantRow,
+    PlanRow,
+    SectionRow,
+    StandInRow,
+)
 
 
 async def access_fingerprints(
@@ -86,7 +94,17 @@ async def access_fingerprints(
         )
         .order_by(ParticipantRow.id)
     )
+    # A deputy stands in from one day to another: the poll notices the day a period
+    # starts or ends (live sessions are re-decided then).
+    stand_ins = await session.execute(
+        select(StandInRow.plan_id, StandInRow.id, StandInRow.starts, StandInRow.ends)
+        .where(StandInRow.plan_id.in_(plans))
+        .order_by(StandInRow.id)
+    )
     today = guardians.oslo_day(now)
+    standing: dict[str, tuple[tuple[str, bool], ...]] = {}
+    for p, sid, first, stop in stand_ins.all():
+        standing[p] = (*standing.get(p, ()), (sid, first <= today < stop))
     ended_fp: dict[str, tuple[tuple[str, bool], ...]] = {}
     for p, pid, until, born in guardian_rows.all():
         ends = guardians.access_until(Role.GUARDIAN, until, born)
@@ -104,5 +122,6 @@ async def access_fingerprints(
             status_fp.get(p),
             archived_fp.get(p, ()),
             ended_fp.get(p, ()),
+            standing.get(p, ()),
         )
     return out

@@ -491,3 +491,47 @@ class SurveyAnswer(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     shared: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
+
+
+class StandInRow(Base):
+    """A deputy for the coordinator for a period (collab.model.StandIn)."""
+
+    __tablename__ = "stand_ins"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    participant_id: Mapped[str] = mapped_column(String(32))
+    for_participant_id: Mapped[str] = mapped_column(String(32))
+    starts: Mapped[date]
+    ends: Mapped[date]
+    set_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class HandoverRow(Base):
+    """The outgoing coordinator's handover note, and the incoming one's acceptance."""
+
+    __tablename__ = "handovers"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    from_participant_id: Mapped[str] = mapped_column(String(32))
+    from_name: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime]
+    to_participant_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    to_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    handed_at: Mapped[datetime | None] = mapped_column(default=None)
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class TransitionRow(Base):
+    """A named event in the plan's life (new school, turning 18, leaving hospital or
+    prison) that calls for a review of consent and the group."""
+
+    __tablename__ = "transitions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date]
+    recorded_by: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime]
+    reviewed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -27,6 +27,7 @@ from collab.model import (
     Role,
     Section,
     SectionKind,
+    StandIn,
     new_id,
     next_evaluation,
 )
@@ -43,6 +44,7 @@ from server.db.models import (
     PlanRow,
     RecordVersion,
     SectionRow,
+    StandInRow,
 )
 
 # --- rows to domain ------------------------------------------------------------------
@@ -227,11 +229,18 @@ async def load_context(session: AsyncSession, plan_id: str, now: datetime) -> Pl
         .scalars()
         .all()
     )
+    stand_ins = await session.scalars(
+        select(StandInRow).where(StandInRow.plan_id == plan_id).order_by(StandInRow.starts)
+    )
     return PlanContext(
         plan=to_plan(plan_row, participants),
         consent=await current_consent(session, plan_id),
         sections={s.id: to_section(s) for s in sections},
         now=now,
+        stand_ins=tuple(
+            StandIn(r.id, r.participant_id, r.for_participant_id, r.starts, r.ends)
+            for r in stand_ins
+        ),
     )
 
 

@@ -21,6 +21,7 @@ from collab.policy import PlanContext
 from server.auth import oidc
 from server.db import repo
 from server.db.models import MeasureRow, ParticipantRow, PlanRow, SectionRow
+from server.http import continuity_routes
 from server.http.common import NOT_FOUND_MESSAGE, ApiError, Call, Endpoints
 from server.http.invite_routes import invitation_json
 from server.http.messages import Said
@@ -781,6 +782,8 @@ async def replace_coordinator(call: Call) -> Any:
     await repo.record(call.db, new, plan_id=plan_id, change="create", by=by, at=now)
     old.active = False
     await repo.record(call.db, old, plan_id=plan_id, change="remove", by=by, at=now)
+    # The outgoing coordinator's handover note waits for the new one; the owner is told.
+    await continuity_routes.after_replace(call, ctx, old.id, old.name, new.id, new.name)
     call.log(plan_id, "change", target, f"handed the coordinator role to {new.name}")
     call.after_commit(lambda: call.services.access_changed(plan_id, by))
     return participant_json(repo.to_participant(new), contact=True)

@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from server import worklist
+from server.db import continuity as continuity_db
 from server.db import repo
 from server.db import worklist as worklist_db
 from server.db.meeting_repo import state_of
@@ -51,5 +52,15 @@ async def get_worklist(call: Call) -> Any:
             )
         )
     activity = await worklist_db.last_activity(call.db, plan_ids)
-    rows = worklist.rows_for(call.principal, contexts, measures, meetings, invitations, activity)
+    pending = await continuity_db.unreviewed_transitions(call.db, plan_ids)
+    transitions = {p: [(t.kind, t.day) for t in rows] for p, rows in pending.items()}
+    rows = worklist.rows_for(
+        call.principal,
+        contexts,
+        measures,
+        meetings,
+        invitations,
+        activity,
+        transitions=transitions,
+    )
     return {"rows": [row.json() for row in rows], "plans": len(contexts)}
