@@ -617,6 +617,7 @@ def participant_capabilities(
             "edit": False,
             "replace": False,
             "ask_to_replace": False,
+            "stand_in": False,
         }
     invite = participant.person is None and bool(
         check_invite_participant(ctx, principal, participant)
@@ -633,6 +634,8 @@ def participant_capabilities(
         "replace": replace,
         # The coordinator's own row: handing the role over is the owner's to do.
         "ask_to_replace": mine and participant.role is Role.COORDINATOR and not replace,
+        # May stand in for the coordinator for a period (the owner's choice).
+        "stand_in": bool(check_set_stand_in(ctx, principal, participant)),
     }
 
 

@@ -1290,8 +1290,13 @@ def test_each_participants_capabilities_follow_the_checks_and_who_one_knows_of()
         "edit": False,
         "replace": False,
         "ask_to_replace": True,
+        "stand_in": False,
     }
     assert policy.participant_capabilities(ctx, who["hilde"], berit)["remove"] is True
+    # The owner may let a service stand in for the coordinator; not the coordinator.
+    assert policy.participant_capabilities(ctx, who["charlotte"], berit)["stand_in"] is True
+    assert policy.participant_capabilities(ctx, who["hilde"], berit)["stand_in"] is False
+    assert policy.participant_capabilities(ctx, who["charlotte"], hilde)["stand_in"] is False
     assert policy.participant_capabilities(ctx, who["hilde"], owner)["remove"] is False
     by_owner = policy.participant_capabilities(ctx, who["charlotte"], hilde)
     assert by_owner["replace"] is True and by_owner["ask_to_replace"] is False

@@ -8,7 +8,7 @@ import { rowText } from '../src/views/worklist.js'
 globalThis.document ??= { documentElement: {} } // setLanguage sets <html lang>
 
 const KINDS = ['evaluation-overdue', 'evaluation-due', 'measure-overdue', 'meeting-soon', 'minutes-approve',
-  'minutes-finalise', 'invitation-pending', 'consent-missing', 'consent-expiring', 'sleeping']
+  'minutes-finalise', 'invitation-pending', 'consent-missing', 'consent-expiring', 'sleeping', 'transition-review']
 
 function row (kind, extra = {}) {
   return { kind, urgency: 2, plan: 'p1', plan_title: 'Pers plan', href: '/plan/p1', title: 'Dagsenter', date: '2027-03-01', who: 'Siw Nilsen', reasons: ['evaluation'], ...extra }
@@ -30,4 +30,5 @@ test('every kind is worded in nb, nn and en without placeholders', () => {
   assert.match(rowText(row('measure-overdue', { reasons: ['ended'] })), /skulle vært ferdig/)
   assert.match(rowText(row('measure-overdue', { who: null })), /ansvarlig: en annen tjeneste/)
   assert.equal(rowText(row('sleeping', { date: null })), 'Ingenting er endret i planen ennå')
+  assert.match(rowText(row('transition-review', { title: 'leaving-hospital' })), /«Ut fra sykehus»/)
 })

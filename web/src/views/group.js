@@ -5,6 +5,7 @@
 // Every control follows the server's `can` (the plan's and each participant's); the
 // list holds only the people the server lets this reader know of.
 import { h, uid, options, clear } from '../dom.js'
+import { continuityCards } from './continuity.js'
 import { api } from '../api.js'
 import { t, formatDate } from '../i18n.js'
 import { planNav, roleName, showError, clearFieldErrors, errorText } from './common.js'
@@ -25,6 +26,7 @@ export async function renderGroup (main, { params: [planId], app }) {
   main.append(h('h2', { text: t('group.members', { count: group.participants.length }) }), list)
   if (group.add_roles.length) main.append(addForm(planId, group, app))
   else if (!can.manage_plan) main.append(h('p', { class: 'hint', text: t('group.readonly') }))
+  for (const card of await continuityCards(planId, group, app)) main.append(card)
   return t('group.title')
 }
 

@@ -13,6 +13,7 @@ export function rowText (row) {
     return t(key, facts)
   }
   if (row.kind === 'sleeping' && !row.date) return t('worklist.sleeping.never')
+  if (row.kind === 'transition-review') return t('worklist.transition-review', { ...facts, title: t(`transition.kind.${row.title}`) })
   return t(`worklist.${row.kind}`, facts)
 }
 
