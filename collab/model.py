@@ -180,6 +180,7 @@ class Plan:
     evaluation_months: int
     next_evaluation: date
     participants: tuple[Participant, ...] = field(default=())
+    survey_relatives: bool = False  # the owner lets relatives answer the survey
 
     def participant(self, participant_id: str) -> Participant | None:
         for p in self.participants:

@@ -1211,7 +1211,27 @@ def check_answer_survey(ctx: PlanContext, principal: Principal) -> Decision:
     who = ctx.actor(principal)
     if who is not None and who.role in ALWAYS_FULL_ACCESS:
         return _allow(f"{who.role.value} says how the plan works for them")
+    if who is not None and who.role is Role.RELATIVE and ctx.plan.survey_relatives:
+        return _allow("a relative answers too, as the owner chose")
     return _deny("the survey is the owner's (or a guardian's) to answer")
+
+
+def check_set_survey_relatives(ctx: PlanContext, principal: Principal) -> Decision:
+    """Whether relatives may answer the survey: the owner's (or a guardian's) choice."""
+    who = ctx.actor(principal)
+    if who is not None and who.role in ALWAYS_FULL_ACCESS:
+        return _allow(f"{who.role.value} decides who answers")
+    return _deny("the owner decides whether relatives answer")
+
+
+def check_unit_appoint(is_unit_member: bool, ctx: PlanContext) -> Decision:
+    """The coordinating unit appoints a plan's coordinator (recording the owner's wish);
+    it learns nothing of the plan by doing so."""
+    if not is_unit_member:
+        return _deny("only the coordinating unit appoints coordinators")
+    if ctx.plan.status is not PlanStatus.ACTIVE:
+        return _deny("the plan is closed", "conflict", message="Planen er avsluttet.")
+    return _allow("the coordinating unit appoints the coordinator")
 
 
 def check_read_shared_survey(ctx: PlanContext, principal: Principal) -> Decision:

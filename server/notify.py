@@ -124,10 +124,17 @@ async def consent_changed(
 
 
 async def tell_owner(
-    session: AsyncSession, ctx: PlanContext, actor: Participant | None, kind: str, now: datetime
+    session: AsyncSession,
+    ctx: PlanContext,
+    actor: Participant | None,
+    kind: str,
+    now: datetime,
+    *,
+    actor_name: str = "",
 ) -> None:
     """An in-app notice of a change in the group (a new coordinator, a handover) for the
-    owner and guardians other than whoever made it. No plan content: kind and actor."""
+    owner and guardians other than whoever made it. No plan content: kind and actor
+    (``actor_name`` for someone outside the group, such as the coordinating unit)."""
     for who in policy.told_of_consent_change(ctx, actor.id if actor else ""):
         session.add(
             Notification(
@@ -135,7 +142,7 @@ async def tell_owner(
                 plan_id=ctx.plan.id,
                 participant_id=who.id,
                 kind=kind,
-                actor_name=actor.name if actor else "",
+                actor_name=actor.name if actor else actor_name,
                 actor_role=actor.role.value if actor else "",
                 consent_version=None,
                 created_at=now,

@@ -35,6 +35,7 @@ def plan_ref(plan_id: str) -> str:
 
 @dataclass(frozen=True)
 class UnitRow:
+    plan: str  # the id, to act on (appoint a coordinator); not content
     ref: str
     coordinators: tuple[str, ...]
     status: str
@@ -48,6 +49,7 @@ class UnitRow:
 
     def json(self) -> dict[str, Any]:
         return {
+            "plan": self.plan,
             "ref": self.ref,
             "coordinators": list(self.coordinators),
             "status": self.status,
@@ -105,6 +107,7 @@ def overview(
         active = plan.status is PlanStatus.ACTIVE
         rows.append(
             UnitRow(
+                plan=plan.id,
                 ref=plan_ref(plan.id),
                 coordinators=tuple(sorted(p.name for p in policy.coordinators_of(ctx))),
                 status=plan.status.value,

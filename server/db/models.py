@@ -128,6 +128,8 @@ class PlanRow(Attributed, Base):
     created_at: Mapped[datetime]
     # The owner's birth date when known (a child's plan): guardians' default end date.
     owner_born: Mapped[date | None] = mapped_column(default=None)
+    # The owner's choice: relatives may answer the usefulness survey too.
+    survey_relatives: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SectionRow(Attributed, Base):
@@ -535,3 +537,15 @@ class TransitionRow(Base):
     recorded_by: Mapped[str] = mapped_column(String(32))
     recorded_at: Mapped[datetime]
     reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Appointment(Base):
+    """The coordinating unit appointed a plan's coordinator, recording the owner's wish."""
+
+    __tablename__ = "appointments"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    participant_id: Mapped[str] = mapped_column(String(32))
+    owner_wish: Mapped[str] = mapped_column(Text)
+    appointed_by: Mapped[str] = mapped_column(String(32))
+    appointed_at: Mapped[datetime]

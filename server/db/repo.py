@@ -125,6 +125,7 @@ def to_plan(row: PlanRow, participants: Sequence[ParticipantRow]) -> Plan:
         evaluation_months=row.evaluation_months,
         next_evaluation=row.next_evaluation,
         participants=tuple(to_participant(p, row.owner_born) for p in participants),
+        survey_relatives=bool(row.survey_relatives),
     )
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import MeetingRow, SurveyAnswer
+from server.db.models import MeetingRow, PlanRow, SurveyAnswer
 
 __all__ = ["add", "all_answers", "final_meetings", "of_plan"]
 
@@ -61,3 +61,9 @@ async def add(
     except IntegrityError:
         return False
     return True
+
+
+async def set_relatives(session: AsyncSession, plan_id: str, relatives: bool) -> None:
+    row = await session.get(PlanRow, plan_id)
+    if row is not None:
+        row.survey_relatives = relatives

@@ -8,9 +8,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import MeetingRow, PlanRow, UnitMember
+from collab.model import Role, new_id
+from server.db import repo
+from server.db.models import Appointment, MeetingRow, ParticipantRow, PlanRow, UnitMember
 
-__all__ = ["add_member", "is_member", "meetings_held", "plans"]
+__all__ = ["add_member", "appoint", "is_member", "meetings_held", "plans"]
 
 HELD = ("ended", "approved", "final")
 
@@ -37,3 +39,43 @@ async def meetings_held(session: AsyncSession) -> list[tuple[str, datetime]]:
         select(MeetingRow.plan_id, MeetingRow.starts_at).where(MeetingRow.status.in_(HELD))
     )
     return [(plan, at) for plan, at in rows]
+
+
+async def appoint(
+    session: AsyncSession,
+    *,
+    plan: str,
+    contact: dict[str, str],
+    replacing: str | None,
+    wish: str,
+    by: str,
+    now: datetime,
+) -> ParticipantRow:
+    """A new coordinator for ``plan`` (the one ``replacing`` leaves the group in the same
+    step), with the owner's wish as the unit recorded it."""
+    row = ParticipantRow(
+        id=new_id(),
+        plan_id=plan,
+        person_id=None,
+        active=True,
+        role=Role.COORDINATOR.value,
+        **contact,
+    )
+    await repo.record(session, row, plan_id=plan, change="create", by=by, at=now)
+    if replacing is not None:
+        old = await session.get(ParticipantRow, replacing)
+        if old is not None and old.active:
+            old.active = False
+            await repo.record(session, old, plan_id=plan, change="remove", by=by, at=now)
+    session.add(
+        Appointment(
+            id=new_id(),
+            plan_id=plan,
+            participant_id=row.id,
+            owner_wish=wish,
+            appointed_by=by,
+            appointed_at=now,
+        )
+    )
+    await session.flush()
+    return row

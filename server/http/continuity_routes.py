@@ -9,6 +9,7 @@ from typing import Any
 
 from collab import policy
 from collab.guardians import oslo_day
+from collab.model import Participant
 from server import notify
 from server.db import continuity as continuity_db
 from server.db.continuity import HandoverRow, StandInRow
@@ -303,9 +304,9 @@ async def review_transition(call: Call) -> Any:
 async def after_replace(
     call: Call, ctx: policy.PlanContext, old_id: str, old_name: str, new_id_: str, new_name: str
 ) -> None:
-    """The coordinator role passed from one participant to another: the outgoing
-    coordinator's note waits for the incoming one, and the owner and guardians other than
-    whoever did it are told."""
+    """The coordinator role passed from one participant to another (by the owner or a
+    guardian): the outgoing coordinator's note waits for the incoming one, and the owner
+    and guardians other than whoever did it are told."""
     await continuity_db.hand_over(
         call.db,
         plan=ctx.plan.id,
@@ -317,4 +318,29 @@ async def after_replace(
     )
     await notify.tell_owner(
         call.db, ctx, ctx.actor(call.principal), "coordinator-changed", call.now
+    )
+
+
+async def hand_over_to(
+    call: Call,
+    ctx: policy.PlanContext,
+    old: Participant,
+    new_id_: str,
+    new_name: str,
+    *,
+    unit: bool,
+) -> None:
+    """The coordinating unit appointed a new coordinator: the handover as above, and the
+    owner and every guardian are told (the unit is outside the group)."""
+    await continuity_db.hand_over(
+        call.db,
+        plan=ctx.plan.id,
+        old=old.id,
+        old_name=old.name,
+        new=new_id_,
+        new_name=new_name,
+        now=call.now,
+    )
+    await notify.tell_owner(
+        call.db, ctx, None, "coordinator-changed", call.now, actor_name="Koordinerende enhet"
     )

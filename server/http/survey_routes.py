@@ -43,6 +43,8 @@ async def get_survey(call: Call) -> Any:
     return {
         "questions": list(survey.QUESTIONS),
         "answers": list(survey.ANSWERS),
+        "relatives": ctx.plan.survey_relatives,
+        "can_set_relatives": bool(policy.check_set_survey_relatives(ctx, me)),
         "can_answer": answering,
         "open": [
             {"occasion": f"meeting:{m.id}", "title": m.title, "date": m.starts_at.isoformat()}
@@ -105,3 +107,23 @@ async def unit_survey(call: Call) -> Any:
     if not policy.check_unit_overview(member):
         raise ApiError("forbidden", "Bare koordinerende enhet ser svarene samlet.")
     return survey.aggregate(await survey_db.all_answers(call.db))
+
+
+@api(
+    "PUT",
+    "/api/plans/{plan}/survey/relatives",
+    summary="Whether relatives may answer the survey too (the owner's choice)",
+    body={
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["relatives"],
+        "properties": {"relatives": {"type": "boolean"}},
+    },
+)
+async def set_survey_relatives(call: Call) -> Any:
+    plan_id = call.param_id("plan")
+    ctx = await call.plan(plan_id)
+    call.require(policy.check_set_survey_relatives(ctx, call.principal), plan_id, "survey")
+    await survey_db.set_relatives(call.db, plan_id, bool(call.body["relatives"]))
+    call.log(plan_id, "change", "survey", f"relatives answer: {call.body['relatives']}")
+    return {"relatives": bool(call.body["relatives"])}

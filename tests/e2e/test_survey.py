@@ -41,7 +41,7 @@ async def test_the_owner_answers_the_survey_on_a_phone(
     assert await phone.axe("survey-phone") == []
     await phone.shot("survey-phone")
     await card.get_by_role("button", name="Send svarene").tap()
-    await expect(card.locator("[role=status]")).to_have_text("Takk for svarene!")
+    await expect(card.locator("p[role=status]")).to_have_text("Takk for svarene!")
     assert await phone.page.evaluate(
         "() => document.documentElement.scrollWidth <= window.innerWidth"
     )

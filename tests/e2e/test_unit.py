@@ -31,6 +31,13 @@ async def test_the_unit_page(
     await expect(
         desk.page.get_by_role("link", name="Last ned som regneark (CSV)")
     ).to_have_attribute("href", "/api/unit/export")
+    # Appoint a coordinator for the first plan, recording the owner's wish.
+    await desk.page.get_by_label("Navn på koordinatoren").fill("Eva Ny")
+    await desk.page.get_by_label("Planeierens ønske").fill("Ønsker en som kjenner boligen.")
+    await desk.page.get_by_role("button", name="Oppnevn", exact=True).click()
+    await expect(desk.page.locator(".appoint-form [role=status]")).to_contain_text(
+        "Eva Ny er koordinator for IP-"
+    )
     assert await desk.axe("unit") == []
     await desk.shot("unit-desktop")
     page_text = await desk.page.evaluate("() => document.body.innerText")

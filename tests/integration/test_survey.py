@@ -120,3 +120,31 @@ async def test_the_unit_sees_counts_of_five_or_more_only(live: LiveServer, demo:
         assert five["questions"]["useful"] == {"yes": 4, "partly": 0, "no": 1, "unsure": 0}
     async with live.http(demo.token(demo.per, "maria")) as coordinator:
         assert (await coordinator.get("/api/unit/survey")).status_code == 403
+
+
+async def test_relatives_answer_when_the_owner_lets_them(live: LiveServer, demo: Demo) -> None:
+    from tests.integration.test_continuity import sign_in_as
+
+    per = demo.per
+    plan = per["id"]
+    async with live.http(demo.token(per, "per")) as owner:
+        added = await owner.post(
+            f"/api/plans/{plan}/participants", json={"role": "relative", "name": "Bror Hansen"}
+        )
+        assert added.status_code == 201, added.text
+    brother = await sign_in_as(live, added.json()["id"], "Bror Hansen")
+    meeting = await hold_meeting(live, demo, per, "per", "maria")
+    body = {"occasion": f"meeting:{meeting}", "answers": ANSWERS}
+    async with live.http(brother) as http:
+        assert (await http.post(f"/api/plans/{plan}/survey", json=body)).status_code == 403
+        assert (
+            await http.put(f"/api/plans/{plan}/survey/relatives", json={"relatives": True})
+        ).status_code == 403
+    async with live.http(demo.token(per, "per")) as owner:
+        chosen = await owner.put(f"/api/plans/{plan}/survey/relatives", json={"relatives": True})
+        assert chosen.status_code == 200
+        assert (await owner.get(f"/api/plans/{plan}/survey")).json()["relatives"] is True
+    async with live.http(brother) as http:
+        survey = (await http.get(f"/api/plans/{plan}/survey")).json()
+        assert survey["can_answer"] is True
+        assert (await http.post(f"/api/plans/{plan}/survey", json=body)).status_code == 201

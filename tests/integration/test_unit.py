@@ -89,3 +89,39 @@ async def test_only_the_unit_sees_the_overview(live: LiveServer, demo: Demo) -> 
                 refused = await http.get(path)
                 assert refused.status_code == 403, (key, path)
                 assert "koordinerende enhet" in refused.json()["error"]["message"]
+
+
+async def test_the_unit_appoints_a_coordinator_recording_the_owners_wish(
+    live: LiveServer, demo: Demo
+) -> None:
+    per = demo.per
+    plan = per["id"]
+    body = {
+        "name": "Eva Ny",
+        "organisation": "Bydel Nord",
+        "email": "eva.ny@example.org",
+        "owner_wish": "Per ønsker en som kjenner boligen.",
+    }
+    async with live.http(demo.token(per, "maria")) as maria:
+        refused = await maria.post(f"/api/unit/plans/{plan}/coordinator", json=body)
+        assert refused.status_code == 403
+    async with live.http(demo.data["unit"]["token"]) as nora:
+        bad = await nora.post(
+            f"/api/unit/plans/{plan}/coordinator", json=body | {"email": "ikke-en-adresse"}
+        )
+        assert bad.status_code == 400 and bad.json()["error"]["field"] == "email"
+        made = await nora.post(f"/api/unit/plans/{plan}/coordinator", json=body)
+        assert made.status_code == 201, made.text
+        assert made.json()["coordinator"] == "Eva Ny"
+        page = (await nora.get("/api/unit")).json()
+    row = next(r for r in page["rows"] if r["plan"] == plan)
+    assert row["coordinators"] == ["Eva Ny"]
+    # Exactly one coordinator: Maria has left the group; the owner is told who did it.
+    async with live.http(demo.token(per, "maria")) as maria:
+        assert (await maria.get(f"/api/plans/{plan}")).status_code == 404
+    async with live.http(demo.token(per, "per")) as owner:
+        told = (await owner.get("/api/notifications")).json()["notifications"]
+        assert any("Koordinerende enhet" in n["text"] for n in told)
+        group = (await owner.get(f"/api/plans/{plan}/participants")).json()
+    coordinators = [p["name"] for p in group["participants"] if p["role"] == "coordinator"]
+    assert coordinators == ["Eva Ny"]

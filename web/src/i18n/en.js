@@ -601,5 +601,15 @@ export default {
   'transition.kind.moving': 'Moving',
   'transition.kind.new-coordinator': 'New coordinator',
   'transition.kind.other': 'Other',
-  'worklist.transition-review': 'Review consent and the group after the transition “{title}” on {date}'
+  'worklist.transition-review': 'Review consent and the group after the transition “{title}” on {date}',
+  'unit.appoint': 'Appoint a coordinator',
+  'unit.appoint.hint': 'The new coordinator takes over at once. The previous one leaves the group, and the plan owner is told. Write what the plan owner wished for.',
+  'unit.appoint.name': 'The coordinator’s name',
+  'unit.appoint.org': 'Workplace',
+  'unit.appoint.email': 'E-mail',
+  'unit.appoint.wish': 'The plan owner’s wish',
+  'unit.appoint.send': 'Appoint',
+  'unit.appoint.done': '{name} is the coordinator of {ref}.',
+  'survey.relatives': 'Relatives may answer the questions too',
+  'survey.relatives.saved': 'Saved.'
 }

@@ -601,5 +601,15 @@ export default {
   'transition.kind.moving': 'Flytter',
   'transition.kind.new-coordinator': 'Ny koordinator',
   'transition.kind.other': 'Annet',
-  'worklist.transition-review': 'Gå gjennom samtykket og gruppen etter overgangen «{title}» {date}'
+  'worklist.transition-review': 'Gå gjennom samtykket og gruppen etter overgangen «{title}» {date}',
+  'unit.appoint': 'Oppnevn koordinator',
+  'unit.appoint.hint': 'Den nye koordinatoren tar over med en gang. Den forrige går ut av gruppen, og planeieren får beskjed. Skriv hva planeieren ønsket.',
+  'unit.appoint.name': 'Navn på koordinatoren',
+  'unit.appoint.org': 'Arbeidssted',
+  'unit.appoint.email': 'E-post',
+  'unit.appoint.wish': 'Planeierens ønske',
+  'unit.appoint.send': 'Oppnevn',
+  'unit.appoint.done': '{name} er koordinator for {ref}.',
+  'survey.relatives': 'Pårørende kan også svare på spørsmålene',
+  'survey.relatives.saved': 'Lagret.'
 }

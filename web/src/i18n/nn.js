@@ -601,5 +601,15 @@ export default {
   'transition.kind.moving': 'Flyttar',
   'transition.kind.new-coordinator': 'Ny koordinator',
   'transition.kind.other': 'Anna',
-  'worklist.transition-review': 'Gå gjennom samtykket og gruppa etter overgangen «{title}» {date}'
+  'worklist.transition-review': 'Gå gjennom samtykket og gruppa etter overgangen «{title}» {date}',
+  'unit.appoint': 'Oppnemn koordinator',
+  'unit.appoint.hint': 'Den nye koordinatoren tek over med ein gong. Den førre går ut av gruppa, og planeigaren får beskjed. Skriv kva planeigaren ønskte.',
+  'unit.appoint.name': 'Namn på koordinatoren',
+  'unit.appoint.org': 'Arbeidsstad',
+  'unit.appoint.email': 'E-post',
+  'unit.appoint.wish': 'Ønsket til planeigaren',
+  'unit.appoint.send': 'Oppnemn',
+  'unit.appoint.done': '{name} er koordinator for {ref}.',
+  'survey.relatives': 'Pårørande kan òg svare på spørsmåla',
+  'survey.relatives.saved': 'Lagra.'
 }

@@ -58,6 +58,16 @@ export async function surveyCard (planId) {
   } else if (data.can_answer) {
     box.append(h('p', { text: t('survey.none') }))
   }
+  if (data.can_set_relatives) {
+    const relatives = h('input', { type: 'checkbox', id: 'survey-relatives', checked: data.relatives })
+    const saved = h('span', { role: 'status', class: 'meta' })
+    relatives.addEventListener('change', async () => {
+      await api.put(`/api/plans/${planId}/survey/relatives`, { relatives: relatives.checked })
+      saved.textContent = t('survey.relatives.saved')
+    })
+    box.append(h('div', { class: 'field checkbox' }, relatives,
+      h('label', { for: 'survey-relatives', text: t('survey.relatives') }), saved))
+  }
   if (data.shared.length) {
     const latest = data.shared[0]
     box.append(h('h3', { text: t('survey.latest', { date: formatDate(latest.at) }) }),

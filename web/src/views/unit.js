@@ -1,8 +1,8 @@
 // The coordinating unit's page (koordinerende enhet): every plan's status without its
 // content (GET /api/unit), the caseload per coordinator, counts and monthly trends, and
 // the same as CSV for internal control. Plans are named by a neutral reference only.
-import { h } from '../dom.js'
-import { api } from '../api.js'
+import { h, uid } from '../dom.js'
+import { api, ApiError } from '../api.js'
 import { t, formatDate, locale } from '../i18n.js'
 import { flag } from './common.js'
 
@@ -44,6 +44,8 @@ export async function renderUnit (main) {
       r.status === 'closed' ? t('unit.status.closed') : r.sleeping ? flag(t('unit.status.sleeping')) : t('unit.status.active')
     ])))
 
+  main.append(appointForm(page.rows))
+
   main.append(h('h2', { text: t('unit.caseload') }))
   main.append(page.caseload.length
     ? table(t('unit.caseload.caption'), [t('unit.col.coordinator'), t('unit.col.plans')], page.caseload.map((c) => [c.coordinator, String(c.plans)]), 'narrow')
@@ -61,4 +63,39 @@ export async function renderUnit (main) {
   main.append(table(t('unit.trends.caption'), [t('unit.col.month'), t('unit.col.started'), t('unit.col.held')],
     page.trends.map((m) => [monthName(m.month), String(m.plans_started), String(m.meetings_held)]), 'narrow'))
   return t('unit.title')
+}
+
+// Appoint a plan's coordinator (the one there is leaves the group; the owner is told),
+// recording what the owner wished for.
+function appointForm (rows) {
+  const active = rows.filter((r) => r.status === 'active')
+  const ids = { plan: uid('plan'), name: uid('name'), org: uid('org'), email: uid('email'), wish: uid('wish') }
+  const status = h('p', { role: 'status' })
+  const form = h('form', { class: 'card appoint-form', 'aria-labelledby': 'appoint-title' },
+    h('h2', { id: 'appoint-title', text: t('unit.appoint') }),
+    h('p', { class: 'hint', text: t('unit.appoint.hint') }),
+    h('div', { class: 'field' }, h('label', { for: ids.plan, text: t('unit.col.plan') }),
+      h('select', { id: ids.plan, name: 'plan' }, active.map((r) =>
+        h('option', { value: r.plan, text: `${r.ref} – ${r.coordinators.join(', ') || t('unit.no.coordinator')}` })))),
+    h('div', { class: 'field' }, h('label', { for: ids.name, text: t('unit.appoint.name') }), h('input', { id: ids.name, name: 'name', required: true, maxlength: '200' })),
+    h('div', { class: 'field' }, h('label', { for: ids.org, text: t('unit.appoint.org') }), h('input', { id: ids.org, name: 'organisation', maxlength: '200' })),
+    h('div', { class: 'field' }, h('label', { for: ids.email, text: t('unit.appoint.email') }), h('input', { id: ids.email, name: 'email', type: 'email', maxlength: '320' })),
+    h('div', { class: 'field' }, h('label', { for: ids.wish, text: t('unit.appoint.wish') }), h('textarea', { id: ids.wish, name: 'owner_wish', rows: '3', maxlength: '1000' })),
+    h('p', { class: 'button-row' }, h('button', { type: 'submit', class: 'button primary', text: t('unit.appoint.send') })),
+    status)
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    const data = Object.fromEntries(new FormData(form).entries())
+    const plan = data.plan
+    delete data.plan
+    if (!data.email) delete data.email
+    if (!data.organisation) delete data.organisation
+    try {
+      const done = await api.post(`/api/unit/plans/${plan}/coordinator`, data)
+      status.textContent = t('unit.appoint.done', { name: done.coordinator, ref: done.ref })
+    } catch (err) {
+      status.replaceChildren(h('span', { class: 'field-error', text: err instanceof ApiError ? err.message : t('error.text') }))
+    }
+  })
+  return form
 }
