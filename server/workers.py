@@ -128,7 +128,9 @@ def _context() -> multiprocessing.context.BaseContext:
     threads may hold locks), with the renderer already imported."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["server.minutes", "server.workers", "pycrdt"])
+        ctx.set_forkserver_preload(
+            ["server.minutes", "server.planprint", "server.workers", "pycrdt"]
+        )
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -611,5 +611,6 @@ export default {
   'unit.appoint.send': 'Appoint',
   'unit.appoint.done': '{name} is the coordinator of {ref}.',
   'survey.relatives': 'Relatives may answer the questions too',
-  'survey.relatives.saved': 'Saved.'
+  'survey.relatives.saved': 'Saved.',
+  'plan.print': 'Print the plan (PDF)'
 }

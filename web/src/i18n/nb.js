@@ -611,5 +611,6 @@ export default {
   'unit.appoint.send': 'Oppnevn',
   'unit.appoint.done': '{name} er koordinator for {ref}.',
   'survey.relatives': 'Pårørende kan også svare på spørsmålene',
-  'survey.relatives.saved': 'Lagret.'
+  'survey.relatives.saved': 'Lagret.',
+  'plan.print': 'Skriv ut planen (PDF)'
 }

@@ -611,5 +611,6 @@ export default {
   'unit.appoint.send': 'Oppnemn',
   'unit.appoint.done': '{name} er koordinator for {ref}.',
   'survey.relatives': 'Pårørande kan òg svare på spørsmåla',
-  'survey.relatives.saved': 'Lagra.'
+  'survey.relatives.saved': 'Lagra.',
+  'plan.print': 'Skriv ut planen (PDF)'
 }

@@ -3,7 +3,7 @@
 import * as Y from 'yjs'
 import { h, clear, options, uid } from '../dom.js'
 import { api } from '../api.js'
-import { t } from '../i18n.js'
+import { t, language } from '../i18n.js'
 import { bindText } from '../bind-text.js'
 import { events } from '../realtime.js'
 import { followAccess, setFieldsWritable } from '../doc-access.js'
@@ -27,6 +27,8 @@ export async function renderPlan (main, { params: [planId], scope, app }) {
   main.append(
     h('h1', { text: plan.title }),
     planNav(planId, 'plan', plan.can),
+    h('p', { class: 'button-row print-links' },
+      h('a', { class: 'button', href: `/api/plans/${planId}/print?lang=${language()}`, download: '', text: t('plan.print') })),
     presence,
     h('div', { class: 'plan-layout' },
       h('nav', { class: 'toc-wrap', 'aria-label': t('plan.toc') }, h('h2', { class: 'toc-title', text: t('plan.toc') }), toc),
