@@ -106,12 +106,12 @@ async def get_consent(call: Call) -> Any:
     call.require(policy.check_see_plan(ctx, call.principal), plan_id, "consent")
     if ctx.consent is None:
         raise ApiError("not-found", "Ingen samtykke er signert for denne planen ennå.")
-    me = ctx.actor(call.principal)
-    assert me is not None
+    shown = policy.consent_as_seen(ctx, call.principal, ctx.consent)
+    assert shown is not None
     whole = policy.check_read_consent(ctx, call.principal)
     call.log(plan_id, "open", "consent")
     form = await _form_of(call, ctx.consent) if whole else None
-    return consent_json(ctx.consent, only=None if whole else me.id, form=form)
+    return consent_json(shown, form=form)
 
 
 @api(
@@ -145,7 +145,8 @@ async def sign_consent(call: Call) -> Any:
             grants=[
                 Grant(g["participant"], g["section"], Level(g["level"])) for g in body["grants"]
             ],
-            participants={p.id: p for p in ctx.plan.participants},
+            # Only rows about people the recorder may know of; the others are carried over.
+            participants=policy.grantable_participants(ctx, call.principal),
             sections=ctx.sections.keys(),
             valid_from=valid_from,
             valid_to=valid_to,
@@ -153,6 +154,7 @@ async def sign_consent(call: Call) -> Any:
         )
     except ConsentError as exc:
         raise ApiError("malformed", str(exc)) from None
+    grants = policy.carry_unseen_grants(ctx, call.principal, grants)
     in_app = signer == me.id
     form_row = None
     if "form" in body and not in_app:
@@ -200,7 +202,16 @@ async def sign_consent(call: Call) -> Any:
         + (f"; widened {len(raised)} grant(s)" if raised else ""),
     )
     await _after_change(call, ctx, version, me)
-    return consent_json(version, form=form_json(form_row) if form_row is not None else None)
+    return _as_seen(call, ctx, version, form=form_json(form_row) if form_row is not None else None)
+
+
+def _as_seen(
+    call: Call, ctx: PlanContext, version: ConsentVersion, form: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A version just made, as its maker may receive it (collab.policy.consent_as_seen)."""
+    shown = policy.consent_as_seen(ctx, call.principal, version)
+    assert shown is not None
+    return consent_json(shown, form=form)
 
 
 async def _after_change(
@@ -256,7 +267,7 @@ async def withdraw_consent(call: Call) -> Any:
         f"version {version.version}: withdrew {'everyone' if who is None else who}",
     )
     await _after_change(call, ctx, version, me)
-    return consent_json(version)
+    return _as_seen(call, ctx, version)
 
 
 @api(
@@ -291,7 +302,7 @@ async def undo_consent(call: Call) -> Any:
         f"version {version.version}: undid version {number}",
     )
     await _after_change(call, ctx, version, me)
-    return consent_json(version)
+    return _as_seen(call, ctx, version)
 
 
 @api(

@@ -36,6 +36,11 @@ async def test_a_paper_signature_needs_the_form_is_told_and_undone(
         "Signert av Charlotte Berg selv"
     )
     cell = hilde.page.get_by_label(f"Tone Vik: {school['title']}")
+    # The grid holds those whose access is consent's, the signer list those who sign: as
+    # the server describes each participant (participant_facts), not by role in the client.
+    assert await hilde.page.get_by_label(f"Charlotte Berg: {school['title']}").count() == 0
+    signers = hilde.page.get_by_label("Hvem signerer")
+    assert await signers.locator("option").all_inner_texts() == ["Charlotte Berg (Planeier)"]
     await cell.select_option("read")
     await hilde.page.get_by_label("Jeg har lest hva hver person vil se").check()
     record = hilde.page.get_by_role("button", name="Registrer signaturen")

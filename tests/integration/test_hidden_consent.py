@@ -1,0 +1,147 @@
+"""A participant the owner hid from the group stays hidden from the coordinator in every
+consent surface (issue 10): the consent list, a version she records and its answer, the
+access log (raw and readable), the history and the notices — while the owner's versions keep
+the hidden participant's grants intact. A version recorded by someone who cannot see every
+row carries the rows they cannot see over unchanged (docs/protocol-notes.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from pycrdt import Doc, Text
+
+from tests.conftest import Demo, LiveServer
+from tests.integration.test_api_inputs import assert_error
+from tests.integration.test_signatures import PDF, upload, with_grant
+
+
+async def body_of(client: httpx.AsyncClient, url: str) -> Any:
+    response = await client.get(url)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _for(grants: list[dict[str, str]], participant: str) -> list[dict[str, str]]:
+    return sorted(
+        (g for g in grants if g["participant"] == participant), key=lambda g: g["section"]
+    )
+
+
+async def test_the_coordinator_never_receives_a_hidden_participants_grants_and_keeps_them(
+    live: LiveServer, demo: Demo
+) -> None:
+    plan = demo.charlotte
+    pid = plan["id"]
+    path = f"/api/plans/{pid}/consent"
+    tone = demo.person(plan, "team")
+    school = demo.person(plan, "skole")["id"]
+    hilde = demo.person(plan, "hilde")["id"]
+    crisis = demo.section(plan, "kriseplan")
+    schools = demo.section(plan, "skolen")["id"]
+    secrets = (tone["id"], str(tone["person"]), "Tone", "Vik", "Psykisk helseteam")
+    async with (
+        live.http(demo.token(plan, "charlotte")) as charlotte,
+        live.http(demo.token(plan, "hilde")) as coordinator,
+    ):
+        before = await body_of(charlotte, path)
+        tones = _for(before["grants"], tone["id"])
+        assert tones, "the demo grants Tone something (so the check below could fail)"
+        # Tone writes in the crisis plan; then Charlotte hides her from the group.
+        hub = live.app.state.hub
+
+        def note(d: Doc) -> None:
+            d.get("situation", type=Text).insert(0, "Notat. ")
+
+        await hub.edit_as(str(tone["person"]), crisis["doc"], note)
+        async with live.http(demo.token(plan, "team")) as team:
+            made = await team.post(
+                f"/api/plans/{pid}/measures",
+                json={"section": crisis["id"], "title": "Kriseplan gjennomgås"},
+            )
+            assert made.status_code == 201, made.text
+        hidden = await charlotte.patch(
+            f"/api/plans/{pid}/participants/{tone['id']}", json={"hidden": True}
+        )
+        assert hidden.status_code == 200, hidden.text
+
+        # Hilde's consent list: every row but Tone's.
+        seen = await body_of(coordinator, path)
+        assert {g["participant"] for g in seen["grants"]} == {
+            g["participant"] for g in before["grants"] if g["participant"] != tone["id"]
+        }
+        assert tone["id"] not in json.dumps(seen)
+
+        # Hilde records a paper signature narrowing the school: the rows she sent are the
+        # ones she saw; Tone's are carried over unchanged, and her answer names no Tone.
+        form = await upload(coordinator, pid, PDF, "application/pdf")
+        assert form.status_code == 201, form.text
+        narrower = with_grant(seen["grants"], school, schools, "read")
+        recorded = await coordinator.post(
+            path,
+            json={"purpose": "Skolen leser", "grants": narrower, "form": form.json()["id"]},
+        )
+        assert recorded.status_code == 201, recorded.text
+        assert tone["id"] not in recorded.text
+        assert _for(recorded.json()["grants"], school) == _for(narrower, school)
+        owners = await body_of(charlotte, path)
+        assert owners["version"] == recorded.json()["version"]
+        assert _for(owners["grants"], tone["id"]) == tones  # intact
+        assert _for(owners["grants"], school) == _for(narrower, school)  # the change made
+        assert _for(owners["grants"], hilde) == _for(before["grants"], hilde)
+
+        # A row naming Tone is refused exactly as a row naming nobody.
+        named = await coordinator.post(
+            path,
+            json={
+                "purpose": "x",
+                "grants": [
+                    *narrower,
+                    {"participant": tone["id"], "section": schools, "level": "read"},
+                ],
+            },
+        )
+        nobody = await coordinator.post(
+            path,
+            json={
+                "purpose": "x",
+                "grants": [
+                    *narrower,
+                    {"participant": "nosuchperson1", "section": schools, "level": "read"},
+                ],
+            },
+        )
+        assert named.status_code == nobody.status_code == 400
+        assert_error(named, 400, "malformed")
+        assert named.text.replace(tone["id"], "nosuchperson1") == nobody.text
+        assert _for((await body_of(charlotte, path))["grants"], tone["id"]) == tones
+
+        # Charlotte withdraws Tone: the log's entry names her id, for Charlotte only.
+        withdrawn = await charlotte.post(f"{path}/withdraw", json={"participant": tone["id"]})
+        assert withdrawn.status_code == 200, withdrawn.text
+        raw_owner = await charlotte.get(f"/api/plans/{pid}/access-log")
+        assert tone["id"] in raw_owner.text  # the check below could fail
+        surfaces = {
+            "consent": await coordinator.get(path),
+            "plan": await coordinator.get(f"/api/plans/{pid}"),
+            "participants": await coordinator.get(f"/api/plans/{pid}/participants"),
+            "log": await coordinator.get(f"/api/plans/{pid}/access-log"),
+            "lines": await coordinator.get(f"/api/plans/{pid}/access-log/lines?size=200&own=1"),
+            "csv": await coordinator.get(f"/api/plans/{pid}/access-log/export?format=csv"),
+            "history": await coordinator.get(f"/api/plans/{pid}/history"),
+            "notifications": await coordinator.get("/api/notifications"),
+        }
+        for name, response in surfaces.items():
+            assert response.status_code == 200, (name, response.text)
+            for secret in secrets:
+                assert secret not in response.text, (name, secret)
+        # Positive: Hilde's log and history are not empty, and Charlotte's name Tone.
+        assert surfaces["log"].json()["entries"] and surfaces["history"].json()["history"]
+        owner_lines = await charlotte.get(f"/api/plans/{pid}/access-log/lines?size=200")
+        assert "Tone Vik" in owner_lines.text
+        owner_history = await charlotte.get(f"/api/plans/{pid}/history")
+        assert str(tone["person"]) in owner_history.text and tone["id"] in owner_history.text
+        # Tone's measure is in Hilde's history, by nobody she may know of.
+        mine = [h for h in surfaces["history"].json()["history"] if h["id"] == made.json()["id"]]
+        assert mine and mine[0]["by"] is None
