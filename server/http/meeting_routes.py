@@ -256,6 +256,19 @@ def _visible_decisions(
 ) -> list[dict[str, Any]]:
     visible = {i.id for i in loaded.state.agenda if loaded.can_read(call.principal, i)}
     scrub = meeting_service.scrubber(loaded.ctx, call.principal)
+    known = policy.knows_of(loaded.ctx, call.principal)
+
+    def data(d: DecisionRow) -> dict[str, Any]:
+        """The decision's fields; a responsible participant the reader may not know of is
+        ``null`` (the summary says "en annen tjeneste"), here and in ``changes``."""
+        out = {k: v for k, v in d.data.items() if k != "summary"}
+        if out.get("responsible") not in (None, *known):
+            out["responsible"] = None
+        changes = out.get("changes")
+        if isinstance(changes, dict) and changes.get("responsible") not in (None, *known):
+            out["changes"] = changes | {"responsible": None}
+        return out
+
     return [
         {
             "id": d.id,
@@ -264,7 +277,7 @@ def _visible_decisions(
             "measure": d.measure_id,
             "section": d.section_id,
             "summary": scrub(str(d.data.get("summary", ""))),
-            "data": {k: v for k, v in d.data.items() if k != "summary"},
+            "data": data(d),
             "applied": d.applied_at is not None,
         }
         for d in rows
