@@ -407,11 +407,16 @@ ADD_ITEM = {
 async def add_item(call: Call) -> Any:
     loaded = await _loaded(call)
     body = call.body
-    if body["section"] not in loaded.ctx.sections:
+    # A section or measure the caller may not see is refused as one that does not exist.
+    if body["section"] not in loaded.ctx.sections or not policy.check_see_section(
+        loaded.ctx, call.principal, body["section"]
+    ):
         raise ApiError("not-found", NOT_FOUND_MESSAGE)
     measure = body.get("measure")
     if measure is not None and (
-        measure not in loaded.measures or loaded.measures[measure].section != body["section"]
+        measure not in loaded.measures
+        or loaded.measures[measure].section != body["section"]
+        or not policy.check_read_measure(loaded.ctx, call.principal, loaded.measures[measure])
     ):
         raise ApiError("not-found", NOT_FOUND_MESSAGE)
     kind = sm.ItemKind.MEASURE if measure else sm.ItemKind.FREE

@@ -1,0 +1,233 @@
+"""The school in Charlotte's story, hostile: every HTTP route, with the ids of things it may
+not know of (Berit, Tone, the therapy section, the DPS measure and its agenda item) and with
+ids that do not exist. No answer names Berit, Tone or DPS or carries their ids, and every
+refusal about a hidden thing is the very answer about a missing one (issue 10)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from server.http.common import ENDPOINTS, routes
+from tests.conftest import Demo, LiveServer, load_demo_into, start_server, test_settings
+
+BOGUS = "nosuchthing1"
+WORDS = ("Berit", "Lund", "Tone Vik", "DPS", "Psykisk helse")
+# Only in demo mode, by design: one sign-in button per demo person.
+DEMO_ONLY = {"/api/demo/people", "/api/demo/sign-in", "/auth/demo/{token}"}
+
+
+@pytest.fixture
+async def live(db_url: str) -> AsyncIterator[LiveServer]:
+    """A server that does not slow a hostile caller down (the refusal limits are tested
+    elsewhere): every answer here is the route's own."""
+    many = (100_000, 60.0)
+    server = await start_server(
+        test_settings(
+            db_url,
+            rate_refused=many,
+            rate_write=many,
+            rate_costly_read=many,
+            rate_render=many,
+            rate_invite=many,
+        )
+    )
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def demo(live: LiveServer) -> Demo:
+    return await load_demo_into(live)
+
+
+def _secrets(demo: Demo) -> set[str]:
+    plan = demo.charlotte
+    out = set(WORDS)
+    for key in ("berit", "team"):
+        person = demo.person(plan, key)
+        out |= {person["id"], str(person["person"])}
+    therapy = demo.section(plan, "terapi")
+    out |= {therapy["id"], therapy["doc"]}
+    measure = next(m for m in plan["measures"] if m["title"] == "Samtaler hos DPS")
+    return out | {measure["id"]}
+
+
+def _clean(text: str, secrets: set[str]) -> set[str]:
+    return {s for s in secrets if s in text}
+
+
+async def _call(client: httpx.AsyncClient, method: str, url: str, body: Any) -> httpx.Response:
+    if method == "GET":
+        return await client.get(url)
+    return await client.request(method, url, json=body if body is not None else {})
+
+
+async def test_the_school_learns_nothing_of_berit_tone_or_dps_through_any_route(
+    live: LiveServer, demo: Demo
+) -> None:
+    plan = demo.charlotte
+    pid = plan["id"]
+    secrets = _secrets(demo)
+    therapy = demo.section(plan, "terapi")["id"]
+    measure = next(m for m in plan["measures"] if m["title"] == "Samtaler hos DPS")["id"]
+    meeting = plan["meetings"][0]["id"]
+    async with live.http(demo.token(plan, "charlotte")) as charlotte:
+        state = (await charlotte.get(f"/api/meetings/{meeting}")).json()["state"]
+    item = next(i["id"] for i in state["agenda"] if i["title"] == "Samtaler hos DPS")
+    school_section = demo.section(plan, "skolen")["id"]
+    school_measure = next(m for m in plan["measures"] if m["section"] == school_section)["id"]
+    school_item = next(i["id"] for i in state["agenda"] if i["section"] == school_section)
+    hidden = {
+        "participant": demo.person(plan, "berit")["id"],
+        "section": therapy,
+        "measure": measure,
+        "item": item,
+    }
+    real = {"plan": pid, "meeting": meeting, "version": "2"}
+    routes()  # registers every endpoint
+    checked = 0
+    async with live.http(demo.token(plan, "skole")) as school:
+        # 1. Every route: a hidden id in the path answers as a missing one, and no answer
+        # (success or refusal) carries a secret. Reads first; writes after, all refused.
+        ordered = sorted(ENDPOINTS, key=lambda e: e.method != "GET")
+        for e in ordered:
+            if e.path in DEMO_ONLY or e.path == "/api/session/logout":
+                continue
+            params = [p.strip("{}") for p in e.path.split("/") if p.startswith("{")]
+
+            def url(values: dict[str, str], path: str = e.path, params: list[str] = params) -> str:
+                for name in params:
+                    path = path.replace(f"{{{name}}}", values.get(name, real.get(name, BOGUS)))
+                return path
+
+            secret_ids = {k: v for k, v in hidden.items() if k in params}
+            answer = await _call(school, e.method, url(secret_ids), {})
+            assert not _clean(answer.text, secrets), (e.method, e.path, answer.text)
+            checked += 1
+            if secret_ids:
+                missing = await _call(school, e.method, url({}), {})
+                assert (answer.status_code, answer.text) == (missing.status_code, missing.text), (
+                    e.method,
+                    e.path,
+                )
+        assert checked > 50
+
+        # 2. Hidden ids in bodies and queries answer as missing ones too.
+        berit = hidden["participant"]
+        targeted: list[tuple[str, str, Any, Any]] = [
+            (
+                "POST",
+                f"/api/meetings/{meeting}/decisions",
+                {"item": item, "kind": "continue", "measure": measure},
+                {"item": BOGUS, "kind": "continue", "measure": measure},
+            ),
+            (
+                "POST",
+                f"/api/meetings/{meeting}/decisions",
+                {"item": item, "kind": "continue", "measure": measure},
+                {"item": item, "kind": "continue", "measure": BOGUS},
+            ),
+            ("POST", f"/api/meetings/{meeting}/chair", {"participant": berit}, None),
+            ("POST", f"/api/meetings/{meeting}/minute-taker", {"participant": berit}, None),
+            (
+                "POST",
+                f"/api/meetings/{meeting}/agenda",
+                {"title": "x", "section": therapy},
+                {"title": "x", "section": BOGUS},
+            ),
+            (
+                "POST",
+                f"/api/meetings/{meeting}/corrections",
+                {"item": item, "notes": "x", "reason": "y"},
+                {"item": BOGUS, "notes": "x", "reason": "y"},
+            ),
+            (
+                "POST",
+                f"/api/plans/{pid}/measures",
+                {"section": therapy, "title": "x"},
+                {"section": BOGUS, "title": "x"},
+            ),
+            (
+                "POST",
+                f"/api/plans/{pid}/meetings",
+                {"starts_at": "2030-01-01T10:00:00+01:00", "invited": [berit]},
+                None,
+            ),
+            ("POST", f"/api/plans/{pid}/consent/withdraw", {"participant": berit}, None),
+            ("GET", f"/api/plans/{pid}/access-log/lines?person={berit}", None, None),
+            ("PATCH", f"/api/plans/{pid}/participants/{berit}", {"phone": "1"}, None),
+            ("POST", f"/api/plans/{pid}/participants/{berit}/invite", {"email": "a@b.no"}, None),
+            ("POST", f"/api/plans/{pid}/guardians/{berit}/answer", {"keep": "none"}, None),
+            ("PATCH", f"/api/plans/{pid}/sections/{therapy}", {"title": "x"}, None),
+            ("PATCH", f"/api/plans/{pid}/measures/{measure}", {"title": "x"}, None),
+            ("PATCH", f"/api/meetings/{meeting}/agenda/{item}", {"index": 0}, None),
+            ("DELETE", f"/api/meetings/{meeting}/agenda/{item}", None, None),
+            ("PATCH", f"/api/meetings/{meeting}", {"invited": [berit]}, None),
+            (
+                "POST",
+                f"/api/plans/{pid}/measures",
+                {"section": school_section, "title": "x", "responsible": berit},
+                None,
+            ),
+            ("PATCH", f"/api/plans/{pid}/measures/{school_measure}", {"responsible": berit}, None),
+            (
+                "POST",
+                f"/api/meetings/{meeting}/decisions",
+                {
+                    "item": school_item,
+                    "kind": "new_measure",
+                    "section": school_section,
+                    "title": "x",
+                    "responsible": berit,
+                },
+                None,
+            ),
+            (
+                "POST",
+                f"/api/plans/{pid}/consent",
+                {
+                    "purpose": "x",
+                    "grants": [{"participant": berit, "section": therapy, "level": "read"}],
+                },
+                {
+                    "purpose": "x",
+                    "grants": [{"participant": BOGUS, "section": BOGUS, "level": "read"}],
+                },
+            ),
+            ("GET", f"/api/meetings/{meeting}/minutes?format=html&item={item}", None, None),
+        ]
+        for method, path, body, missing_body in targeted:
+            if missing_body is None:
+                missing_body = (
+                    json.loads(json.dumps(body).replace(berit, BOGUS)) if body is not None else None
+                )
+            answer = await _call(school, method, path, body)
+            missing = await _call(
+                school,
+                method,
+                path.replace(berit, BOGUS)
+                .replace(item, BOGUS)
+                .replace(therapy, BOGUS)
+                .replace(measure, BOGUS),
+                missing_body,
+            )
+            assert not _clean(answer.text, secrets), (method, path, answer.text)
+            assert (answer.status_code, answer.text) == (missing.status_code, missing.text), (
+                method,
+                path,
+                body,
+                answer.text,
+                missing.text,
+            )
+
+    # Positive: the secrets are real (Charlotte's plan names them), so the checks could fail.
+    async with live.http(demo.token(plan, "charlotte")) as charlotte:
+        everything = (await charlotte.get(f"/api/plans/{pid}")).text
+    assert {"Berit", "DPS", hidden["participant"], therapy, measure} <= _clean(everything, secrets)
