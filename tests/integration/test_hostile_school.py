@@ -14,6 +14,7 @@ import pytest
 
 from server.http.common import ENDPOINTS, routes
 from tests.conftest import Demo, LiveServer, load_demo_into, start_server, test_settings
+from tests.yclient import YClient
 
 BOGUS = "nosuchthing1"
 WORDS = ("Berit", "Lund", "Tone Vik", "DPS", "Psykisk helse")
@@ -231,3 +232,109 @@ async def test_the_school_learns_nothing_of_berit_tone_or_dps_through_any_route(
     async with live.http(demo.token(plan, "charlotte")) as charlotte:
         everything = (await charlotte.get(f"/api/plans/{pid}")).text
     assert {"Berit", "DPS", hidden["participant"], therapy, measure} <= _clean(everything, secrets)
+
+
+async def test_the_school_learns_nothing_of_berit_tone_or_dps_over_socket_io(
+    live: LiveServer, demo: Demo
+) -> None:
+    plan = demo.charlotte
+    pid = plan["id"]
+    secrets = _secrets(demo)
+    therapy = demo.section(plan, "terapi")
+    measure = next(m for m in plan["measures"] if m["title"] == "Samtaler hos DPS")["id"]
+    meeting = plan["meetings"][0]["id"]
+    berit = demo.person(plan, "berit")["id"]
+    async with live.http(demo.token(plan, "charlotte")) as charlotte:
+        state = (await charlotte.get(f"/api/meetings/{meeting}")).json()["state"]
+    dps_item = next(i for i in state["agenda"] if i["title"] == "Samtaler hos DPS")
+    secrets |= {dps_item["id"], dps_item["doc"]}
+    school_item = next(
+        i for i in state["agenda"] if i["section"] == demo.section(plan, "skolen")["id"]
+    )
+    school = YClient(live.url, demo.token(plan, "skole"))
+    berits = YClient(live.url, demo.token(plan, "berit"))
+    frames: list[Any] = []
+    for event in ("meeting:state", "meeting:revoked", "doc:access", "doc:revoked", "error"):
+
+        async def keep(data: Any, event: str = event) -> None:
+            frames.append((event, data))
+            school._changed.set()
+
+        school.sio.on(event, keep)
+    await school.connect()
+    await berits.connect()
+    try:
+        answers: list[Any] = []
+
+        async def same(event: str, hidden: dict[str, Any], missing: dict[str, Any]) -> None:
+            a = await school.sio.call(event, hidden, timeout=30)
+            b = await school.sio.call(event, missing, timeout=30)
+            answers.extend((a, b))
+            text = json.dumps(a, ensure_ascii=False)
+            assert not _clean(text, secrets), (event, text)
+            assert json.dumps(a) == json.dumps(b), (event, a, b)
+
+        # Documents: the therapy section, the DPS measure and its agenda item answer as
+        # documents that do not exist.
+        for hidden, missing in (
+            (therapy["doc"], f"plan:{pid}:section:{BOGUS}"),
+            (f"plan:{pid}:measure:{measure}", f"plan:{pid}:measure:{BOGUS}"),
+            (dps_item["doc"], f"meeting:{meeting}:item:{BOGUS}"),
+        ):
+            a, b = await school.join(hidden), await school.join(missing)
+            answers.extend((a, b))
+            assert not _clean(json.dumps(a, ensure_ascii=False), secrets), a
+            assert a == b, (hidden, a, b)
+        # The meeting: Berit is in the room too, and the school's state never shows her.
+        joined = await school.sio.call("meeting:join", {"meeting": meeting}, timeout=30)
+        assert joined["ok"], joined
+        answers.append(joined)
+        assert (await berits.sio.call("meeting:join", {"meeting": meeting}, timeout=30))["ok"]
+        await same(
+            "meeting:goto",
+            {"meeting": meeting, "item": dps_item["id"]},
+            {"meeting": meeting, "item": BOGUS},
+        )
+        await same(
+            "meeting:pen",
+            {"meeting": meeting, "item": school_item["id"], "participant": berit},
+            {"meeting": meeting, "item": school_item["id"], "participant": BOGUS},
+        )
+        # Berit's presence on a document both read (the goals) reaches the school
+        # anonymised.
+        goals = demo.section(plan, "mal")["doc"]
+        for client in (school, berits):
+            assert (await client.join(goals))["ok"]
+            await client.wait_synced(goals)
+        assert (await berits.set_awareness(goals, {"here": True}))["ok"]
+        await school.wait_for(lambda: any(s for s in school.awareness.get(goals, {}).values()))
+        # Charlotte starts the meeting and goes to the DPS item: the school's state moves
+        # on without naming it.
+        async with live.http(demo.token(plan, "charlotte")) as charlotte:
+            chair = YClient(live.url, demo.token(plan, "charlotte"))
+            await chair.connect()
+            try:
+                assert (await chair.sio.call("meeting:join", {"meeting": meeting}))["ok"]
+                assert (await chair.sio.call("meeting:start", {"meeting": meeting}))["ok"]
+                went = await chair.sio.call(
+                    "meeting:goto", {"meeting": meeting, "item": dps_item["id"]}
+                )
+                assert went["ok"], went
+                await school.wait_for(
+                    lambda: any(e == "meeting:state" and d.get("current_hidden") for e, d in frames)
+                )
+            finally:
+                await chair.close()
+        received = json.dumps([answers, frames], ensure_ascii=False)
+        for _, data in school.received:
+            received += repr(data)
+        for states in school.awareness.values():
+            received += json.dumps(states, ensure_ascii=False, default=str)
+        assert not _clean(received, secrets), _clean(received, secrets)
+        assert any(e == "meeting:state" for e, _ in frames)  # the check could fail
+        # The goto reached the school: "on an item you do not see", nothing more.
+        last = [d for e, d in frames if e == "meeting:state"][-1]
+        assert last["current_hidden"] is True and last["current_item"] is None
+    finally:
+        await school.close()
+        await berits.close()
