@@ -60,6 +60,9 @@ async def test_a_paper_signature_needs_the_form_is_told_and_undone(
     await charlotte.go("/")
     notices = charlotte.page.locator("section.notices")
     await expect(notices).to_contain_text("Hilde Dahl")
+    # Her coordinator's card, found from the participants' facts (contact_person).
+    card = charlotte.page.locator(".plan-card .contact-name")
+    await expect(card).to_have_text(["Hilde Dahl"])
     await charlotte.shot("home-notice-tablet")
     await notices.get_by_role("link", name="Se samtykket").click()
     await expect(charlotte.page.locator(".consent-method")).to_contain_text(
@@ -76,6 +79,13 @@ async def test_a_paper_signature_needs_the_form_is_told_and_undone(
     await expect(charlotte.page.locator(".consent-method")).to_contain_text(
         "Signert av Charlotte Berg selv"
     )
+    # Scheduling a meeting: everyone but Charlotte (in every meeting) may be invited.
+    await charlotte.go(f"/plan/{plan['id']}/moter")
+    invitees = charlotte.page.locator(".schedule-form .check label")
+    await expect(invitees.first).to_be_visible()
+    names = await invitees.all_inner_texts()
+    assert names and not [n for n in names if "Charlotte" in n], names
+    assert any("Hilde Dahl" in n for n in names), names
     for browser in (hilde, charlotte):
         assert not browser.csp_errors(), browser.csp_errors()
 
