@@ -1054,6 +1054,13 @@ def check_see_log_row(
 # --- guardians until a date and the access log's grounds ------------------------------
 
 
+def sees_every_log_detail(ctx: PlanContext, principal: Principal) -> bool:
+    """The owner and a guardian read every access-log row whole. Anyone else (the
+    coordinator) reads a consent row without its counts of narrowed or widened grants:
+    they may count rows they cannot see (a participant the owner hid)."""
+    return _is_full(ctx, principal) is not None
+
+
 def check_answer_guardian(ctx: PlanContext, principal: Principal) -> Decision:
     """What a guardian keeps after their full access ends is the owner's own answer."""
     who = ctx.actor(principal)

@@ -449,10 +449,18 @@ async def access_log(call: Call) -> Any:
         for r in rows
         if policy.check_see_log_row(ctx, call.principal, r.person_id, r.target, r.detail)
     ]
-    return {"entries": [_log_entry(r, counted.get(r.seq)) for r in shown]}
+    whole = policy.sees_every_log_detail(ctx, call.principal)
+    return {"entries": [_log_entry(r, counted.get(r.seq), whole=whole) for r in shown]}
 
 
-def _log_entry(row: AccessLogRow, counted: AccessDenialRow | None) -> dict[str, Any]:
+def _log_entry(
+    row: AccessLogRow, counted: AccessDenialRow | None, *, whole: bool = True
+) -> dict[str, Any]:
+    detail = row.detail
+    if not whole and row.target == "consent":
+        # "version 4 (paper); narrowed 2 grant(s)": the counts include rows of people this
+        # reader may not know of (policy.sees_every_log_detail).
+        detail = detail.split(";", 1)[0]
     entry: dict[str, Any] = {
         "seq": row.seq,
         "at": row.at.isoformat(),
@@ -460,7 +468,7 @@ def _log_entry(row: AccessLogRow, counted: AccessDenialRow | None) -> dict[str, 
         "actor": row.actor,
         "action": row.action,
         "target": row.target,
-        "detail": row.detail,
+        "detail": detail,
         "grounds": row.grounds,  # why access was allowed (ADR 0013); "" when not recorded
     }
     if counted is not None and row.action == "denied":

@@ -117,6 +117,35 @@ async def test_the_coordinator_never_receives_a_hidden_participants_grants_and_k
         assert named.text.replace(tone["id"], "nosuchperson1") == nobody.text
         assert _for((await body_of(charlotte, path))["grants"], tone["id"]) == tones
 
+        # Charlotte narrows Tone alone: Hilde's log says a version was signed, but does
+        # not count rows she cannot see (she could tell someone hidden was narrowed).
+        current = await body_of(charlotte, path)
+        dropped = _for(current["grants"], tone["id"])[0]
+        narrowed = await charlotte.post(
+            path,
+            json={
+                "purpose": current["purpose"],
+                "grants": [g for g in current["grants"] if g != dropped],
+            },
+        )
+        assert narrowed.status_code == 201, narrowed.text
+        version = narrowed.json()["version"]
+
+        def consent_rows(log: httpx.Response) -> list[str]:
+            return [
+                e["detail"]
+                for e in log.json()["entries"]
+                if e["target"] == "consent" and e["detail"].startswith(f"version {version} ")
+            ]
+
+        assert consent_rows(await charlotte.get(f"/api/plans/{pid}/access-log")) == [
+            f"version {version} (in-app); narrowed 1 grant(s)"
+        ]
+        assert consent_rows(await coordinator.get(f"/api/plans/{pid}/access-log")) == [
+            f"version {version} (in-app)"
+        ]
+        tones = [g for g in tones if g != dropped]
+
         # Charlotte withdraws Tone: the log's entry names her id, for Charlotte only.
         withdrawn = await charlotte.post(f"{path}/withdraw", json={"participant": tone["id"]})
         assert withdrawn.status_code == 200, withdrawn.text
