@@ -930,7 +930,8 @@ def consent_as_seen(
     """A consent version as this person may receive it (every consent payload, HTTP or
     Socket.IO, goes through here): the owner and a guardian all of it; the coordinator the
     rows of the participants they may know of (:func:`known_participants`: never a
-    participant the owner hid from the group); anyone else their own rows. A signer or
+    participant the owner hid from the group) in the sections they may see (never a
+    section kept from them, not even its id); anyone else their own rows. A signer or
     recorder they may not know of is blanked (``""``). None: not a participant."""
     who = ctx.actor(principal)
     if who is None:
@@ -939,7 +940,10 @@ def consent_as_seen(
         return version
     known = known_participants(ctx, who)
     if check_read_consent(ctx, principal):
-        grants = tuple(g for g in version.grants if g.participant in known)
+        sections = grantable_sections(ctx, principal)
+        grants = tuple(
+            g for g in version.grants if g.participant in known and g.section in sections
+        )
     else:
         grants = tuple(g for g in version.grants if g.participant == who.id)
     return replace(
@@ -964,19 +968,34 @@ def grantable_participants(ctx: PlanContext, principal: Principal) -> dict[str, 
     return {p.id: p for p in ctx.plan.participants if p.id in known}
 
 
+def grantable_sections(ctx: PlanContext, principal: Principal) -> set[str]:
+    """The sections whose rows this person may set in a new consent version: the owner and
+    a guardian every section, anyone else those they may see (:func:`check_see_section`).
+    A row naming another section is refused like a row naming no section."""
+    if _is_full(ctx, principal) is not None:
+        return set(ctx.sections)
+    return {s for s in ctx.sections if check_see_section(ctx, principal, s)}
+
+
 def carry_unseen_grants(
     ctx: PlanContext, principal: Principal, grants: tuple[Grant, ...]
 ) -> tuple[Grant, ...]:
     """The grants of a new version recorded by someone who cannot see every row (the
-    coordinator, when the owner has hidden someone from the group): the rows of active
-    participants they may not know of are carried over unchanged from the newest version,
-    so recording a version never silently narrows (or widens) someone the recorder cannot
-    see. The owner and a guardian see every row: their grants are the whole version."""
-    seen = grantable_participants(ctx, principal)
-    if ctx.consent is None or all(p.id in seen for p in ctx.plan.participants):
+    coordinator, when the owner has hidden someone from the group or kept a section from
+    her): the rows of active participants they may not know of, and the rows of sections
+    they may not see, are carried over unchanged from the newest version, so recording a
+    version never silently narrows (or widens) a row the recorder cannot see. The owner
+    and a guardian see every row: their grants are the whole version."""
+    if ctx.consent is None or _is_full(ctx, principal) is not None:
         return grants
-    unseen = {p.id for p in ctx.plan.participants if p.active and p.id not in seen}
-    carried = tuple(g for g in ctx.consent.grants if g.participant in unseen)
+    people = grantable_participants(ctx, principal)
+    sections = grantable_sections(ctx, principal)
+    active = {p.id for p in ctx.plan.participants if p.active}
+    carried = tuple(
+        g
+        for g in ctx.consent.grants
+        if g.participant in active and (g.participant not in people or g.section not in sections)
+    )
     return tuple(sorted(grants + carried, key=lambda g: (g.participant, g.section)))
 
 

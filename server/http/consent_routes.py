@@ -145,9 +145,9 @@ async def sign_consent(call: Call) -> Any:
             grants=[
                 Grant(g["participant"], g["section"], Level(g["level"])) for g in body["grants"]
             ],
-            # Only rows about people the recorder may know of; the others are carried over.
+            # Only rows the recorder may see (people, sections); the others are carried over.
             participants=policy.grantable_participants(ctx, call.principal),
-            sections=ctx.sections.keys(),
+            sections=policy.grantable_sections(ctx, call.principal),
             valid_from=valid_from,
             valid_to=valid_to,
             purpose=body["purpose"],

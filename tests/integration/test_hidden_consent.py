@@ -174,3 +174,56 @@ async def test_the_coordinator_never_receives_a_hidden_participants_grants_and_k
         # Tone's measure is in Hilde's history, by nobody she may know of.
         mine = [h for h in surfaces["history"].json()["history"] if h["id"] == made.json()["id"]]
         assert mine and mine[0]["by"] is None
+
+
+async def test_a_section_kept_from_the_coordinator_is_neither_shown_to_her_nor_dropped(
+    live: LiveServer, demo: Demo
+) -> None:
+    plan = demo.charlotte
+    pid = plan["id"]
+    path = f"/api/plans/{pid}/consent"
+    hilde = demo.person(plan, "hilde")["id"]
+    berit = demo.person(plan, "berit")["id"]
+    school = demo.person(plan, "skole")["id"]
+    therapy = demo.section(plan, "terapi")["id"]
+    schools = demo.section(plan, "skolen")["id"]
+    async with (
+        live.http(demo.token(plan, "charlotte")) as charlotte,
+        live.http(demo.token(plan, "hilde")) as coordinator,
+    ):
+        given = await body_of(charlotte, path)
+        kept = await charlotte.post(
+            path,
+            json={
+                "purpose": "Hilde ser ikke behandlingen",
+                "grants": with_grant(given["grants"], hilde, therapy, "none"),
+            },
+        )
+        assert kept.status_code == 201, kept.text
+        therapy_rows = [g for g in kept.json()["grants"] if g["section"] == therapy]
+        assert any(g["participant"] == berit for g in therapy_rows)
+        # Hilde's list: no row of the therapy section, not even its id.
+        seen = await body_of(coordinator, path)
+        assert therapy not in json.dumps(seen)
+        assert {g["participant"] for g in seen["grants"]} >= {berit, school}
+        # She records a paper signature narrowing the school: therapy's rows stay.
+        form = await upload(coordinator, pid, PDF, "application/pdf")
+        narrower = with_grant(seen["grants"], school, schools, "read")
+        recorded = await coordinator.post(
+            path, json={"purpose": "Skolen leser", "grants": narrower, "form": form.json()["id"]}
+        )
+        assert recorded.status_code == 201, recorded.text
+        assert therapy not in recorded.text
+        owners = await body_of(charlotte, path)
+        assert [g for g in owners["grants"] if g["section"] == therapy] == therapy_rows
+        assert _for(owners["grants"], school) == _for(narrower, school)
+        # A row on the therapy section is refused as a row on no section.
+        row = {"participant": school, "level": "read"}
+        named = await coordinator.post(
+            path, json={"purpose": "x", "grants": [*narrower, row | {"section": therapy}]}
+        )
+        nobody = await coordinator.post(
+            path, json={"purpose": "x", "grants": [*narrower, row | {"section": "nosuchsect1"}]}
+        )
+        assert_error(named, 400, "malformed")
+        assert named.text.replace(therapy, "nosuchsect1") == nobody.text

@@ -146,8 +146,12 @@ def test_every_consent_payload_holds_only_rows_of_people_the_reader_may_know_of(
         assert shown.signed_by in known | {""} and shown.recorded_by in known | {""}
         if not policy.check_read_consent(ctx, principal):
             assert {g.participant for g in shown.grants} <= {who.id}
-        else:  # every row about someone they know of, unchanged
-            assert set(shown.grants) == {g for g in ctx.consent.grants if g.participant in known}
+        else:  # every row about someone they know of in a section they see, unchanged
+            seen = {s for s in ctx.sections if policy.check_see_section(ctx, principal, s)}
+            assert seen == policy.grantable_sections(ctx, principal)
+            assert set(shown.grants) == {
+                g for g in ctx.consent.grants if g.participant in known and g.section in seen
+            }
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
@@ -173,13 +177,22 @@ def test_a_version_recorded_without_seeing_every_row_carries_the_unseen_rows_ove
             assert set(seen) == {p.id for p in ctx.plan.participants}
             continue
         assert set(seen) == set(policy.knows_of(ctx, principal))
-        unseen = {p.id for p in ctx.plan.participants if p.active and p.id not in seen}
-        assert set(merged) == {g for g in ctx.consent.grants if g.participant in unseen}
-        assert not {g.participant for g in merged} & set(seen)
+        sections = policy.grantable_sections(ctx, principal)
+        active = {p.id for p in ctx.plan.participants if p.active}
+        assert set(merged) == {
+            g
+            for g in ctx.consent.grants
+            if g.participant in active and (g.participant not in seen or g.section not in sections)
+        }
+        # Every row the recorder could have sent is theirs to set: none of them is carried.
+        shown = policy.consent_as_seen(ctx, principal, ctx.consent)
+        assert shown is not None
+        if policy.check_read_consent(ctx, principal):
+            assert not set(merged) & set(shown.grants)
 
 
 def test_hilde_recording_a_version_keeps_hidden_berits_grants() -> None:
-    ctx, who, _ = _charlotte()
+    ctx, who, sid = _charlotte()
     hidden = _hide(ctx, "pberit")
     assert hidden.consent is not None
     berits = {g for g in hidden.consent.grants if g.participant == "pberit"}
@@ -192,7 +205,27 @@ def test_hilde_recording_a_version_keeps_hidden_berits_grants() -> None:
     assert berits <= set(merged)
     assert not {g for g in merged if g.participant == "pskole"}
     # Not hidden: the coordinator sees Berit's rows and her version is the whole version.
-    assert policy.carry_unseen_grants(ctx, who["hilde"], narrowed) == narrowed
+    assert set(policy.carry_unseen_grants(ctx, who["hilde"], narrowed)) == set(narrowed)
+    # A section kept from Hilde: its rows (Berit's therapy) are neither shown nor dropped.
+    assert ctx.consent is not None
+    therapy = sid["terapi"]
+    kept = replace(
+        ctx,
+        consent=replace(
+            ctx.consent,
+            grants=tuple(
+                g
+                for g in ctx.consent.grants
+                if not (g.participant == "philde" and g.section == therapy)
+            ),
+        ),
+    )
+    assert therapy not in policy.grantable_sections(kept, who["hilde"])
+    assert kept.consent is not None
+    shown = policy.consent_as_seen(kept, who["hilde"], kept.consent)
+    assert shown is not None and therapy not in {g.section for g in shown.grants}
+    merged = policy.carry_unseen_grants(kept, who["hilde"], shown.grants)
+    assert set(merged) == set(kept.consent.grants)
 
 
 def test_participant_facts_say_what_the_client_may_not_work_out_from_roles() -> None:
