@@ -1021,7 +1021,9 @@ def check_set_hidden(ctx: PlanContext, principal: Principal) -> Decision:
     return _writable(ctx, _allow("owner or guardian decides who is shown"))
 
 
-def hidden_from_each_other(ctx: PlanContext, invited: set[str]) -> bool:
+def hidden_from_each_other(
+    ctx: PlanContext, invited: set[str], already: frozenset[str] = frozenset()
+) -> bool:
     """Would this meeting put someone the owner keeps from the rest of the group
     (``hidden``) together with another participant who may not know of them? (Services
     without the coordination section not knowing of each other is ordinary: they meet,
@@ -1029,18 +1031,28 @@ def hidden_from_each_other(ctx: PlanContext, invited: set[str]) -> bool:
     people = [p for p in ctx.plan.participants if p.id in invited and p.active]
     for viewer in people:
         known = known_participants(ctx, viewer)
-        if any(other.hidden and other.id not in known for other in people):
+        if any(
+            other.hidden
+            and other.id not in known
+            and not (viewer.id in already and other.id in already)  # met before: confirmed
+            for other in people
+        ):
             return True
     return False
 
 
 def check_meet_together(
-    ctx: PlanContext, principal: Principal, invited: set[str], confirmed: bool
+    ctx: PlanContext,
+    principal: Principal,
+    invited: set[str],
+    confirmed: bool,
+    already: frozenset[str] = frozenset(),
 ) -> Decision:
     """Inviting people hidden from each other to one meeting needs the owner's explicit
-    yes (``confirmed``, which only the owner or a guardian may give). The refusal names
-    nobody."""
-    if not hidden_from_each_other(ctx, invited):
+    yes (``confirmed``, which only the owner or a guardian may give). ``already``: those
+    the meeting invited before (their meeting each other was allowed then). The refusal
+    names nobody."""
+    if not hidden_from_each_other(ctx, invited, already):
         return _allow("everyone invited may know of each other")
     if not confirmed:
         return _deny(

@@ -110,8 +110,16 @@ def _named(call: Call, ctx: PlanContext, participant: str, other: str) -> str:
 
 
 def _check_invitees(
-    call: Call, ctx: PlanContext, invited: Iterable[str], confirmed: bool = False
+    call: Call,
+    ctx: PlanContext,
+    invited: Iterable[str],
+    confirmed: bool = False,
+    *,
+    unseen: frozenset[str] = frozenset(),
+    already: frozenset[str] = frozenset(),
 ) -> None:
+    """``unseen``: invitees the caller may not know of, who stay invited (they are in the
+    meeting-together check, not in the caller's list); ``already``: the invited before."""
     wanted = set(invited)
     for pid in sorted(wanted):
         who = ctx.plan.participant(pid)
@@ -122,7 +130,11 @@ def _check_invitees(
             raise ApiError("conflict", f"{who.name} kan ikke inviteres: {decision.reason}.")
     owner = next((p.id for p in ctx.plan.participants if p.role is Role.OWNER), None)
     together = policy.check_meet_together(
-        ctx, call.principal, wanted | ({owner} if owner else set()), confirmed
+        ctx,
+        call.principal,
+        wanted | unseen | ({owner} if owner else set()),
+        confirmed,
+        already | ({owner} if owner and already else set()),
     )
     if not together:
         call.log(ctx.plan.id, "denied", "meetings", together.reason, keep=True)
@@ -322,9 +334,19 @@ async def update_meeting(call: Call) -> Any:
         raise ApiError("conflict", "Bare et planlagt møte kan endres.")
     body = call.body
     if "invited" in body:
-        _check_invitees(call, ctx, body["invited"], bool(body.get("confirm_hidden")))
         state = loaded.state
-        wanted = frozenset(body["invited"]) | {state.owner}
+        # Invitees the caller may not know of (hidden from them) stay invited: nobody
+        # uninvites someone they cannot see.
+        unseen = state.invited - set(policy.knows_of(ctx, call.principal))
+        _check_invitees(
+            call,
+            ctx,
+            body["invited"],
+            bool(body.get("confirm_hidden")),
+            unseen=frozenset(unseen),
+            already=frozenset(state.invited),
+        )
+        wanted = frozenset(body["invited"]) | {state.owner} | unseen
         try:
             for gone in sorted(state.invited - wanted):
                 if state.chair == gone or state.minute_taker == gone:

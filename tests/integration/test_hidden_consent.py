@@ -227,3 +227,59 @@ async def test_a_section_kept_from_the_coordinator_is_neither_shown_to_her_nor_d
         )
         assert_error(named, 400, "malformed")
         assert named.text.replace(therapy, "nosuchsect1") == nobody.text
+
+
+async def test_the_coordinator_re_inviting_does_not_uninvite_someone_hidden_from_her(
+    live: LiveServer, demo: Demo
+) -> None:
+    plan = demo.charlotte
+    pid = plan["id"]
+    tone = demo.person(plan, "team")["id"]
+    hilde = demo.person(plan, "hilde")["id"]
+    lars = demo.person(plan, "lege")["id"]
+    async with (
+        live.http(demo.token(plan, "charlotte")) as charlotte,
+        live.http(demo.token(plan, "hilde")) as coordinator,
+    ):
+        hidden = await charlotte.patch(
+            f"/api/plans/{pid}/participants/{tone}", json={"hidden": True}
+        )
+        assert hidden.status_code == 200, hidden.text
+        scheduled = await charlotte.post(
+            f"/api/plans/{pid}/meetings",
+            json={
+                "starts_at": "2030-01-07T10:00:00+01:00",
+                "invited": [hilde, tone],
+                "agenda": "empty",
+                "confirm_hidden": True,
+            },
+        )
+        assert scheduled.status_code == 201, scheduled.text
+        mid = scheduled.json()["id"]
+        mine = (await coordinator.get(f"/api/meetings/{mid}")).json()["state"]
+        assert tone not in json.dumps(mine)
+        # Hilde re-sends the invitations she sees, with a new place: Tone stays invited.
+        seen = [a["participant"] for a in mine["attendees"]]
+        changed = await coordinator.patch(
+            f"/api/meetings/{mid}", json={"invited": seen, "place": "Rom 2"}
+        )
+        assert changed.status_code == 200, changed.text
+        assert tone not in changed.text
+        owners = (await charlotte.get(f"/api/meetings/{mid}")).json()["state"]
+        assert {tone, hilde} <= {a["participant"] for a in owners["attendees"]}
+        # Adding Lars, who may not know of Tone, to her meeting is the owner's yes to give;
+        # the refusal names nobody.
+        added = await coordinator.patch(f"/api/meetings/{mid}", json={"invited": [*seen, lars]})
+        assert added.status_code == 409, added.text
+        assert tone not in added.text and "Tone" not in added.text
+        confirmed = await charlotte.patch(
+            f"/api/meetings/{mid}", json={"invited": [hilde, tone, lars], "confirm_hidden": True}
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        owners = (await charlotte.get(f"/api/meetings/{mid}")).json()["state"]
+        assert {tone, hilde, lars} <= {a["participant"] for a in owners["attendees"]}
+        # Once met, Hilde may reschedule it again without a new yes.
+        again = await coordinator.patch(
+            f"/api/meetings/{mid}", json={"invited": [*seen, lars], "place": "Rom 3"}
+        )
+        assert again.status_code == 200, again.text

@@ -70,12 +70,11 @@ async def _call(client: httpx.AsyncClient, method: str, url: str, body: Any) -> 
     return await client.request(method, url, json=body if body is not None else {})
 
 
-async def test_the_school_learns_nothing_of_berit_tone_or_dps_through_any_route(
-    live: LiveServer, demo: Demo
-) -> None:
+async def _sweep(live: LiveServer, demo: Demo, viewer: str, person: str, secrets: set[str]) -> None:
+    """Every route as ``viewer``, with the ids of Berit's or Tone's (``person``) things, the
+    therapy section, the DPS measure and its agenda item, and with ids that do not exist."""
     plan = demo.charlotte
     pid = plan["id"]
-    secrets = _secrets(demo)
     therapy = demo.section(plan, "terapi")["id"]
     measure = next(m for m in plan["measures"] if m["title"] == "Samtaler hos DPS")["id"]
     meeting = plan["meetings"][0]["id"]
@@ -85,18 +84,13 @@ async def test_the_school_learns_nothing_of_berit_tone_or_dps_through_any_route(
     school_section = demo.section(plan, "skolen")["id"]
     school_measure = next(m for m in plan["measures"] if m["section"] == school_section)["id"]
     school_item = next(i["id"] for i in state["agenda"] if i["section"] == school_section)
-    hidden = {
-        "participant": demo.person(plan, "berit")["id"],
-        "section": therapy,
-        "measure": measure,
-        "item": item,
-    }
+    hidden = {"participant": person, "section": therapy, "measure": measure, "item": item}
     real = {"plan": pid, "meeting": meeting, "version": "2"}
     routes()  # registers every endpoint
     checked = 0
-    async with live.http(demo.token(plan, "skole")) as school:
+    async with live.http(demo.token(plan, viewer)) as client:
         # 1. Every route: a hidden id in the path answers as a missing one, and no answer
-        # (success or refusal) carries a secret. Reads first; writes after, all refused.
+        # (success or refusal) carries a secret. Reads first, then writes.
         ordered = sorted(ENDPOINTS, key=lambda e: e.method != "GET")
         for e in ordered:
             if e.path in DEMO_ONLY or e.path == "/api/session/logout":
@@ -109,19 +103,21 @@ async def test_the_school_learns_nothing_of_berit_tone_or_dps_through_any_route(
                 return path
 
             secret_ids = {k: v for k, v in hidden.items() if k in params}
-            answer = await _call(school, e.method, url(secret_ids), {})
+            if not secret_ids and e.method != "GET":
+                continue  # a write with no hidden id says nothing of them (and may succeed)
+            answer = await _call(client, e.method, url(secret_ids), {})
             assert not _clean(answer.text, secrets), (e.method, e.path, answer.text)
             checked += 1
             if secret_ids:
-                missing = await _call(school, e.method, url({}), {})
+                missing = await _call(client, e.method, url({}), {})
                 assert (answer.status_code, answer.text) == (missing.status_code, missing.text), (
                     e.method,
                     e.path,
                 )
-        assert checked > 50
+        assert checked > 30
 
         # 2. Hidden ids in bodies and queries answer as missing ones too.
-        berit = hidden["participant"]
+        berit = person
         targeted: list[tuple[str, str, Any, Any]] = [
             (
                 "POST",
@@ -209,9 +205,9 @@ async def test_the_school_learns_nothing_of_berit_tone_or_dps_through_any_route(
                 missing_body = (
                     json.loads(json.dumps(body).replace(berit, BOGUS)) if body is not None else None
                 )
-            answer = await _call(school, method, path, body)
+            answer = await _call(client, method, path, body)
             missing = await _call(
-                school,
+                client,
                 method,
                 path.replace(berit, BOGUS)
                 .replace(item, BOGUS)
@@ -219,8 +215,15 @@ async def test_the_school_learns_nothing_of_berit_tone_or_dps_through_any_route(
                 .replace(measure, BOGUS),
                 missing_body,
             )
-            assert not _clean(answer.text, secrets), (method, path, answer.text)
-            assert (answer.status_code, answer.text) == (missing.status_code, missing.text), (
+            # An id the caller sent may come back in a refusal (it says nothing new); the
+            # answer must be the one about an id that does not exist (below).
+            sent = path + json.dumps(body)
+            unsaid = {x for x in secrets if x not in sent}
+            assert not _clean(answer.text, unsaid), (method, path, answer.text)
+            echoed = answer.text
+            for sent_id in (berit, item, therapy, measure):
+                echoed = echoed.replace(sent_id, BOGUS)
+            assert (answer.status_code, echoed) == (missing.status_code, missing.text), (
                 method,
                 path,
                 body,
@@ -228,10 +231,61 @@ async def test_the_school_learns_nothing_of_berit_tone_or_dps_through_any_route(
                 missing.text,
             )
 
+
+async def test_the_school_learns_nothing_of_berit_tone_or_dps_through_any_route(
+    live: LiveServer, demo: Demo
+) -> None:
+    plan = demo.charlotte
+    secrets = _secrets(demo)
+    await _sweep(live, demo, "skole", demo.person(plan, "berit")["id"], secrets)
     # Positive: the secrets are real (Charlotte's plan names them), so the checks could fail.
     async with live.http(demo.token(plan, "charlotte")) as charlotte:
-        everything = (await charlotte.get(f"/api/plans/{pid}")).text
-    assert {"Berit", "DPS", hidden["participant"], therapy, measure} <= _clean(everything, secrets)
+        everything = (await charlotte.get(f"/api/plans/{plan['id']}")).text
+    assert {"Berit", "DPS", demo.section(plan, "terapi")["id"]} <= _clean(everything, secrets)
+
+
+async def test_the_coordinator_learns_nothing_of_a_hidden_participant_or_a_kept_section(
+    live: LiveServer, demo: Demo
+) -> None:
+    """Charlotte hides Tone and keeps the therapy section from Hilde; Hilde, hostile."""
+    plan = demo.charlotte
+    pid = plan["id"]
+    tone = demo.person(plan, "team")
+    therapy = demo.section(plan, "terapi")
+    hilde = demo.person(plan, "hilde")["id"]
+    async with live.http(demo.token(plan, "charlotte")) as charlotte:
+        given = (await charlotte.get(f"/api/plans/{pid}/consent")).json()
+        narrowed = await charlotte.post(
+            f"/api/plans/{pid}/consent",
+            json={
+                "purpose": "Uten behandlingen",
+                "grants": [
+                    g
+                    for g in given["grants"]
+                    if not (g["participant"] == hilde and g["section"] == therapy["id"])
+                ],
+            },
+        )
+        assert narrowed.status_code == 201, narrowed.text
+        hidden = await charlotte.patch(
+            f"/api/plans/{pid}/participants/{tone['id']}", json={"hidden": True}
+        )
+        assert hidden.status_code == 200, hidden.text
+    measure = next(m for m in plan["measures"] if m["title"] == "Samtaler hos DPS")
+    secrets = {
+        "Tone",
+        "Vik",
+        "Psykisk helseteam",
+        "Psykisk helsetjeneste",
+        tone["id"],
+        str(tone["person"]),
+        therapy["id"],
+        therapy["doc"],
+        therapy["title"],
+        measure["id"],
+        measure["title"],
+    }
+    await _sweep(live, demo, "hilde", tone["id"], secrets)
 
 
 async def test_the_school_learns_nothing_of_berit_tone_or_dps_over_socket_io(
