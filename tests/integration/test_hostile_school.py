@@ -392,3 +392,87 @@ async def test_the_school_learns_nothing_of_berit_tone_or_dps_over_socket_io(
     finally:
         await school.close()
         await berits.close()
+
+
+async def test_a_chair_who_may_not_see_an_item_or_a_person_is_refused_as_for_none(
+    live: LiveServer, demo: Demo
+) -> None:
+    """Hilde chairs a meeting where Tone is hidden from her and the therapy section kept
+    from her: going to the therapy item, or giving Tone the pen, answers as for nothing."""
+    plan = demo.charlotte
+    pid = plan["id"]
+    tone = demo.person(plan, "team")["id"]
+    hilde = demo.person(plan, "hilde")["id"]
+    therapy = demo.section(plan, "terapi")["id"]
+    goals = demo.section(plan, "mal")["id"]
+    async with live.http(demo.token(plan, "charlotte")) as charlotte:
+        given = (await charlotte.get(f"/api/plans/{pid}/consent")).json()
+        kept = [
+            g
+            for g in given["grants"]
+            if not (g["participant"] == hilde and g["section"] == therapy)
+        ]
+        signed = await charlotte.post(
+            f"/api/plans/{pid}/consent", json={"purpose": "Uten behandlingen", "grants": kept}
+        )
+        assert signed.status_code == 201, signed.text
+        assert (
+            await charlotte.patch(f"/api/plans/{pid}/participants/{tone}", json={"hidden": True})
+        ).status_code == 200
+        scheduled = await charlotte.post(
+            f"/api/plans/{pid}/meetings",
+            json={
+                "starts_at": "2030-01-07T10:00:00+01:00",
+                "invited": [hilde, tone],
+                "agenda": "empty",
+                "items": [
+                    {"title": "Samtalene", "section": therapy},
+                    {"title": "Mål", "section": goals},
+                ],
+                "chair": hilde,
+                "confirm_hidden": True,
+            },
+        )
+        assert scheduled.status_code == 201, scheduled.text
+        mid = scheduled.json()["id"]
+        agenda = scheduled.json()["state"]["agenda"]
+    hidden_item = next(i["id"] for i in agenda if i["section"] == therapy)
+    goal_item = next(i["id"] for i in agenda if i["section"] == goals)
+    chair = YClient(live.url, demo.token(plan, "hilde"))
+    await chair.connect()
+    try:
+        assert (await chair.sio.call("meeting:join", {"meeting": mid}, timeout=30))["ok"]
+        assert (await chair.sio.call("meeting:start", {"meeting": mid}, timeout=30))["ok"]
+        for event, hidden, missing in (
+            ("meeting:goto", {"item": hidden_item}, {"item": BOGUS}),
+            (
+                "meeting:pen",
+                {"item": goal_item, "participant": tone},
+                {"item": goal_item, "participant": BOGUS},
+            ),
+            (
+                "meeting:pen",
+                {"item": hidden_item, "participant": hilde},
+                {"item": BOGUS, "participant": hilde},
+            ),
+        ):
+            a = await chair.sio.call(event, {"meeting": mid} | hidden, timeout=30)
+            b = await chair.sio.call(event, {"meeting": mid} | missing, timeout=30)
+            echoed = json.dumps(a).replace(hidden_item, BOGUS).replace(tone, BOGUS)
+            assert a["ok"] is False and echoed == json.dumps(b), (event, a, b)
+        # Positive: the same commands about what she may see work.
+        assert (await chair.sio.call("meeting:goto", {"meeting": mid, "item": goal_item}))["ok"]
+    finally:
+        await chair.close()
+    async with live.http(demo.token(plan, "hilde")) as coordinator:
+        for method, path, body in (
+            ("DELETE", f"/api/meetings/{mid}/agenda/{{}}", None),
+            ("PATCH", f"/api/meetings/{mid}/agenda/{{}}", {"index": 0}),
+        ):
+            a = await _call(coordinator, method, path.format(hidden_item), body)
+            b = await _call(coordinator, method, path.format(BOGUS), body)
+            assert (a.status_code, a.text) == (b.status_code, b.text), (method, a.text)
+    async with live.http(demo.token(plan, "charlotte")) as charlotte:
+        state = (await charlotte.get(f"/api/meetings/{mid}")).json()["state"]
+    assert hidden_item in {i["id"] for i in state["agenda"]}  # still there
+    assert tone in {a["participant"] for a in state["attendees"]}
