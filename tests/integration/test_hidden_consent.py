@@ -6,12 +6,15 @@ row carries the rows they cannot see over unchanged (docs/protocol-notes.md)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from pycrdt import Doc, Text
 
+from server.db.auth_models import Invitation
 from tests.conftest import Demo, LiveServer
 from tests.integration.test_api_inputs import assert_error
 from tests.integration.test_signatures import PDF, upload, with_grant
@@ -283,3 +286,47 @@ async def test_the_coordinator_re_inviting_does_not_uninvite_someone_hidden_from
             f"/api/meetings/{mid}", json={"invited": [*seen, lars], "place": "Rom 3"}
         )
         assert again.status_code == 200, again.text
+
+
+async def test_the_coordinator_cannot_find_nor_revoke_a_hidden_participants_invitation(
+    live: LiveServer, demo: Demo
+) -> None:
+    plan = demo.charlotte
+    pid = plan["id"]
+    async with (
+        live.http(demo.token(plan, "charlotte")) as charlotte,
+        live.http(demo.token(plan, "hilde")) as coordinator,
+    ):
+        added = await charlotte.post(
+            f"/api/plans/{pid}/participants",
+            json={"role": "service", "name": "Eva Ny", "service": "Rusteamet"},
+        )
+        assert added.status_code == 201, added.text
+        tone = added.json()["id"]
+        # An invitation Charlotte made (stored directly: sign-in services are not set up).
+        inv = "invitation001"
+        async with live.services.sessionmaker() as session, session.begin():
+            session.add(
+                Invitation(
+                    id=inv,
+                    token_hash=hashlib.sha256(b"eva").hexdigest(),
+                    plan_id=pid,
+                    participant_id=tone,
+                    email="eva@example.org",
+                    delivery="outbox",
+                    created_by=str(demo.person(plan, "charlotte")["person"]),
+                    created_at=live.clock(),
+                    expires_at=live.clock() + timedelta(days=7),
+                )
+            )
+        assert (
+            await charlotte.patch(f"/api/plans/{pid}/participants/{tone}", json={"hidden": True})
+        ).status_code == 200
+        listed = await coordinator.get(f"/api/plans/{pid}/invitations")
+        assert listed.status_code == 200 and inv not in listed.text and tone not in listed.text
+        revoke = await coordinator.delete(f"/api/plans/{pid}/invitations/{inv}")
+        missing = await coordinator.delete(f"/api/plans/{pid}/invitations/nosuchinvite1")
+        assert (revoke.status_code, revoke.text) == (missing.status_code, missing.text)
+        assert revoke.status_code == 404
+        mine = (await charlotte.get(f"/api/plans/{pid}/invitations")).json()["invitations"]
+        assert [i for i in mine if i["id"] == inv and i.get("revoked_at") is None]
