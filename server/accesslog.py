@@ -267,11 +267,11 @@ class Lookup:
         return {"kind": "item", "title": item.title, "meeting": found[0]}
 
 
-def meetings_named(lines: Iterable[Line]) -> set[str]:
-    """The meetings whose titles or items a page of lines needs."""
+def meetings_named(targets: Iterable[str]) -> set[str]:
+    """The meetings whose titles or items a page of lines (their targets) needs."""
     out: set[str] = set()
-    for line in lines:
-        parts = line.target.split(":")
+    for target in targets:
+        parts = target.split(":")
         if parts[0] == "doc":
             parts = parts[1:]
         if len(parts) >= 2 and parts[0] in ("meeting", "minutes"):

@@ -38,6 +38,7 @@ from server.db.models import (
     Notification,
     ParticipantRow,
 )
+from server.http.accesslog_routes import lookup
 from server.http.common import ApiError, Call, Endpoints
 from server.http.render import DATETIME_SCHEMA, ID_SCHEMA, consent_json, parse_datetime, text
 
@@ -450,7 +451,16 @@ async def access_log(call: Call) -> Any:
         if policy.check_see_log_row(ctx, call.principal, r.person_id, r.target, r.detail)
     ]
     whole = policy.sees_every_log_detail(ctx, call.principal)
-    return {"entries": [_log_entry(r, counted.get(r.seq), whole=whole) for r in shown]}
+    entries = [_log_entry(r, counted.get(r.seq), whole=whole) for r in shown]
+    if not whole:
+        # A section, measure, meeting or agenda item the reader may not see keeps its kind
+        # and loses its id (the readable log says "a part of the plan you cannot see").
+        look = await lookup(call, ctx, (r.target for r in shown))
+        for entry in entries:
+            seen = look.target(entry["target"])
+            if seen["title"] is None:
+                entry["target"] = seen["kind"]
+    return {"entries": entries}
 
 
 def _log_entry(

@@ -18,6 +18,7 @@ from server.db.auth_models import Invitation
 from tests.conftest import Demo, LiveServer
 from tests.integration.test_api_inputs import assert_error
 from tests.integration.test_signatures import PDF, upload, with_grant
+from tests.yclient import YClient
 
 
 async def body_of(client: httpx.AsyncClient, url: str) -> Any:
@@ -230,6 +231,31 @@ async def test_a_section_kept_from_the_coordinator_is_neither_shown_to_her_nor_d
         )
         assert_error(named, 400, "malformed")
         assert named.text.replace(therapy, "nosuchsect1") == nobody.text
+    # Berit opens the therapy section and her DPS measure: Hilde's access log tells that
+    # Berit opened a section and a measure, not which (no id).
+    measure = next(m for m in plan["measures"] if m["title"] == "Samtaler hos DPS")["id"]
+    reader = YClient(live.url, demo.token(plan, "berit"))
+    await reader.connect()
+    try:
+        doc = demo.section(plan, "terapi")["doc"]
+        assert (await reader.join(doc))["ok"]
+        await reader.wait_synced(doc)
+    finally:
+        await reader.close()
+    async with (
+        live.http(demo.token(plan, "berit")) as berits,
+        live.http(demo.token(plan, "charlotte")) as charlotte,
+        live.http(demo.token(plan, "hilde")) as coordinator,
+    ):
+        assert (await berits.get(f"/api/plans/{pid}/measures/{measure}")).status_code == 200
+        owners = await charlotte.get(f"/api/plans/{pid}/access-log")
+        assert therapy in owners.text and measure in owners.text
+        log = await coordinator.get(f"/api/plans/{pid}/access-log")
+        assert log.status_code == 200
+        assert therapy not in log.text and measure not in log.text
+        berit_person = str(demo.person(plan, "berit")["person"])
+        targets = {e["target"] for e in log.json()["entries"] if e["person"] == berit_person}
+        assert {"section", "measure"} <= targets
 
 
 async def test_the_coordinator_re_inviting_does_not_uninvite_someone_hidden_from_her(
