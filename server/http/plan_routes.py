@@ -723,7 +723,7 @@ async def get_group(call: Call) -> Any:
         can = policy.participant_capabilities(ctx, me, p)
         # An invitation needs a sign-in service for the person's role to be set up.
         can["invite"] = can["invite"] and bool(oidc.provider_for_role(settings, p.role))
-        entry = participant_json(p, contact=contact) | {
+        entry = participant_json(p, contact=contact, facts=policy.participant_facts(ctx, p)) | {
             "can": can,
             "needs_identity": policy.invitation_needs_identity(p.role),
         }
@@ -791,4 +791,5 @@ async def replace_coordinator(call: Call) -> Any:
     await repo.record(call.db, old, plan_id=plan_id, change="remove", by=by, at=now)
     call.log(plan_id, "change", target, f"handed the coordinator role to {new.name}")
     call.after_commit(lambda: call.services.access_changed(plan_id, by))
-    return participant_json(repo.to_participant(new), contact=True)
+    handed = repo.to_participant(new)
+    return participant_json(handed, contact=True, facts=policy.participant_facts(ctx, handed))

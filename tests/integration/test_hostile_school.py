@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.http.common import ENDPOINTS, routes
+from server.app import endpoints
 from tests.conftest import Demo, LiveServer, load_demo_into, start_server, test_settings
 from tests.yclient import YClient
 
@@ -86,12 +86,11 @@ async def _sweep(live: LiveServer, demo: Demo, viewer: str, person: str, secrets
     school_item = next(i["id"] for i in state["agenda"] if i["section"] == school_section)
     hidden = {"participant": person, "section": therapy, "measure": measure, "item": item}
     real = {"plan": pid, "meeting": meeting, "version": "2"}
-    routes()  # registers every endpoint
     checked = 0
     async with live.http(demo.token(plan, viewer)) as client:
         # 1. Every route: a hidden id in the path answers as a missing one, and no answer
         # (success or refusal) carries a secret. Reads first, then writes.
-        ordered = sorted(ENDPOINTS, key=lambda e: e.method != "GET")
+        ordered = sorted(endpoints(), key=lambda e: e.method != "GET")
         for e in ordered:
             if e.path in DEMO_ONLY or e.path == "/api/session/logout":
                 continue
