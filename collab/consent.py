@@ -78,6 +78,13 @@ class ConsentError(ValueError):
 ALWAYS_FULL_ACCESS = frozenset({Role.OWNER, Role.GUARDIAN})
 
 
+def needs_no_consent(participant: Participant) -> bool:
+    """Is this participant's access never a matter of consent (the owner, a guardian
+    without an end date)? They get no grants, and no version narrows them. A guardian with
+    an end date may be granted what they keep after it."""
+    return participant.role in ALWAYS_FULL_ACCESS and participant.access_until is None
+
+
 def check_new_version(
     *,
     grants: Iterable[Grant],
@@ -106,8 +113,7 @@ def check_new_version(
         who = participants.get(grant.participant)
         if who is None or not who.active:
             raise ConsentError(f"Ukjent deltaker: {grant.participant}")
-        if who.role in ALWAYS_FULL_ACCESS and who.access_until is None:
-            # A guardian with an end date may be granted what they keep after it.
+        if needs_no_consent(who):
             raise ConsentError(f"{who.name} har alltid full tilgang og skal ikke ha samtykke.")
         if grant.section not in known_sections:
             raise ConsentError(f"Ukjent del av planen: {grant.section}")

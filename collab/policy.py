@@ -31,7 +31,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from collab.consent import ALWAYS_FULL_ACCESS, ConsentVersion, widens_own
+from collab.consent import (
+    ALWAYS_FULL_ACCESS,
+    ConsentVersion,
+    Grant,
+    needs_no_consent,
+    widens_own,
+)
 from collab.guardians import GuardianNotice, full_access_ended, notices, oslo_day
 from collab.meeting import TABLE as MEETING_RULES
 from collab.meeting import Actor as MeetingActor
@@ -928,6 +934,114 @@ def visible_participants(ctx: PlanContext, principal: Principal) -> list[tuple[P
     return [(p, known[p.id]) for p in ctx.plan.participants if p.id in known]
 
 
+def participant_facts(ctx: PlanContext, participant: Participant) -> dict[str, bool]:
+    """What a screen needs to know about a participant, decided here so the web client
+    compares no roles (``participant_json`` sends them with every participant):
+
+    - ``full_access``: their access is never a matter of consent (the owner, a guardian
+      without an end date): no grants, no version narrows them, the consent grid leaves
+      them out;
+    - ``signs_consent``: may sign consent now, in their own name (the owner, a guardian
+      whose full access has not ended);
+    - ``in_every_meeting``: takes part in every meeting (the owner), so is never invited;
+    - ``contact_person``: whom the owner contacts about the plan (the coordinator).
+    """
+    now = ctx.as_now(participant) if participant.active else None
+    return {
+        "full_access": needs_no_consent(participant),
+        "signs_consent": now is not None and now.role in ALWAYS_FULL_ACCESS,
+        "in_every_meeting": in_every_meeting(participant),
+        "contact_person": participant.role is Role.COORDINATOR,
+    }
+
+
+def consent_as_seen(
+    ctx: PlanContext, principal: Principal, version: ConsentVersion
+) -> ConsentVersion | None:
+    """A consent version as this person may receive it (every consent payload, HTTP or
+    Socket.IO, goes through here): the owner and a guardian all of it; the coordinator the
+    rows of the participants they may know of (:func:`known_participants`: never a
+    participant the owner hid from the group) in the sections they may see (never a
+    section kept from them, not even its id); anyone else their own rows. A signer or
+    recorder they may not know of is blanked (``""``). None: not a participant."""
+    who = ctx.actor(principal)
+    if who is None:
+        return None
+    if who.role in ALWAYS_FULL_ACCESS:
+        return version
+    known = known_participants(ctx, who)
+    if check_read_consent(ctx, principal):
+        sections = grantable_sections(ctx, principal)
+        grants = tuple(
+            g for g in version.grants if g.participant in known and g.section in sections
+        )
+    else:
+        grants = tuple(g for g in version.grants if g.participant == who.id)
+    return replace(
+        version,
+        grants=grants,
+        signed_by=version.signed_by if version.signed_by in known else "",
+        recorded_by=version.recorded_by if version.recorded_by in known else "",
+    )
+
+
+def grantable_participants(ctx: PlanContext, principal: Principal) -> dict[str, Participant]:
+    """The participants whose rows this person may set in a new consent version: the owner
+    and a guardian everyone's, anyone else (the coordinator recording a paper signature)
+    only those they may know of. A row naming anyone else is refused exactly like a row
+    naming nobody (the refusal does not reveal that they exist)."""
+    who = ctx.actor(principal)
+    if who is None:
+        return {}
+    if who.role in ALWAYS_FULL_ACCESS:
+        return {p.id: p for p in ctx.plan.participants}
+    known = known_participants(ctx, who)
+    return {p.id: p for p in ctx.plan.participants if p.id in known}
+
+
+def grantable_sections(ctx: PlanContext, principal: Principal) -> set[str]:
+    """The sections whose rows this person may set in a new consent version: the owner and
+    a guardian every section, anyone else those they may see (:func:`check_see_section`).
+    A row naming another section is refused like a row naming no section."""
+    if _is_full(ctx, principal) is not None:
+        return set(ctx.sections)
+    return {s for s in ctx.sections if check_see_section(ctx, principal, s)}
+
+
+def carry_unseen_grants(
+    ctx: PlanContext, principal: Principal, grants: tuple[Grant, ...]
+) -> tuple[Grant, ...]:
+    """The grants of a new version recorded by someone who cannot see every row (the
+    coordinator, when the owner has hidden someone from the group or kept a section from
+    her): the rows of active participants they may not know of, and the rows of sections
+    they may not see, are carried over unchanged from the newest version, so recording a
+    version never silently narrows (or widens) a row the recorder cannot see. The owner
+    and a guardian see every row: their grants are the whole version."""
+    if ctx.consent is None or _is_full(ctx, principal) is not None:
+        return grants
+    people = grantable_participants(ctx, principal)
+    sections = grantable_sections(ctx, principal)
+    active = {p.id for p in ctx.plan.participants if p.active}
+    carried = tuple(
+        g
+        for g in ctx.consent.grants
+        if g.participant in active and (g.participant not in people or g.section not in sections)
+    )
+    return tuple(sorted(grants + carried, key=lambda g: (g.participant, g.section)))
+
+
+def named_in_records(ctx: PlanContext, principal: Principal, participant: Participant) -> bool:
+    """May this reader see ``participant``'s name in records of what happened (the access
+    log)? One they may know of now; a reader who sees the whole group also one removed
+    since — never one the owner hid from the group (``hidden``), removed or not. The owner
+    and a guardian: everyone who was ever in the group."""
+    if _is_full(ctx, principal) is not None or participant.id in knows_of(ctx, principal):
+        return True
+    if participant.active or participant.hidden:
+        return False
+    return bool(check_see_participants(ctx, principal))
+
+
 def check_set_hidden(ctx: PlanContext, principal: Principal) -> Decision:
     """Marking a participant "not shown to the rest of the group" is the owner's (or a
     guardian's) choice about the owner's own group."""
@@ -938,7 +1052,9 @@ def check_set_hidden(ctx: PlanContext, principal: Principal) -> Decision:
     return _writable(ctx, _allow("owner or guardian decides who is shown"))
 
 
-def hidden_from_each_other(ctx: PlanContext, invited: set[str]) -> bool:
+def hidden_from_each_other(
+    ctx: PlanContext, invited: set[str], already: frozenset[str] = frozenset()
+) -> bool:
     """Would this meeting put someone the owner keeps from the rest of the group
     (``hidden``) together with another participant who may not know of them? (Services
     without the coordination section not knowing of each other is ordinary: they meet,
@@ -946,18 +1062,28 @@ def hidden_from_each_other(ctx: PlanContext, invited: set[str]) -> bool:
     people = [p for p in ctx.plan.participants if p.id in invited and p.active]
     for viewer in people:
         known = known_participants(ctx, viewer)
-        if any(other.hidden and other.id not in known for other in people):
+        if any(
+            other.hidden
+            and other.id not in known
+            and not (viewer.id in already and other.id in already)  # met before: confirmed
+            for other in people
+        ):
             return True
     return False
 
 
 def check_meet_together(
-    ctx: PlanContext, principal: Principal, invited: set[str], confirmed: bool
+    ctx: PlanContext,
+    principal: Principal,
+    invited: set[str],
+    confirmed: bool,
+    already: frozenset[str] = frozenset(),
 ) -> Decision:
     """Inviting people hidden from each other to one meeting needs the owner's explicit
-    yes (``confirmed``, which only the owner or a guardian may give). The refusal names
-    nobody."""
-    if not hidden_from_each_other(ctx, invited):
+    yes (``confirmed``, which only the owner or a guardian may give). ``already``: those
+    the meeting invited before (their meeting each other was allowed then). The refusal
+    names nobody."""
+    if not hidden_from_each_other(ctx, invited, already):
         return _allow("everyone invited may know of each other")
     if not confirmed:
         return _deny(
@@ -982,12 +1108,19 @@ def check_see_log_row(
             continue
         if (person is not None and p.person == person) or target == f"participant:{p.id}":
             return _deny("about someone not shown to this reader", "not-found")
-        if p.name and p.name in detail:
+        if (p.name and p.name in detail) or p.id in detail:
             return _deny("names someone not shown to this reader", "not-found")
     return _allow("about people the reader may know of")
 
 
 # --- guardians until a date and the access log's grounds ------------------------------
+
+
+def sees_every_log_detail(ctx: PlanContext, principal: Principal) -> bool:
+    """The owner and a guardian read every access-log row whole. Anyone else (the
+    coordinator) reads a consent row without its counts of narrowed or widened grants:
+    they may count rows they cannot see (a participant the owner hid)."""
+    return _is_full(ctx, principal) is not None
 
 
 def check_answer_guardian(ctx: PlanContext, principal: Principal) -> Decision:

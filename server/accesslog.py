@@ -219,14 +219,11 @@ class Lookup:
         """(participant id, name). Names of people the viewer may not know stay unsaid."""
         if person_id is None:
             return None, actor or w.server
-        known = {p.id for p, _ in policy.visible_participants(self.ctx, self.viewer)}
-        sees_group = bool(policy.check_see_participants(self.ctx, self.viewer))
-        for p in self.ctx.plan.participants:
-            if p.person == person_id and (p.active or sees_group):
-                if p.id in known or sees_group:
-                    return p.id, p.name
-                return None, w.someone
-        return None, actor or w.someone
+        theirs = [p for p in self.ctx.plan.participants if p.person == person_id]
+        for p in theirs:
+            if policy.named_in_records(self.ctx, self.viewer, p):
+                return p.id, p.name
+        return None, w.someone if theirs else actor or w.someone
 
     def target(self, target: str) -> dict[str, Any]:
         """``{"kind", "title", "meeting"?}``; ``title`` None: the viewer may not see it."""
@@ -279,11 +276,11 @@ class Lookup:
         return {"kind": "item", "title": item.title, "meeting": found[0]}
 
 
-def meetings_named(lines: Iterable[Line]) -> set[str]:
-    """The meetings whose titles or items a page of lines needs."""
+def meetings_named(targets: Iterable[str]) -> set[str]:
+    """The meetings whose titles or items a page of lines (their targets) needs."""
     out: set[str] = set()
-    for line in lines:
-        parts = line.target.split(":")
+    for target in targets:
+        parts = target.split(":")
         if parts[0] == "doc":
             parts = parts[1:]
         if len(parts) >= 2 and parts[0] in ("meeting", "minutes"):

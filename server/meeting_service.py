@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -135,10 +135,40 @@ async def command(
     seen = policy.check_see_meeting(loaded.ctx, principal, loaded.state)
     if not seen:
         raise Refused("not-found", seen.reason)
-    state, events = sm.apply(loaded.state, cmd, actor_of(loaded, principal), now)
+    actor = actor_of(loaded, principal)
+    view = _as_if_missing(loaded, principal, cmd)
+    if view is not None:
+        # It names an item or a person this person may not know of: refused exactly as if
+        # they did not exist (forbidden, conflict or not-found, in the machine's order).
+        sm.apply(view, cmd, actor, now)
+        raise Refused("not-found", "names something this person may not know of")
+    state, events = sm.apply(loaded.state, cmd, actor, now)
     loaded.state = state
     await meeting_repo.save_state(session, loaded.row, state, by=principal.person, at=now)
     return state, events
+
+
+def _as_if_missing(loaded: Loaded, principal: Principal, cmd: sm.Command) -> sm.MeetingState | None:
+    """The meeting without the agenda item and the participant ``cmd`` names that this
+    person may not read or know of; None when it names nothing hidden from them."""
+    state = loaded.state
+    item_id = getattr(cmd, "item", None)
+    item = state.item(item_id) if isinstance(item_id, str) else None
+    hidden_item = item is not None and not loaded.can_read(principal, item)
+    who = getattr(cmd, "participant", None)
+    hidden_person = (
+        isinstance(who, str)
+        and who in state.attendance
+        and who not in policy.knows_of(loaded.ctx, principal)
+    )
+    if not hidden_item and not hidden_person:
+        return None
+    return replace(
+        state,
+        agenda=tuple(i for i in state.agenda if not (hidden_item and i.id == item_id)),
+        invited=state.invited - {who} if hidden_person else state.invited,
+        attendance={k: v for k, v in state.attendance.items() if not (hidden_person and k == who)},
+    )
 
 
 # --- goals from the plan's documents --------------------------------------------------

@@ -10,6 +10,7 @@ guardian keep?" (``collab.guardians``).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -67,17 +68,22 @@ async def _filters(call: Call, ctx: policy.PlanContext) -> access_view.Filters:
     )
 
 
+async def lookup(call: Call, ctx: policy.PlanContext, targets: Iterable[str]) -> accesslog.Lookup:
+    """What the reader may know of the things a page of the log names (titles, via policy)."""
+    measures = {m.id: repo.to_measure(m) for m in await repo.measures_of_plan(call.db, ctx.plan.id)}
+    meetings: dict[str, tuple[str, Any]] = {}
+    for meeting_id in sorted(accesslog.meetings_named(targets)):
+        row = await meeting_repo.get(call.db, meeting_id)
+        if row is not None and row.plan_id == ctx.plan.id:
+            meetings[meeting_id] = (row.title, meeting_repo.state_of(row))
+    return accesslog.Lookup(ctx, call.principal, measures, meetings)
+
+
 async def _lines(
     call: Call, ctx: policy.PlanContext, filters: access_view.Filters, offset: int, limit: int
 ) -> tuple[list[dict[str, Any]], bool]:
     lines, more = await access_view.page(call.db, ctx.plan.id, filters, offset=offset, limit=limit)
-    measures = {m.id: repo.to_measure(m) for m in await repo.measures_of_plan(call.db, ctx.plan.id)}
-    meetings: dict[str, tuple[str, Any]] = {}
-    for meeting_id in sorted(accesslog.meetings_named(lines)):
-        row = await meeting_repo.get(call.db, meeting_id)
-        if row is not None and row.plan_id == ctx.plan.id:
-            meetings[meeting_id] = (row.title, meeting_repo.state_of(row))
-    look = accesslog.Lookup(ctx, call.principal, measures, meetings)
+    look = await lookup(call, ctx, (line.target for line in lines))
     edited = await access_view.edit_grounds(
         call.db,
         ctx.plan.id,

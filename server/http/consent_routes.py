@@ -38,6 +38,7 @@ from server.db.models import (
     Notification,
     ParticipantRow,
 )
+from server.http.accesslog_routes import lookup
 from server.http.common import ApiError, Call, Endpoints
 from server.http.render import DATETIME_SCHEMA, ID_SCHEMA, consent_json, parse_datetime, text
 
@@ -106,12 +107,12 @@ async def get_consent(call: Call) -> Any:
     call.require(policy.check_see_plan(ctx, call.principal), plan_id, "consent")
     if ctx.consent is None:
         raise ApiError("not-found", "Ingen samtykke er signert for denne planen ennå.")
-    me = ctx.actor(call.principal)
-    assert me is not None
+    shown = policy.consent_as_seen(ctx, call.principal, ctx.consent)
+    assert shown is not None
     whole = policy.check_read_consent(ctx, call.principal)
     call.log(plan_id, "open", "consent")
     form = await _form_of(call, ctx.consent) if whole else None
-    return consent_json(ctx.consent, only=None if whole else me.id, form=form)
+    return consent_json(shown, form=form)
 
 
 @api(
@@ -145,14 +146,16 @@ async def sign_consent(call: Call) -> Any:
             grants=[
                 Grant(g["participant"], g["section"], Level(g["level"])) for g in body["grants"]
             ],
-            participants={p.id: p for p in ctx.plan.participants},
-            sections=ctx.sections.keys(),
+            # Only rows the recorder may see (people, sections); the others are carried over.
+            participants=policy.grantable_participants(ctx, call.principal),
+            sections=policy.grantable_sections(ctx, call.principal),
             valid_from=valid_from,
             valid_to=valid_to,
             purpose=body["purpose"],
         )
     except ConsentError as exc:
         raise ApiError("malformed", str(exc)) from None
+    grants = policy.carry_unseen_grants(ctx, call.principal, grants)
     in_app = signer == me.id
     form_row = None
     if "form" in body and not in_app:
@@ -200,7 +203,16 @@ async def sign_consent(call: Call) -> Any:
         + (f"; widened {len(raised)} grant(s)" if raised else ""),
     )
     await _after_change(call, ctx, version, me)
-    return consent_json(version, form=form_json(form_row) if form_row is not None else None)
+    return _as_seen(call, ctx, version, form=form_json(form_row) if form_row is not None else None)
+
+
+def _as_seen(
+    call: Call, ctx: PlanContext, version: ConsentVersion, form: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A version just made, as its maker may receive it (collab.policy.consent_as_seen)."""
+    shown = policy.consent_as_seen(ctx, call.principal, version)
+    assert shown is not None
+    return consent_json(shown, form=form)
 
 
 async def _after_change(
@@ -256,7 +268,7 @@ async def withdraw_consent(call: Call) -> Any:
         f"version {version.version}: withdrew {'everyone' if who is None else who}",
     )
     await _after_change(call, ctx, version, me)
-    return consent_json(version)
+    return _as_seen(call, ctx, version)
 
 
 @api(
@@ -291,7 +303,7 @@ async def undo_consent(call: Call) -> Any:
         f"version {version.version}: undid version {number}",
     )
     await _after_change(call, ctx, version, me)
-    return consent_json(version)
+    return _as_seen(call, ctx, version)
 
 
 @api(
@@ -438,10 +450,27 @@ async def access_log(call: Call) -> Any:
         for r in rows
         if policy.check_see_log_row(ctx, call.principal, r.person_id, r.target, r.detail)
     ]
-    return {"entries": [_log_entry(r, counted.get(r.seq)) for r in shown]}
+    whole = policy.sees_every_log_detail(ctx, call.principal)
+    entries = [_log_entry(r, counted.get(r.seq), whole=whole) for r in shown]
+    if not whole:
+        # A section, measure, meeting or agenda item the reader may not see keeps its kind
+        # and loses its id (the readable log says "a part of the plan you cannot see").
+        look = await lookup(call, ctx, (r.target for r in shown))
+        for entry in entries:
+            seen = look.target(entry["target"])
+            if seen["title"] is None:
+                entry["target"] = seen["kind"]
+    return {"entries": entries}
 
 
-def _log_entry(row: AccessLogRow, counted: AccessDenialRow | None) -> dict[str, Any]:
+def _log_entry(
+    row: AccessLogRow, counted: AccessDenialRow | None, *, whole: bool = True
+) -> dict[str, Any]:
+    detail = row.detail
+    if not whole and row.target == "consent":
+        # "version 4 (paper); narrowed 2 grant(s)": the counts include rows of people this
+        # reader may not know of (policy.sees_every_log_detail).
+        detail = detail.split(";", 1)[0]
     entry: dict[str, Any] = {
         "seq": row.seq,
         "at": row.at.isoformat(),
@@ -449,7 +478,7 @@ def _log_entry(row: AccessLogRow, counted: AccessDenialRow | None) -> dict[str, 
         "actor": row.actor,
         "action": row.action,
         "target": row.target,
-        "detail": row.detail,
+        "detail": detail,
         "grounds": row.grounds,  # why access was allowed (ADR 0013); "" when not recorded
     }
     if counted is not None and row.action == "denied":

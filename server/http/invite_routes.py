@@ -558,7 +558,12 @@ async def revoke_invitation(call: Call) -> Any:
     target = f"invitation:{inv_id}"
     call.require(policy.check_manage_plan(ctx, call.principal), plan_id, target)
     row = await call.db.get(Invitation, inv_id)
-    if row is None or row.plan_id != plan_id:
+    if (
+        row is None
+        or row.plan_id != plan_id
+        # An invitation of someone hidden from the caller is one they cannot find.
+        or row.participant_id not in policy.knows_of(ctx, call.principal)
+    ):
         raise ApiError("not-found", "Fant ikke invitasjonen.")
     if row.used_at is not None:
         raise ApiError("conflict", "Invitasjonen er allerede brukt (already used).")

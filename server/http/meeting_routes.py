@@ -110,8 +110,16 @@ def _named(call: Call, ctx: PlanContext, participant: str, other: str) -> str:
 
 
 def _check_invitees(
-    call: Call, ctx: PlanContext, invited: Iterable[str], confirmed: bool = False
+    call: Call,
+    ctx: PlanContext,
+    invited: Iterable[str],
+    confirmed: bool = False,
+    *,
+    unseen: frozenset[str] = frozenset(),
+    already: frozenset[str] = frozenset(),
 ) -> None:
+    """``unseen``: invitees the caller may not know of, who stay invited (they are in the
+    meeting-together check, not in the caller's list); ``already``: the invited before."""
     wanted = set(invited)
     for pid in sorted(wanted):
         who = ctx.plan.participant(pid)
@@ -122,7 +130,11 @@ def _check_invitees(
             raise ApiError("conflict", f"{who.name} kan ikke inviteres: {decision.reason}.")
     owner = next((p.id for p in ctx.plan.participants if p.role is Role.OWNER), None)
     together = policy.check_meet_together(
-        ctx, call.principal, wanted | ({owner} if owner else set()), confirmed
+        ctx,
+        call.principal,
+        wanted | unseen | ({owner} if owner else set()),
+        confirmed,
+        already | ({owner} if owner and already else set()),
     )
     if not together:
         call.log(ctx.plan.id, "denied", "meetings", together.reason, keep=True)
@@ -256,6 +268,19 @@ def _visible_decisions(
 ) -> list[dict[str, Any]]:
     visible = {i.id for i in loaded.state.agenda if loaded.can_read(call.principal, i)}
     scrub = meeting_service.scrubber(loaded.ctx, call.principal)
+    known = policy.knows_of(loaded.ctx, call.principal)
+
+    def data(d: DecisionRow) -> dict[str, Any]:
+        """The decision's fields; a responsible participant the reader may not know of is
+        ``null`` (the summary says "en annen tjeneste"), here and in ``changes``."""
+        out = {k: v for k, v in d.data.items() if k != "summary"}
+        if out.get("responsible") not in (None, *known):
+            out["responsible"] = None
+        changes = out.get("changes")
+        if isinstance(changes, dict) and changes.get("responsible") not in (None, *known):
+            out["changes"] = changes | {"responsible": None}
+        return out
+
     return [
         {
             "id": d.id,
@@ -264,7 +289,7 @@ def _visible_decisions(
             "measure": d.measure_id,
             "section": d.section_id,
             "summary": scrub(str(d.data.get("summary", ""))),
-            "data": {k: v for k, v in d.data.items() if k != "summary"},
+            "data": data(d),
             "applied": d.applied_at is not None,
         }
         for d in rows
@@ -309,9 +334,19 @@ async def update_meeting(call: Call) -> Any:
         raise ApiError("conflict", "Bare et planlagt møte kan endres.")
     body = call.body
     if "invited" in body:
-        _check_invitees(call, ctx, body["invited"], bool(body.get("confirm_hidden")))
         state = loaded.state
-        wanted = frozenset(body["invited"]) | {state.owner}
+        # Invitees the caller may not know of (hidden from them) stay invited: nobody
+        # uninvites someone they cannot see.
+        unseen = state.invited - set(policy.knows_of(ctx, call.principal))
+        _check_invitees(
+            call,
+            ctx,
+            body["invited"],
+            bool(body.get("confirm_hidden")),
+            unseen=frozenset(unseen),
+            already=frozenset(state.invited),
+        )
+        wanted = frozenset(body["invited"]) | {state.owner} | unseen
         try:
             for gone in sorted(state.invited - wanted):
                 if state.chair == gone or state.minute_taker == gone:
@@ -394,11 +429,16 @@ ADD_ITEM = {
 async def add_item(call: Call) -> Any:
     loaded = await _loaded(call)
     body = call.body
-    if body["section"] not in loaded.ctx.sections:
+    # A section or measure the caller may not see is refused as one that does not exist.
+    if body["section"] not in loaded.ctx.sections or not policy.check_see_section(
+        loaded.ctx, call.principal, body["section"]
+    ):
         raise ApiError("not-found", NOT_FOUND_MESSAGE)
     measure = body.get("measure")
     if measure is not None and (
-        measure not in loaded.measures or loaded.measures[measure].section != body["section"]
+        measure not in loaded.measures
+        or loaded.measures[measure].section != body["section"]
+        or not policy.check_read_measure(loaded.ctx, call.principal, loaded.measures[measure])
     ):
         raise ApiError("not-found", NOT_FOUND_MESSAGE)
     kind = sm.ItemKind.MEASURE if measure else sm.ItemKind.FREE

@@ -178,7 +178,7 @@ async def _plan_detail(call: Call, ctx: PlanContext) -> dict[str, Any]:
 
 def _visible_participants(call: Call, ctx: PlanContext) -> list[dict[str, Any]]:
     return [
-        participant_json(p, contact=contact)
+        participant_json(p, contact=contact, facts=policy.participant_facts(ctx, p))
         for p, contact in policy.visible_participants(ctx, call.principal)
     ]
 
@@ -423,7 +423,8 @@ async def add_participant(call: Call) -> Any:
     )
     call.log(plan_id, "change", f"participant:{row.id}", f"added {row.name} ({row.role})")
     # Consent is not implied: the new participant sees nothing until the owner signs.
-    return participant_json(repo.to_participant(row), contact=True)
+    added = repo.to_participant(row)
+    return participant_json(added, contact=True, facts=policy.participant_facts(ctx, added))
 
 
 UPDATE_PARTICIPANT = {
@@ -481,7 +482,8 @@ async def update_participant(call: Call) -> Any:
     if removed or "hidden" in call.body:
         by = call.principal.person
         call.after_commit(lambda: call.services.access_changed(plan_id, by))
-    return participant_json(repo.to_participant(row), contact=True)
+    changed = repo.to_participant(row)
+    return participant_json(changed, contact=True, facts=policy.participant_facts(ctx, changed))
 
 
 # --- measures -------------------------------------------------------------------------
@@ -661,6 +663,12 @@ async def plan_history(call: Call) -> Any:
     ctx = await call.plan(plan_id)
     call.require(policy.check_read_access_log(ctx, call.principal), plan_id, "history")
     known = policy.knows_of(ctx, call.principal)
+
+    def _named(person: str | None) -> bool:
+        """A change by someone this reader may not know of is shown as by nobody."""
+        theirs = [p for p in ctx.plan.participants if p.person == person]
+        return not theirs or any(policy.named_in_records(ctx, call.principal, p) for p in theirs)
+
     out = []
     for v in await repo.history(call.db, plan_id):
         if v.entity == "participants" and v.entity_id not in known:
@@ -679,7 +687,7 @@ async def plan_history(call: Call) -> Any:
                 "id": v.entity_id,
                 "version": v.version,
                 "change": v.change,
-                "by": v.changed_by,
+                "by": v.changed_by if _named(v.changed_by) else None,
                 "at": v.changed_at.isoformat(),
             }
         )
@@ -716,7 +724,7 @@ async def get_group(call: Call) -> Any:
         can = policy.participant_capabilities(ctx, me, p)
         # An invitation needs a sign-in service for the person's role to be set up.
         can["invite"] = can["invite"] and bool(oidc.provider_for_role(settings, p.role))
-        entry = participant_json(p, contact=contact) | {
+        entry = participant_json(p, contact=contact, facts=policy.participant_facts(ctx, p)) | {
             "can": can,
             "needs_identity": policy.invitation_needs_identity(p.role),
         }
@@ -786,4 +794,5 @@ async def replace_coordinator(call: Call) -> Any:
     await continuity_routes.after_replace(call, ctx, old.id, old.name, new.id, new.name)
     call.log(plan_id, "change", target, f"handed the coordinator role to {new.name}")
     call.after_commit(lambda: call.services.access_changed(plan_id, by))
-    return participant_json(repo.to_participant(new), contact=True)
+    handed = repo.to_participant(new)
+    return participant_json(handed, contact=True, facts=policy.participant_facts(ctx, handed))

@@ -70,7 +70,10 @@ def iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def participant_json(p: Participant, *, contact: bool) -> dict[str, Any]:
+def participant_json(p: Participant, *, contact: bool, facts: Mapping[str, bool]) -> dict[str, Any]:
+    """A participant; ``facts`` (``collab.policy.participant_facts``) say what screens need
+    to know about them (full access, signs consent, in every meeting), so that the client
+    compares no roles."""
     data: dict[str, Any] = {
         "id": p.id,
         "name": p.name,
@@ -79,7 +82,7 @@ def participant_json(p: Participant, *, contact: bool) -> dict[str, Any]:
         "service": p.service,
         "active": p.active,
         "hidden": p.hidden,
-    }
+    } | dict(facts)
     if contact:
         data |= {"title": p.title, "phone": p.phone, "email": p.email}
     return data
@@ -136,17 +139,17 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
     }
 
 
-def consent_json(
-    c: ConsentVersion, *, only: str | None = None, form: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def consent_json(c: ConsentVersion, *, form: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A consent version as the reader may receive it: pass it through
+    ``collab.policy.consent_as_seen`` first (rows, signer and recorder they may know of)."""
     return {
         "version": c.version,
         "kind": c.kind.value,
         "method": c.method.value,
         "sign_in": c.sign_in if c.method.value == "in-app" else None,
-        "signed_by": c.signed_by,
-        "recorded_by": c.recorded_by,
-        "form": form if only is None else None,
+        "signed_by": c.signed_by or None,
+        "recorded_by": c.recorded_by or None,
+        "form": form,
         "signed_at": iso(c.signed_at),
         "purpose": c.purpose,
         "valid_from": iso(c.valid_from),
@@ -154,6 +157,5 @@ def consent_json(
         "grants": [
             {"participant": g.participant, "section": g.section, "level": g.level.value}
             for g in c.grants
-            if only is None or g.participant == only
         ],
     }

@@ -36,6 +36,11 @@ async def test_a_paper_signature_needs_the_form_is_told_and_undone(
         "Signert av Charlotte Berg selv"
     )
     cell = hilde.page.get_by_label(f"Tone Vik: {school['title']}")
+    # The grid holds those whose access is consent's, the signer list those who sign: as
+    # the server describes each participant (participant_facts), not by role in the client.
+    assert await hilde.page.get_by_label(f"Charlotte Berg: {school['title']}").count() == 0
+    signers = hilde.page.get_by_label("Hvem signerer")
+    assert await signers.locator("option").all_inner_texts() == ["Charlotte Berg (Planeier)"]
     await cell.select_option("read")
     await hilde.page.get_by_label("Jeg har lest hva hver person vil se").check()
     record = hilde.page.get_by_role("button", name="Registrer signaturen")
@@ -55,6 +60,9 @@ async def test_a_paper_signature_needs_the_form_is_told_and_undone(
     await charlotte.go("/")
     notices = charlotte.page.locator("section.notices")
     await expect(notices).to_contain_text("Hilde Dahl")
+    # Her coordinator's card, found from the participants' facts (contact_person).
+    card = charlotte.page.locator(".plan-card .contact-name")
+    await expect(card).to_have_text(["Hilde Dahl"])
     await charlotte.shot("home-notice-tablet")
     await notices.get_by_role("link", name="Se samtykket").click()
     await expect(charlotte.page.locator(".consent-method")).to_contain_text(
@@ -71,6 +79,13 @@ async def test_a_paper_signature_needs_the_form_is_told_and_undone(
     await expect(charlotte.page.locator(".consent-method")).to_contain_text(
         "Signert av Charlotte Berg selv"
     )
+    # Scheduling a meeting: everyone but Charlotte (in every meeting) may be invited.
+    await charlotte.go(f"/plan/{plan['id']}/moter")
+    invitees = charlotte.page.locator(".schedule-form .check label")
+    await expect(invitees.first).to_be_visible()
+    names = await invitees.all_inner_texts()
+    assert names and not [n for n in names if "Charlotte" in n], names
+    assert any("Hilde Dahl" in n for n in names), names
     for browser in (hilde, charlotte):
         assert not browser.csp_errors(), browser.csp_errors()
 

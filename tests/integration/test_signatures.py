@@ -97,7 +97,7 @@ async def test_charlottes_story_recorded_widening_needs_a_form_is_told_and_undon
             charlotte_id,
         )
         assert given["sign_in"] == "demo" and given["form"] is None
-        # Charlotte gives her e-mail address, and narrows Hilde: no therapy section.
+        # Charlotte gives her e-mail address, and narrows Hilde: therapy read only.
         patched = await charlotte.patch(
             f"/api/plans/{pid}/participants/{charlotte_id}",
             json={"email": "charlotte.berg@example.org"},
@@ -106,8 +106,8 @@ async def test_charlottes_story_recorded_widening_needs_a_form_is_told_and_undon
         narrowed = await charlotte.post(
             path,
             json={
-                "purpose": "Hilde trenger ikke behandlingen",
-                "grants": with_grant(given["grants"], hilde, therapy["id"], "none"),
+                "purpose": "Hilde trenger ikke å skrive om behandlingen",
+                "grants": with_grant(given["grants"], hilde, therapy["id"], "read"),
             },
         )
         assert narrowed.status_code == 201, narrowed.text

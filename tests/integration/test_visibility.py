@@ -132,12 +132,14 @@ async def known_to(live: LiveServer, plan_id: str, person: str) -> set[str]:
 
 
 async def universe(live: LiveServer, plan_id: str) -> dict[str, set[str]]:
-    """participant id → the strings that identify them (name, organisation, service)."""
+    """participant id → the strings that identify them (name, organisation, service, and
+    their participant and person ids)."""
     async with live.services.sessionmaker() as session:
         ctx = await repo.load_context(session, plan_id, live.clock())
     assert ctx is not None
     return {
-        p.id: {s for s in (p.name, p.organisation, p.service) if s} for p in ctx.plan.participants
+        p.id: {s for s in (p.name, p.organisation, p.service, p.id, p.person) if s}
+        for p in ctx.plan.participants
     }
 
 
@@ -272,6 +274,16 @@ async def run_scenario(live: LiveServer, demo: Demo, choice: Choice) -> dict[str
         for fmt in ("json", "html", "pdf"):
             await v.get(f"/api/meetings/{mid}/minutes", format=fmt)
         await v.get(f"/api/meetings/{mid}/summary")
+        await v.get("/api/plans")
+        await v.get(f"/api/plans/{plan_id}/consent")
+        await v.get(f"/api/plans/{plan_id}/history")
+        await v.get(f"/api/plans/{plan_id}/changes")
+        await v.get(f"/api/plans/{plan_id}/overdue")
+        await v.get(f"/api/plans/{plan_id}/access-log/lines", size="200", own="1")
+        await v.get(f"/api/plans/{plan_id}/access-log/export", format="csv")
+        await v.get(f"/api/plans/{plan_id}/invitations")
+        await v.get("/api/notifications")
+        await v.get("/api/guardian-notices")
     choice.extra["meeting"] = mid
     choice.extra["agenda"] = agenda
     return viewers
@@ -285,7 +297,8 @@ async def assert_no_leaks(live: LiveServer, demo: Demo, viewers: dict[str, Viewe
         received = v.everything(live.settings.outbox_dir, person.get("email") or "")
         known = await known_to(live, plan_id, str(person["person"]))
         found = leaks(received, known, strings)
-        assert not found, f"{key} received {found}"
+        where = {s: [received[max(0, i - 300) : i + 60] for i in [received.find(s)]] for s in found}
+        assert not found, f"{key} received {found}: {where}"
 
 
 @pytest.fixture

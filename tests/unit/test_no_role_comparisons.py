@@ -16,6 +16,13 @@ PATTERN = re.compile(
     r"Role\.(OWNER|GUARDIAN|COORDINATOR|RELATIVE|SERVICE)\b"
     r"|\.role\s+(in|not in|is|is not|==|!=)\s"
     r"|\brole\s*(===|!==|==|!=)"
+    # A role looked up in a set or list (``FULL.has(p.role)``, ``[...].includes(role)``,
+    # ``role in FULL``), a switch on a role, or a role string compared from the left.
+    r"|\.(has|includes|indexOf)\(\s*[\w.?]*\brole\s*\)"
+    r"|\brole\s+(in|not in)\s+[A-Z_(\[{]"
+    r"|\bswitch\s*\(\s*[\w.?]*\brole\s*\)"
+    r"|['\"](owner|guardian|coordinator|relative|service)['\"]\s*(===|!==|==|!=)"
+    r"|(===|!==)\s*['\"](owner|guardian|coordinator|relative|service)['\"]"
 )
 
 # (path, a fragment of the line) -> why it is not an access decision. Keep this short.
@@ -32,9 +39,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("server/meeting_service.py", "p.role is Role.OWNER"): "finds the plan's owner",
     ("server/http/meeting_routes.py", "p.role is Role.OWNER)"): "finds the plan's owner",
     ("server/http/meeting_routes.py", "Role.OWNER.value)"): "the owner as the meeting's actor",
-    # Web: about other participants (labels, lists), not what the caller may do.
-    ("web/src/views/meetings.js", "p.role !== 'owner'"): "the owner is always invited",
-    ("web/src/views/home.js", "p.role === 'coordinator'"): "shows the coordinator's card",
+    # Nothing in web/src: the client is sent what it needs about the caller (``can``) and
+    # about every other participant (``collab.policy.participant_facts``).
 }
 
 
@@ -66,9 +72,31 @@ def test_the_scan_finds_what_it_looks_for() -> None:
         "x = me.role in FULL",
         "if (me.role === 'owner')",
         "p.role !== 'guardian'",
+        "plan.participants.filter((p) => !FULL.has(p.role) && p.active)",
+        "if (['owner', 'guardian'].includes(p.role)) {",
+        "const full = FULL.has(me?.role)",
+        "switch (p.role) {",
+        "if ('owner' === plan.me.role)",
+        "x = who.role === 'coordinator' ? a : b",
+        "const mine = people.filter((p) => p.kind === 'guardian')",
+        "if role in FULL:",
     ):
         assert PATTERN.search(line), line
-    assert not PATTERN.search("roleName(p.role)")
+    for harmless in (
+        "roleName(p.role)",
+        "text: roleName(a.role)",
+        "const full = can.sign_consent === true",
+        "plan.participants.filter((p) => !p.full_access && p.active)",
+        "'home.role': 'Din rolle',",
+        "for a person with no role in the plan (an outsider), up to",
+    ):
+        assert not PATTERN.search(harmless), harmless
+
+
+def test_the_web_client_has_no_allowances() -> None:
+    """Any role comparison in the client is about participants the server should describe
+    (``participant_facts``) or about the caller (``can``): none is excused."""
+    assert not [path for path, _ in ALLOWED if path.startswith("web/")]
 
 
 def test_every_allowance_is_still_needed() -> None:

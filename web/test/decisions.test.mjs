@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { decisionText } from '../src/views/decisions.js'
-import { setLanguage, osloMoment } from '../src/i18n.js'
+import { setLanguage, osloMoment, t } from '../src/i18n.js'
 
 globalThis.document ??= { documentElement: {} } // setLanguage sets <html lang>
 
@@ -37,4 +37,15 @@ test('a time typed into a form is Norwegian time, summer or winter', () => {
   assert.equal(osloMoment('2026-12-08T10:00').toISOString(), '2026-12-08T09:00:00.000Z')
   assert.equal(osloMoment('2027-06-08T10:00').toISOString(), '2027-06-08T08:00:00.000Z')
   assert.ok(Number.isNaN(osloMoment('i morgen').getTime()))
+})
+
+test('a responsible person the reader may not know of comes as null and reads "someone"', () => {
+  setLanguage('nb')
+  const someone = t('meeting.someone')
+  const made = decisionText({ kind: 'new_measure', data: { title: 'Samtaler', responsible: null } }, { people, measures })
+  assert.ok(made.includes(someone) && !made.includes('null'), made)
+  const adjusted = decisionText({ kind: 'adjust', measure: 'buss0001', data: { changes: { responsible: null } } }, { people, measures })
+  assert.ok(adjusted.includes(someone) && !adjusted.includes('null'), adjusted)
+  const untouched = decisionText({ kind: 'adjust', measure: 'buss0001', data: { changes: { title: 'Ny' } } }, { people, measures })
+  assert.ok(!untouched.includes(someone), untouched)
 })

@@ -7,7 +7,6 @@ import { t, formatDate, formatDateTime } from '../i18n.js'
 import { planNav, participantLabel, roleName, errorText } from './common.js'
 
 const LEVELS = ['none', 'own', 'read', 'edit']
-const FULL = new Set(['owner', 'guardian'])
 const MAX_FORM_BYTES = 5 * 1024 * 1024
 const FORM_TYPES = 'application/pdf,image/jpeg,image/png'
 
@@ -44,7 +43,8 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
     return t('consent.title')
   }
 
-  const participants = plan.participants.filter((p) => !FULL.has(p.role) && p.active)
+  // Whose access is a matter of consent, and who signs: the server says (participant_facts).
+  const participants = plan.participants.filter((p) => !p.full_access && p.active)
   const levelOf = new Map()
   const key = (p, s) => `${p}:${s}`
   for (const g of consent?.grants ?? []) levelOf.set(key(g.participant, g.section), g.level)
@@ -123,7 +123,7 @@ export async function renderConsent (main, { params: [planId], scope, app }) {
   const from = h('input', { type: 'date', id: uid('from') })
   const to = h('input', { type: 'date', id: uid('to') })
   if (consent?.valid_to) to.value = consent.valid_to.slice(0, 10)
-  const signerChoices = plan.participants.filter((p) => FULL.has(p.role))
+  const signerChoices = plan.participants.filter((p) => p.signs_consent)
   const signer = h('select', { id: uid('signer') }, options(signerChoices.map((p) => [p.id, `${p.name} (${roleName(p.role)})`]),
     full ? plan.me.participant : signerChoices[0]?.id))
   // The owner or a guardian signs here with their own sign-in; anyone else records a

@@ -23,14 +23,15 @@ export function decisionText (d, { people = new Map(), measures = [] } = {}) {
     const changes = []
     if (c.title) changes.push(t('decision.text.change.title', { value: t('decision.text.quote', { text: c.title }) }))
     if (c.frequency) changes.push(t('decision.text.change.frequency', { value: c.frequency }))
-    if (c.responsible) changes.push(t('decision.text.change.responsible', { value: name(c.responsible) }))
+    // A responsible person the reader may not know of comes as null: "someone".
+    if ('responsible' in c) changes.push(t('decision.text.change.responsible', { value: name(c.responsible) }))
     if (c.starts) changes.push(t('decision.text.change.starts', { value: formatDate(c.starts) }))
     if ('ends' in c) changes.push(c.ends ? t('decision.text.change.ends', { value: formatDate(c.ends) }) : t('decision.text.change.noend'))
     if (c.evaluate_by) changes.push(t('decision.text.change.evaluate', { value: formatDate(c.evaluate_by) }))
     parts.push(changes.length ? t('decision.text.adjust', { title, changes: changes.join(', ') }) : t('decision.text.adjust.plain', { title }))
   } else if (d.kind === 'new_measure') {
     parts.push(`${title}.`)
-    if (data.responsible) parts.push(t('decision.text.new.who', { who: name(data.responsible) }))
+    if ('responsible' in data) parts.push(t('decision.text.new.who', { who: name(data.responsible) }))
     if (data.starts) parts.push(t('decision.text.new.from', { date: formatDate(data.starts) }))
   } else if (d.kind === 'evaluation') {
     if (measure || data.title) parts.push(`${title}.`)

@@ -102,7 +102,7 @@ async function loadCard (plan) {
     el.append(h('p', { text: t('home.no.meeting') }))
   }
   if (people) {
-    const coordinator = people.participants.find((p) => p.role === 'coordinator')
+    const coordinator = people.participants.find((p) => p.contact_person)
     if (coordinator) el.append(h('h3', { text: t('home.coordinator') }), contactCard(coordinator))
   }
   if (changes) {

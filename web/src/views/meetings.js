@@ -43,7 +43,7 @@ function scheduleForm (plan, app) {
   const title = h('input', { type: 'text', id: uid('title'), name: 'title', value: t('meetings.default.title'), maxlength: '200', required: true })
   const when = h('input', { type: 'datetime-local', id: uid('when'), name: 'starts_at', required: true })
   const place = h('input', { type: 'text', id: uid('place'), name: 'place', maxlength: '300' })
-  const invitees = plan.participants.filter((p) => p.role !== 'owner' && p.active)
+  const invitees = plan.participants.filter((p) => !p.in_every_meeting && p.active)
   const checks = invitees.map((p) => {
     const box = h('input', { type: 'checkbox', id: uid('inv'), value: p.id, checked: true })
     return h('div', { class: 'check' }, box, h('label', { for: box.id, text: `${p.name} (${p.service || roleName(p.role)})` }))
