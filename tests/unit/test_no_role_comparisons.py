@@ -33,6 +33,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     # Creating data, not deciding access.
     ("server/demo.py", ""): "the demo loader creates the stories' participants",
     ("server/db/repo.py", "role=Role."): "a new plan's first participants are stored",
+    ("server/db/unit.py", "role=Role.COORDINATOR"): "stores the coordinator the unit appointed",
     ("server/auth/oidc.py", "wanted ="): "which identity provider a sign-in link goes to",
     ("server/db/fingerprints.py", "Role.GUARDIAN"): "selects guardians whose access ends (dates)",
     # Finding a participant by role, not deciding what the caller may do.
