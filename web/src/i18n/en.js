@@ -612,5 +612,16 @@ export default {
   'unit.appoint.done': '{name} is the coordinator of {ref}.',
   'survey.relatives': 'Relatives may answer the questions too',
   'survey.relatives.saved': 'Saved.',
-  'plan.print': 'Print the plan (PDF)'
+  'plan.print': 'Print the plan (PDF)',
+  'meeting.end.sure': 'End the meeting for everyone?',
+  'meeting.end.yes': 'Yes, end the meeting',
+  'meeting.end.no': 'No, go on',
+  'meeting.item.remove': 'Remove the item “{title}”',
+  'meeting.item.remove.sure': 'Remove the item?',
+  'meeting.item.remove.yes': 'Yes, remove',
+  'meeting.item.new': 'New item',
+  'meeting.item.section': 'Part of the plan',
+  'meeting.item.add': 'Add the item',
+  'meeting.item.added': '“{title}” is added to the agenda.',
+  'meeting.status.unheld': 'Was not held'
 }

@@ -612,5 +612,16 @@ export default {
   'unit.appoint.done': '{name} er koordinator for {ref}.',
   'survey.relatives': 'Pårørende kan også svare på spørsmålene',
   'survey.relatives.saved': 'Lagret.',
-  'plan.print': 'Skriv ut planen (PDF)'
+  'plan.print': 'Skriv ut planen (PDF)',
+  'meeting.end.sure': 'Vil du avslutte møtet for alle?',
+  'meeting.end.yes': 'Ja, avslutt møtet',
+  'meeting.end.no': 'Nei, fortsett',
+  'meeting.item.remove': 'Fjern saken «{title}»',
+  'meeting.item.remove.sure': 'Fjerne saken?',
+  'meeting.item.remove.yes': 'Ja, fjern',
+  'meeting.item.new': 'Ny sak',
+  'meeting.item.section': 'Del av planen',
+  'meeting.item.add': 'Legg til saken',
+  'meeting.item.added': '«{title}» er lagt til på dagsordenen.',
+  'meeting.status.unheld': 'Ble ikke holdt'
 }

@@ -612,5 +612,16 @@ export default {
   'unit.appoint.done': '{name} er koordinator for {ref}.',
   'survey.relatives': 'Pårørande kan òg svare på spørsmåla',
   'survey.relatives.saved': 'Lagra.',
-  'plan.print': 'Skriv ut planen (PDF)'
+  'plan.print': 'Skriv ut planen (PDF)',
+  'meeting.end.sure': 'Vil du avslutte møtet for alle?',
+  'meeting.end.yes': 'Ja, avslutt møtet',
+  'meeting.end.no': 'Nei, hald fram',
+  'meeting.item.remove': 'Fjern saka «{title}»',
+  'meeting.item.remove.sure': 'Fjerne saka?',
+  'meeting.item.remove.yes': 'Ja, fjern',
+  'meeting.item.new': 'Ny sak',
+  'meeting.item.section': 'Del av planen',
+  'meeting.item.add': 'Legg til saka',
+  'meeting.item.added': '«{title}» er lagd til på dagsordenen.',
+  'meeting.status.unheld': 'Vart ikkje halde'
 }

@@ -151,7 +151,15 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
         const next = bigButton(t('meeting.next'), () => command('meeting:goto', { item: agenda[index + 1 < agenda.length ? index + 1 : 0].id }), 'primary')
         next.disabled = agenda.length === 0 || (index !== -1 && index >= agenda.length - 1)
         if (index === -1 && agenda.length > 0) next.textContent = t('meeting.first')
-        controls.append(prev, next, bigButton(t('meeting.end'), () => command('meeting:end', {}), 'danger'))
+        // Ending the meeting ends it for everyone: one more tap to be sure.
+        const end = bigButton(t('meeting.end'), () => {
+          clear(controls)
+          const yes = bigButton(t('meeting.end.yes'), () => command('meeting:end', {}), 'danger')
+          controls.append(h('p', { class: 'confirm-text', role: 'alert', text: t('meeting.end.sure') }),
+            yes, bigButton(t('meeting.end.no'), () => renderControls()))
+          yes.focus()
+        }, 'danger')
+        controls.append(prev, next, end)
       }
     }
     if (can().approve) {
@@ -194,6 +202,18 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
       if (state.pen?.item === item.id && state.pen.participant) {
         li.append(h('span', { class: 'pen-badge', text: t('meeting.pen.badge', { name: nameOf(state.pen.participant) }) }))
       }
+      if (canMove && state.status === 'scheduled' || canMove && !isCurrent) {
+        const remove = h('button', { type: 'button', class: 'icon-button', dataset: { item: item.id, action: 'remove' }, 'aria-label': t('meeting.item.remove', { title: item.title }), text: '×' })
+        remove.addEventListener('click', () => {
+          const sure = h('span', { class: 'confirm-inline' },
+            h('span', { text: t('meeting.item.remove.sure') }), ' ',
+            h('button', { type: 'button', class: 'button', text: t('meeting.item.remove.yes'), onclick: () => http('del', `/api/meetings/${meetingId}/agenda/${item.id}`) }), ' ',
+            h('button', { type: 'button', class: 'button', text: t('meeting.end.no'), onclick: () => renderAgenda() }))
+          remove.replaceWith(sure)
+          sure.querySelector('button')?.focus()
+        })
+        li.append(remove)
+      }
       if (canMove) {
         const up = h('button', { type: 'button', class: 'icon-button', dataset: { item: item.id, action: 'up' }, 'aria-label': t('meeting.move.up', { title: item.title }), text: '↑', disabled: index === 0 })
         const down = h('button', { type: 'button', class: 'icon-button', dataset: { item: item.id, action: 'down' }, 'aria-label': t('meeting.move.down', { title: item.title }), text: '↓', disabled: index === state.agenda.length - 1 })
@@ -203,11 +223,34 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
       }
       agendaList.append(li)
     })
+    renderAddItem(canMove)
     if (focusedId) {
       const again = agendaList.querySelector(`[data-item="${focusedId}"][data-action="${focusedAction}"]`)
       if (again && !again.disabled) again.focus()
       else agendaList.querySelector(`[data-item="${focusedId}"]`)?.focus()
     }
+  }
+
+  // The chair adds an item before or during the meeting: a title and the part of the
+  // plan it belongs to (who may read it follows from that part).
+  const addItemBox = h('div', { class: 'agenda-add' })
+  agendaList.after(addItemBox)
+  function renderAddItem (allowed) {
+    clear(addItemBox)
+    const sections = plan.sections.filter((sec) => sec.access !== 'none' && !sec.archived)
+    if (!allowed || !sections.length) return
+    const titleId = uid('item-title'); const sectionId = uid('item-section')
+    const form = h('form', { class: 'agenda-add-form' },
+      h('div', { class: 'field' }, h('label', { for: titleId, text: t('meeting.item.new') }), h('input', { id: titleId, name: 'title', required: true, maxlength: '200' })),
+      h('div', { class: 'field' }, h('label', { for: sectionId, text: t('meeting.item.section') }),
+        h('select', { id: sectionId, name: 'section' }, sections.map((sec) => h('option', { value: sec.id, text: sec.title })))),
+      h('button', { type: 'submit', class: 'button', text: t('meeting.item.add') }))
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault()
+      const data = Object.fromEntries(new FormData(form).entries())
+      if (await http('post', `/api/meetings/${meetingId}/agenda`, data)) app.announce(t('meeting.item.added', { title: data.title }))
+    })
+    addItemBox.append(form)
   }
 
   function nameOf (participant) {

@@ -27,7 +27,7 @@ export async function renderMeetings (main, { params: [planId], app }) {
     const id = uid('m')
     list.append(h('li', {}, h('article', { class: 'card meeting-card', 'aria-labelledby': id },
       h('h2', { id, text: m.title }),
-      h('p', {}, formatDateTime(m.starts_at), m.place ? ` · ${m.place}` : '', ' ', flag(t(`meeting.status.${m.status}`), m.status === 'live' ? 'live' : 'info')),
+      h('p', {}, formatDateTime(m.starts_at), m.place ? ` · ${m.place}` : '', ' ', flag(t(`meeting.status.${statusOf(m)}`), m.status === 'live' ? 'live' : 'info')),
       h('div', { class: 'button-row' }, links))))
   }
   main.append(list)
@@ -119,4 +119,10 @@ export async function renderMinutes (main, { params: [meetingId] }) {
   if (minutes.next_evaluation) article.append(h('p', { text: t('minutes.next.evaluation', { date: formatDate(minutes.next_evaluation) }) }))
   main.append(article)
   return t('minutes.title', { title: m.title })
+}
+
+// A scheduled meeting whose time has passed was never held; it does not say "Ikke startet".
+export function statusOf (m, now = Date.now()) {
+  const over = Date.parse(m.ends_at ?? m.starts_at) < now
+  return m.status === 'scheduled' && over ? 'unheld' : m.status
 }
