@@ -86,6 +86,7 @@ async def demo_people_list(call: Call) -> Any:
                 "person": p.person,
                 "name": p.name,
                 "parts": [{"role": role, "plan": plan} for role, plan in p.parts],
+                "unit": await is_unit_member(call.db, p.person),
             }
             for p in people
         ],

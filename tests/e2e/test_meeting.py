@@ -135,6 +135,7 @@ async def test_pers_meeting_with_three_browsers(
 
     # End, approve (owner), finalise (coordinator), then read the minutes.
     await per.page.get_by_role("button", name="Avslutt møtet").click()
+    await per.page.get_by_role("button", name="Ja, avslutt møtet").click()  # asks once more
     await per.page.get_by_role("button", name="Godkjenn referatet").click()
     await expect(siw.page.locator(".meeting-status")).to_contain_text("godkjent")
     async with live.http(demo.token(demo.per, "maria")) as maria:

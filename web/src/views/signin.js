@@ -19,7 +19,8 @@ function demoSection (demo) {
   const error = h('p', { class: 'form-error', role: 'alert' })
   const list = h('ul', { class: 'demo-people plain-list' })
   for (const person of demo.people) {
-    const parts = person.parts.map((p) => t('signin.demo.part', { role: roleName(p.role), plan: p.plan })).join(' · ')
+    const parts = [...person.parts.map((p) => t('signin.demo.part', { role: roleName(p.role), plan: p.plan })),
+      person.unit ? t('nav.unit') : null].filter(Boolean).join(' · ')
     const button = h('button', {
       type: 'button',
       class: 'button demo-person',
