@@ -114,11 +114,19 @@ async def mark_emailed(session: AsyncSession, ids: Sequence[int], now: datetime)
         )
 
 
-async def emails_of(session: AsyncSession, people: Iterable[str]) -> dict[str, tuple[str, str]]:
-    """Each person's (name, e-mail address) from their participant records, where any
-    has an address."""
+async def emails_of(
+    session: AsyncSession, people: Iterable[str]
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """Each person's (name, e-mail address) in each plan, from their participant record
+    there, where it has an address. A reminder goes to the address of its own plan: an
+    address someone entered in one plan never receives what waits in another."""
     rows = await session.execute(
-        select(ParticipantRow.person_id, ParticipantRow.name, ParticipantRow.email)
+        select(
+            ParticipantRow.person_id,
+            ParticipantRow.plan_id,
+            ParticipantRow.name,
+            ParticipantRow.email,
+        )
         .where(
             ParticipantRow.person_id.in_(set(people)),
             ParticipantRow.active.is_(True),
@@ -126,10 +134,10 @@ async def emails_of(session: AsyncSession, people: Iterable[str]) -> dict[str, t
         )
         .order_by(ParticipantRow.person_id, ParticipantRow.id)
     )
-    out: dict[str, tuple[str, str]] = {}
-    for person, name, email in rows:
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    for person, plan, name, email in rows:
         if person is not None:
-            out.setdefault(person, (name, email))
+            out.setdefault((person, plan), (name, email))
     return out
 
 

@@ -1,0 +1,85 @@
+"""Hostile tests of the worklist, reminders, the unit page and the group (issue 12):
+each a way someone could learn of, or change, what they may not."""
+
+from __future__ import annotations
+
+import email
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from server.db.models import MeasureRow, ParticipantRow
+from server.reminders import Reminders
+from tests.conftest import LiveServer, load_demo_into, start_server, test_settings
+
+
+@pytest.fixture
+async def live(db_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
+    """A server whose outbox is this test's own."""
+    server = await start_server(test_settings(db_url, outbox_dir=tmp_path / "outbox"))
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def letters(outbox: Path) -> list[EmailMessage]:
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=default)  # type: ignore[misc]
+        for p in sorted(outbox.glob("paminnelse-*.eml"))
+    ]
+
+
+def body_of(letter: EmailMessage) -> str:
+    return str(letter.get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
+
+
+async def test_a_coordinator_cannot_redirect_someones_reminders_from_other_plans(
+    live: LiveServer,
+) -> None:
+    """Berit (DPS) takes part in Charlotte's plan and, signed in with the same identity, in
+    Per's. Per's coordinator may change the e-mail address on Berit's record in Per's plan;
+    the digest must not then carry to that address what waits for Berit in Charlotte's
+    plan (that she has a measure overdue, or that there is any other plan at all)."""
+    demo = await load_demo_into(live)
+    per, charlotte = demo.per, demo.charlotte
+    berit = demo.person(charlotte, "berit")["person"]
+    therapy = next(m for m in charlotte["measures"] if m["title"] == "Samtaler hos DPS")
+    record = "0" * 10 + "hostileberit"  # sorts before any other record of hers
+    async with live.services.sessionmaker() as db, db.begin():
+        db.add(
+            ParticipantRow(
+                id=record,
+                plan_id=per["id"],
+                person_id=berit,
+                role="service",
+                name="Berit Lund",
+                email="berit.lund@example.org",
+                active=True,
+                updated_at=live.clock(),
+                updated_by=berit,
+            )
+        )
+        yesterday = live.clock().date() - timedelta(days=1)
+        await db.execute(
+            update(MeasureRow).where(MeasureRow.id == therapy["id"]).values(evaluate_by=yesterday)
+        )
+    async with live.http(demo.token(per, "maria")) as http:
+        changed = await http.patch(
+            f"/api/plans/{per['id']}/participants/{record}",
+            json={"email": "innsyn@example.org"},
+        )
+        assert changed.status_code == 200, changed.text
+
+    assert (await Reminders(live.services).run_once()).ran
+    sent = letters(live.settings.outbox_dir)
+    stolen = [body_of(m) for m in sent if str(m["To"]) == "innsyn@example.org"]
+    assert stolen == [], stolen
+    # Berit's own address (on her record in Charlotte's plan) gets Charlotte's reminders.
+    hers = [body_of(m) for m in sent if str(m["To"]) == "berit.lund@example.org"]
+    assert any("tiltak som skulle vært evaluert" in b for b in hers), hers
