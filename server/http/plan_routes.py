@@ -21,6 +21,7 @@ from collab.policy import PlanContext
 from server.auth import oidc
 from server.db import repo
 from server.db.models import MeasureRow, ParticipantRow, PlanRow, SectionRow
+from server.http import ratelimit
 from server.http.common import NOT_FOUND_MESSAGE, ApiError, Call, Endpoints
 from server.http.invite_routes import invitation_json
 from server.http.messages import Said
@@ -115,6 +116,10 @@ def _check_email(value: str, field: str) -> None:
 async def create_plan(call: Call) -> Any:
     body = call.body
     me = call.principal
+    if not ratelimit.allow_start_plan(
+        call.request, me.person, call.services.settings.rate_start_plan
+    ):
+        raise ApiError("rate-limited", "For mange nye planer; vent litt (rate limited).")
     if body["as"] == "owner":
         owner_name, owner_person = me.name, me.person
         coordinator = body.get("coordinator")

@@ -83,3 +83,29 @@ async def test_a_coordinator_cannot_redirect_someones_reminders_from_other_plans
     # Berit's own address (on her record in Charlotte's plan) gets Charlotte's reminders.
     hers = [body_of(m) for m in sent if str(m["To"]) == "berit.lund@example.org"]
     assert any("tiltak som skulle vært evaluert" in b for b in hers), hers
+
+
+async def test_one_person_cannot_flood_the_municipality_with_plans(live: LiveServer) -> None:
+    """Anyone signed in may start a plan, and every plan costs the unit's overview, the
+    reminder pass and the starter's worklist time (about 2 s per 300 plans measured).
+    Under the ordinary write limit one person could start 240 a minute; starting plans
+    has its own, smaller budget."""
+    demo = await load_demo_into(live)
+    started = 0
+    async with live.http(demo.token(demo.per, "maria")) as http:
+        for i in range(60):
+            answer = await http.post(
+                "/api/plans", json={"title": f"Søppel {i}", "as": "coordinator", "owner_name": "X"}
+            )
+            if answer.status_code == 429:
+                assert answer.json()["error"]["code"] == "rate-limited"
+                break
+            assert answer.status_code == 201, answer.text
+            started += 1
+    assert 0 < started < 60
+    # Someone else is not held back by it.
+    async with live.http(demo.token(demo.charlotte, "hilde")) as http:
+        answer = await http.post(
+            "/api/plans", json={"title": "Ny plan", "as": "coordinator", "owner_name": "Y"}
+        )
+        assert answer.status_code == 201, answer.text
