@@ -109,3 +109,28 @@ async def test_one_person_cannot_flood_the_municipality_with_plans(live: LiveSer
             "/api/plans", json={"title": "Ny plan", "as": "coordinator", "owner_name": "Y"}
         )
         assert answer.status_code == 201, answer.text
+
+
+async def test_a_guardian_whose_access_ended_learns_nothing_of_the_plan(live: LiveServer) -> None:
+    """A guardian whose full access has ended, with nothing granted, is like a removed
+    participant: the plan list, the worklist, the group and the inbox neither fail nor
+    name the plan (nor count it)."""
+    from tests.integration.test_guardian_until import add_guardian
+
+    demo = await load_demo_into(live)
+    per = demo.per
+    pid, token = await add_guardian(live, demo, per)
+    async with live.services.sessionmaker() as db, db.begin():
+        row = await db.get(ParticipantRow, pid)
+        assert row is not None
+        row.access_until = live.clock().date() - timedelta(days=1)
+    async with live.http(token) as http:
+        plans = await http.get("/api/plans")
+        assert plans.status_code == 200, plans.text
+        assert plans.json()["plans"] == []
+        work = await http.get("/api/worklist")
+        assert work.status_code == 200, work.text
+        assert work.json() == {"rows": [], "plans": 0}
+        group = await http.get(f"/api/plans/{per['id']}/group")
+        assert group.status_code == 404, group.text
+        assert per["title"] not in group.text and "Maria" not in group.text
