@@ -417,6 +417,8 @@ ADD_PARTICIPANT = {
 )
 async def add_participant(call: Call) -> Any:
     plan_id = call.param_id("plan")
+    # Lock before reading the group: the one-coordinator rule holds for concurrent adds.
+    await repo.lock_plan(call.db, plan_id)
     ctx = await call.plan(plan_id)
     call.require(policy.check_manage_plan(ctx, call.principal), plan_id, "participants")
     body = call.body
@@ -447,6 +449,7 @@ UPDATE_PARTICIPANT = {
 )
 async def update_participant(call: Call) -> Any:
     plan_id, pid = call.param_id("plan"), call.param_id("participant")
+    await repo.lock_plan(call.db, plan_id)  # the last coordinator stays, whatever the timing
     ctx = await call.plan(plan_id)
     target = f"participant:{pid}"
     call.require(policy.check_manage_plan(ctx, call.principal), plan_id, target)
@@ -759,6 +762,7 @@ REPLACE_COORDINATOR = {
 )
 async def replace_coordinator(call: Call) -> Any:
     plan_id, pid = call.param_id("plan"), call.param_id("participant")
+    await repo.lock_plan(call.db, plan_id)  # one hand-over at a time: one coordinator
     ctx = await call.plan(plan_id)
     target = f"participant:{pid}"
     call.require(policy.check_manage_plan(ctx, call.principal), plan_id, target)

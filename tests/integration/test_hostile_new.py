@@ -3,6 +3,7 @@ each a way someone could learn of, or change, what they may not."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -11,7 +12,7 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from server.db.models import MeasureRow, ParticipantRow
 from server.reminders import Reminders
@@ -134,3 +135,48 @@ async def test_a_guardian_whose_access_ended_learns_nothing_of_the_plan(live: Li
         group = await http.get(f"/api/plans/{per['id']}/group")
         assert group.status_code == 404, group.text
         assert per["title"] not in group.text and "Maria" not in group.text
+
+
+async def coordinators(live: LiveServer, plan: str) -> list[str]:
+    async with live.services.sessionmaker() as db:
+        rows = await db.scalars(
+            select(ParticipantRow.name).where(
+                ParticipantRow.plan_id == plan,
+                ParticipantRow.role == "coordinator",
+                ParticipantRow.active.is_(True),
+            )
+        )
+        return sorted(rows)
+
+
+async def test_exactly_one_coordinator_holds_under_concurrent_requests(live: LiveServer) -> None:
+    """The one-coordinator rule is checked against the plan as loaded: requests at the
+    same moment (a double click, two tabs) must not each add or hand over to one."""
+    demo = await load_demo_into(live)
+    per = demo.per
+    async with live.http(demo.token(per, "per")) as http:
+        started = await http.post("/api/plans", json={"title": "Ny plan", "as": "owner"})
+        assert started.status_code == 201, started.text
+        plan = started.json()["id"]
+        assert await coordinators(live, plan) == []
+        adds = await asyncio.gather(
+            *(
+                http.post(
+                    f"/api/plans/{plan}/participants",
+                    json={"role": "coordinator", "name": f"Koordinator {i}"},
+                )
+                for i in range(6)
+            )
+        )
+        assert sorted(a.status_code for a in adds) == [201] + [409] * 5, [a.text for a in adds]
+        assert len(await coordinators(live, plan)) == 1
+        old = next(a.json()["id"] for a in adds if a.status_code == 201)
+        handed = await asyncio.gather(
+            *(
+                http.post(f"/api/plans/{plan}/participants/{old}/replace", json={"name": f"Ny {i}"})
+                for i in range(6)
+            )
+        )
+        assert sorted(h.status_code for h in handed)[0] == 201, [h.text for h in handed]
+        assert [h.status_code for h in handed].count(201) == 1, [h.text for h in handed]
+        assert len(await coordinators(live, plan)) == 1
