@@ -260,3 +260,15 @@ async def test_the_unit_csv_runs_no_formula_and_names_only_coordinators(live: Li
     async with live.http(demo.token(per, "maria")) as http:
         assert (await http.get("/api/unit")).status_code == 403
         assert (await http.get("/api/unit/export")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "raw", ["%C2%B2", "%D9%A1%D9%A2", "1" * 19, "-1", "0x1", "%20", "1%00", "9" * 18]
+)
+async def test_a_malformed_reminder_id_is_not_found(live: LiveServer, raw: str) -> None:
+    """Digits Python's isdigit() accepts but int() does not ('²'), or other scripts'
+    digits, are not a reminder's id: 404, never 500."""
+    demo = await load_demo_into(live)
+    async with live.http(demo.token(demo.per, "siw")) as http:
+        answer = await http.post(f"/api/inbox/{raw}/read")
+        assert answer.status_code == 404, answer.text
