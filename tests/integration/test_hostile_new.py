@@ -272,3 +272,22 @@ async def test_a_malformed_reminder_id_is_not_found(live: LiveServer, raw: str) 
     async with live.http(demo.token(demo.per, "siw")) as http:
         answer = await http.post(f"/api/inbox/{raw}/read")
         assert answer.status_code == 404, answer.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("POST", "/api/plans/{p}/consent/%C2%B2/undo", 404),
+        ("GET", "/api/plans/{p}/access-log?limit=%C2%B2", 400),
+        ("GET", "/api/plans/{p}/access-log/lines?page=%C2%B2", 400),
+        ("GET", "/api/plans/{p}/access-log/lines?size=%C2%B3", 400),
+    ],
+)
+async def test_a_superscript_number_is_refused_not_a_crash(
+    live: LiveServer, method: str, path: str, status: int
+) -> None:
+    """The same '²' in the older number parsers (the owner asks)."""
+    demo = await load_demo_into(live)
+    async with live.http(demo.token(demo.per, "per")) as http:
+        answer = await http.request(method, path.format(p=demo.per["id"]))
+        assert answer.status_code == status, answer.text
