@@ -291,3 +291,54 @@ async def test_a_superscript_number_is_refused_not_a_crash(
     async with live.http(demo.token(demo.per, "per")) as http:
         answer = await http.request(method, path.format(p=demo.per["id"]))
         assert answer.status_code == status, answer.text
+
+
+async def test_bad_rows_in_pending_effects_neither_stop_the_pass_nor_the_good_ones(
+    live: LiveServer,
+) -> None:
+    """Rows no code would write (a damaged table, an older version's kinds): each fails
+    and is kept with its error; the good effect behind them is made in the same pass."""
+    from server.db import effects as effects_db
+    from server.db.models import PendingEffect
+    from server.effects import Effects
+
+    demo = await load_demo_into(live)
+    measure = demo.per["measures"][0]
+    person = demo.person(demo.per, "per")["person"]
+    now = live.clock()
+    bad: list[tuple[str, object]] = [
+        ("drop-table", {}),
+        ("measure-fill", None),
+        ("measure-fill", ["x"]),
+        ("measure-fill", {"progress": "x", "key": "k"}),
+        ("section-measure", {"measure": 7}),
+        ("measure-fill", {"progress": [["a", "b", "c"]], "key": "k"}),
+    ]
+    maker = live.services.sessionmaker
+    async with maker() as db, db.begin():
+        for kind, data in bad:
+            db.add(
+                PendingEffect(
+                    kind=kind,
+                    doc=measure["doc"],
+                    data=data,
+                    person_id=person,
+                    created_at=now,
+                    not_before=now,
+                    attempts=0,
+                    error="",
+                )
+            )
+        effects_db.add(
+            db,
+            kind="measure-fill",
+            doc=measure["doc"],
+            data={"progress": [["2026-12-01", "Etter de dårlige."]], "key": "good:1"},
+            person=person,
+            now=now,
+        )
+    effects = Effects(clock=live.clock)
+    assert await effects.run_due(maker, live.app.state.hub.edit_as) == 1
+    async with maker() as db:
+        left = await effects_db.pending(db)
+    assert len(left) == len(bad) and all(row.error and row.attempts == 1 for row in left)
