@@ -342,3 +342,19 @@ async def test_bad_rows_in_pending_effects_neither_stop_the_pass_nor_the_good_on
     async with maker() as db:
         left = await effects_db.pending(db)
     assert len(left) == len(bad) and all(row.error and row.attempts == 1 for row in left)
+
+
+async def test_the_worklist_queries_take_any_number_of_plans(live: LiveServer) -> None:
+    """The reminder pass and the unit's page ask these for every active plan of the
+    municipality at once; PostgreSQL's driver takes at most 32767 parameters a query."""
+    from server.db import worklist as worklist_db
+
+    demo = await load_demo_into(live)
+    plans = [f"p{n:011d}" for n in range(40_000)] + [demo.per["id"]]
+    async with live.services.sessionmaker() as db:
+        measures = await worklist_db.measures(db, plans)
+        meetings = await worklist_db.meetings(db, plans)
+        invitations = await worklist_db.open_invitations(db, plans, live.clock())
+    assert {m.plan_id for m in measures} == {demo.per["id"]}
+    assert {m.plan_id for m in meetings} == {demo.per["id"]}
+    assert invitations == []
