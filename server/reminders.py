@@ -204,14 +204,14 @@ class Reminders:
         sent = 0
         for (person, address), ids in by_letter.items():
             name = names[(person, address)]
-            message = mail.letter(
-                sender=settings.smtp.sender if settings.smtp else "planrom@localhost",
-                to=address,
-                subject=f"Planrom: {len(ids)} ting å følge opp",
-                text=digest_text(name, counts[(person, address)], settings.base_url),
-                at=now,
-            )
-            try:
+            try:  # one bad address (stored before addresses were checked) stops no one else
+                message = mail.letter(
+                    sender=settings.smtp.sender if settings.smtp else "planrom@localhost",
+                    to=address,
+                    subject=f"Planrom: {len(ids)} ting å følge opp",
+                    text=digest_text(name, counts[(person, address)], settings.base_url),
+                    at=now,
+                )
                 if settings.smtp is not None:
                     await mail.send(settings.smtp, message)
                 else:

@@ -424,6 +424,7 @@ async def add_participant(call: Call) -> Any:
     body = call.body
     adding = policy.check_add_participant(ctx, call.principal, Role(body["role"]))
     call.require(adding, plan_id, "participants")
+    _check_email(body.get("email", "").strip(), "email")  # a line break would be a header
     row = ParticipantRow(id=new_id(), plan_id=plan_id, person_id=None, active=True, **body)
     await repo.record(
         call.db, row, plan_id=plan_id, change="create", by=call.principal.person, at=call.now
@@ -474,6 +475,7 @@ async def update_participant(call: Call) -> Any:
     if changing.code == "conflict":
         raise ApiError("conflict", changing.message or changing.reason)
     call.require(changing, plan_id, target)
+    _check_email(call.body.get("email", "").strip(), "email")  # a line break would be a header
     for key, value in call.body.items():
         setattr(row, key, value)
     removed = call.body.get("active") is False

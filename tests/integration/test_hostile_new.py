@@ -358,3 +358,33 @@ async def test_the_worklist_queries_take_any_number_of_plans(live: LiveServer) -
     assert {m.plan_id for m in measures} == {demo.per["id"]}
     assert {m.plan_id for m in meetings} == {demo.per["id"]}
     assert invitations == []
+
+
+async def test_an_address_with_a_line_break_neither_injects_headers_nor_stops_the_digests(
+    live: LiveServer,
+) -> None:
+    """A participant's e-mail address is typed by the coordinator. One with a line break
+    (an extra Bcc header) is refused; and one already stored (older data) must not stop
+    everyone else's digest in the pass."""
+    demo = await load_demo_into(live)
+    per = demo.per
+    maria = demo.person(per, "maria")["id"]
+    bad = "maria.olsen@example.org\r\nBcc: spion@example.org"
+    async with live.http(demo.token(per, "maria")) as http:
+        for method, path, body in (
+            ("PATCH", f"/api/plans/{per['id']}/participants/{maria}", {"email": bad}),
+            (
+                "POST",
+                f"/api/plans/{per['id']}/participants",
+                {"role": "service", "name": "Ny", "email": bad},
+            ),
+        ):
+            answer = await http.request(method, path, json=body)
+            assert answer.status_code == 400, answer.text
+    async with live.services.sessionmaker() as db, db.begin():
+        await db.execute(update(ParticipantRow).where(ParticipantRow.id == maria).values(email=bad))
+    report = await Reminders(live.services).run_once()
+    assert report.ran
+    sent = letters(live.settings.outbox_dir)
+    assert "siw.nilsen@example.org" in [str(m["To"]) for m in sent]
+    assert not any("spion" in str(m["To"]) + str(m.get("Bcc", "")) for m in sent)
