@@ -388,3 +388,29 @@ async def test_an_address_with_a_line_break_neither_injects_headers_nor_stops_th
     sent = letters(live.settings.outbox_dir)
     assert "siw.nilsen@example.org" in [str(m["To"]) for m in sent]
     assert not any("spion" in str(m["To"]) + str(m.get("Bcc", "")) for m in sent)
+
+
+async def test_an_outsider_and_a_service_reach_nothing_of_the_group(live: LiveServer) -> None:
+    """The unit's member (in no plan) and a service: the group screen, the hand-over and
+    a link invitation are 'not found' to the one, refused to the other, naming no one."""
+    demo = await load_demo_into(live)
+    per = demo.per
+    maria = demo.person(per, "maria")["id"]
+    owner = demo.person(per, "per")["id"]
+    base = f"/api/plans/{per['id']}"
+    async with live.http(demo.data["unit"]["token"]) as http:
+        for method, path, body in (
+            ("GET", f"{base}/group", None),
+            ("POST", f"{base}/participants/{maria}/replace", {"name": "Ny"}),
+            ("POST", f"{base}/participants/{owner}/invite", {"by": "link"}),
+        ):
+            answer = await http.request(method, path, json=body)
+            assert answer.status_code == 404, (path, answer.text)
+            assert "Maria" not in answer.text and per["title"] not in answer.text
+    async with live.http(demo.token(per, "ali")) as http:
+        handed = await http.post(f"{base}/participants/{maria}/replace", json={"name": "Ny"})
+        assert handed.status_code in (403, 404), handed.text
+        invited = await http.post(f"{base}/participants/{owner}/invite", json={"by": "link"})
+        assert invited.status_code in (403, 404), invited.text
+        removed = await http.patch(f"{base}/participants/{maria}", json={"active": False})
+        assert removed.status_code in (403, 404), removed.text
