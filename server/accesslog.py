@@ -292,7 +292,7 @@ def grounds_json(grounds: str) -> dict[str, Any] | None:
     kind, _, rest = grounds.partition(":")
     if kind == "consent":
         version, _, level = rest.partition(":")
-        if not version.isdigit():
+        if not (version.isascii() and version.isdigit()):
             return None
         return {"kind": "consent", "version": int(version), "level": level or None}
     if kind in ("owner", "guardian"):

@@ -14,7 +14,9 @@ Who is reminded of what (each decided by ``collab.policy``):
 A pass runs at start-up and then every ``reminder_interval_seconds``. A database lease
 (``job_leases``) lets one process at a time run it, and a unique key per person and
 thing means nothing is reminded twice, even if two passes overlap. E-mails carry no plan
-content: a count of each kind of thing and a link (ADR 0019).
+content: a count of each kind of thing and a link (ADR 0019). Each reminder is counted
+only in the letter to the address on the person's record in its own plan: an address
+one plan's coordinator typed never learns of the person's other plans.
 """
 
 from __future__ import annotations
@@ -186,23 +188,30 @@ class Reminders:
         async with services.sessionmaker() as db:
             waiting = await reminders_db.to_email(db, now - DIGEST_SINCE)
             addresses = await reminders_db.emails_of(db, {r.person_id for r in waiting})
-        by_person: dict[str, list[int]] = defaultdict(list)
-        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        # One digest per person and address; each reminder to the address on the person's
+        # record in its own plan (another plan's coordinator may have typed another).
+        by_letter: dict[tuple[str, str], list[int]] = defaultdict(list)
+        counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        names: dict[tuple[str, str], str] = {}
         for reminder in waiting:
-            if reminder.person_id in addresses:
-                by_person[reminder.person_id].append(reminder.id)
-                counts[reminder.person_id][reminder.kind] += 1
+            found = addresses.get((reminder.person_id, reminder.plan_id))
+            if found is None:
+                continue
+            letter = (reminder.person_id, found[1])
+            names.setdefault(letter, found[0])
+            by_letter[letter].append(reminder.id)
+            counts[letter][reminder.kind] += 1
         sent = 0
-        for person, ids in by_person.items():
-            name, address = addresses[person]
-            message = mail.letter(
-                sender=settings.smtp.sender if settings.smtp else "planrom@localhost",
-                to=address,
-                subject=f"Planrom: {len(ids)} ting å følge opp",
-                text=digest_text(name, counts[person], settings.base_url),
-                at=now,
-            )
-            try:
+        for (person, address), ids in by_letter.items():
+            name = names[(person, address)]
+            try:  # one bad address (stored before addresses were checked) stops no one else
+                message = mail.letter(
+                    sender=settings.smtp.sender if settings.smtp else "planrom@localhost",
+                    to=address,
+                    subject=f"Planrom: {len(ids)} ting å følge opp",
+                    text=digest_text(name, counts[(person, address)], settings.base_url),
+                    at=now,
+                )
                 if settings.smtp is not None:
                     await mail.send(settings.smtp, message)
                 else:

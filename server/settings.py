@@ -57,6 +57,8 @@ class Settings:
     # person; HTTP writes per credential (and five times that per address).
     rate_sign_in: tuple[int, float] = (30, 60.0)
     rate_invite: tuple[int, float] = (30, 3600.0)
+    # Starting plans: every plan costs the unit's overview and the reminder pass.
+    rate_start_plan: tuple[int, float] = (20, 3600.0)
     rate_write: tuple[int, float] = (240, 60.0)
     # Per person: GETs that cost (minutes in any format, the owner's summary, history,
     # access log, changes, overdue); minutes rendered because they were not stored yet;

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import JobLease, ParticipantRow, PlanRow, Reminder, ReminderChoice
+from server.db.worklist import chunks
 
 __all__ = [
     "active_plans",
@@ -66,11 +67,11 @@ async def add_new(
     wanted = list(dict.fromkeys(wanted))
     people = {w[0] for w in wanted}
     known: set[tuple[str, str]] = set()
-    if people:
+    for part in chunks(sorted(people)):
         rows = await session.execute(
-            select(Reminder.person_id, Reminder.thing).where(Reminder.person_id.in_(people))
+            select(Reminder.person_id, Reminder.thing).where(Reminder.person_id.in_(part))
         )
-        known = {(person, thing) for person, thing in rows}
+        known |= {(person, thing) for person, thing in rows}
     added = []
     for person, plan, kind, thing, href in wanted:
         if (person, thing) in known:
@@ -105,31 +106,40 @@ async def to_email(session: AsyncSession, since: datetime) -> list[Reminder]:
 
 
 async def mark_emailed(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
-    if ids:
+    for part in chunks(list(ids)):
         await session.execute(
             update(Reminder)
-            .where(Reminder.id.in_(ids))
+            .where(Reminder.id.in_(part))
             .values(emailed_at=now)
             .execution_options(synchronize_session=False)
         )
 
 
-async def emails_of(session: AsyncSession, people: Iterable[str]) -> dict[str, tuple[str, str]]:
-    """Each person's (name, e-mail address) from their participant records, where any
-    has an address."""
-    rows = await session.execute(
-        select(ParticipantRow.person_id, ParticipantRow.name, ParticipantRow.email)
-        .where(
-            ParticipantRow.person_id.in_(set(people)),
-            ParticipantRow.active.is_(True),
-            ParticipantRow.email != "",
+async def emails_of(
+    session: AsyncSession, people: Iterable[str]
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """Each person's (name, e-mail address) in each plan, from their participant record
+    there, where it has an address. A reminder goes to the address of its own plan: an
+    address someone entered in one plan never receives what waits in another."""
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    for part in chunks(sorted(set(people))):
+        rows = await session.execute(
+            select(
+                ParticipantRow.person_id,
+                ParticipantRow.plan_id,
+                ParticipantRow.name,
+                ParticipantRow.email,
+            )
+            .where(
+                ParticipantRow.person_id.in_(part),
+                ParticipantRow.active.is_(True),
+                ParticipantRow.email != "",
+            )
+            .order_by(ParticipantRow.person_id, ParticipantRow.id)
         )
-        .order_by(ParticipantRow.person_id, ParticipantRow.id)
-    )
-    out: dict[str, tuple[str, str]] = {}
-    for person, name, email in rows:
-        if person is not None:
-            out.setdefault(person, (name, email))
+        for person, plan, name, email in rows:
+            if person is not None:
+                out.setdefault((person, plan), (name, email))
     return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,38 +21,53 @@ from server.db.models import (
     RecordVersion,
 )
 
-__all__ = ["last_activity", "measures", "meetings", "open_invitations"]
+__all__ = ["chunks", "last_activity", "measures", "meetings", "open_invitations"]
+
+# PostgreSQL's driver takes at most 32767 parameters a query; the reminder pass and the
+# unit's page ask about every active plan at once, so long lists go in slices.
+CHUNK = 10_000
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T]) -> list[Sequence[T]]:
+    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
 
 
 async def measures(session: AsyncSession, plans: Sequence[str]) -> list[MeasureRow]:
-    rows = await session.scalars(
-        select(MeasureRow).where(MeasureRow.plan_id.in_(plans)).order_by(MeasureRow.id)
-    )
-    return list(rows)
+    out: list[MeasureRow] = []
+    for part in chunks(plans):
+        out += await session.scalars(
+            select(MeasureRow).where(MeasureRow.plan_id.in_(part)).order_by(MeasureRow.id)
+        )
+    return sorted(out, key=lambda m: m.id)
 
 
 async def meetings(session: AsyncSession, plans: Sequence[str]) -> list[MeetingRow]:
-    rows = await session.scalars(
-        select(MeetingRow).where(MeetingRow.plan_id.in_(plans)).order_by(MeetingRow.starts_at)
-    )
-    return list(rows)
+    out: list[MeetingRow] = []
+    for part in chunks(plans):
+        out += await session.scalars(
+            select(MeetingRow).where(MeetingRow.plan_id.in_(part)).order_by(MeetingRow.starts_at)
+        )
+    return sorted(out, key=lambda m: m.starts_at)
 
 
 async def open_invitations(
     session: AsyncSession, plans: Sequence[str], now: datetime
 ) -> list[Invitation]:
     """Invitations sent and neither used, revoked nor expired."""
-    rows = await session.scalars(
-        select(Invitation)
-        .where(
-            Invitation.plan_id.in_(plans),
-            Invitation.used_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at > now,
+    out: list[Invitation] = []
+    for part in chunks(plans):
+        out += await session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.plan_id.in_(part),
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .order_by(Invitation.created_at)
         )
-        .order_by(Invitation.created_at)
-    )
-    return list(rows)
+    return sorted(out, key=lambda i: i.created_at)
 
 
 async def last_activity(session: AsyncSession, plans: Sequence[str]) -> dict[str, datetime]:
@@ -64,12 +80,16 @@ async def last_activity(session: AsyncSession, plans: Sequence[str]) -> dict[str
             latest[plan] = at
 
     grouped = [
-        select(RecordVersion.plan_id, func.max(RecordVersion.changed_at))
-        .where(RecordVersion.plan_id.in_(plans))
-        .group_by(RecordVersion.plan_id),
-        select(AccessLogRow.plan_id, func.max(AccessLogRow.at))
-        .where(AccessLogRow.plan_id.in_(plans), AccessLogRow.action.in_(("change", "sign")))
-        .group_by(AccessLogRow.plan_id),
+        query
+        for part in chunks(plans)
+        for query in (
+            select(RecordVersion.plan_id, func.max(RecordVersion.changed_at))
+            .where(RecordVersion.plan_id.in_(part))
+            .group_by(RecordVersion.plan_id),
+            select(AccessLogRow.plan_id, func.max(AccessLogRow.at))
+            .where(AccessLogRow.plan_id.in_(part), AccessLogRow.action.in_(("change", "sign")))
+            .group_by(AccessLogRow.plan_id),
+        )
     ]
     for query in grouped:
         for plan, at in await session.execute(query):

@@ -37,7 +37,7 @@ PAGE_SIZE = 50
 
 def _int(call: Call, name: str, default: int, low: int, high: int) -> int:
     raw = call.query(name, str(default)) or str(default)
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise ApiError("malformed", f"{name}: a whole number from {low} to {high}.")
     return int(raw)
 

@@ -280,7 +280,7 @@ async def withdraw_consent(call: Call) -> Any:
 async def undo_consent(call: Call) -> Any:
     plan_id = call.param_id("plan")
     raw = call.params["version"]
-    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1_000_000:
         raise ApiError("not-found", "Fant ikke den versjonen av samtykket.")
     number = int(raw)
     ctx = await call.plan(plan_id)
@@ -425,7 +425,7 @@ async def access_log(call: Call) -> Any:
     ctx = await call.plan(plan_id)
     call.require(policy.check_read_access_log(ctx, call.principal), plan_id, "access-log")
     limit_raw = call.query("limit", "500") or "500"
-    if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 5000:
+    if not (limit_raw.isascii() and limit_raw.isdigit()) or not 1 <= int(limit_raw) <= 5000:
         raise ApiError("malformed", "limit: a whole number from 1 to 5000.")
     # Refusals this process has only counted so far: stored now, so the counts are current.
     await call.services.denials.flush(call.db, plan_id)

@@ -53,7 +53,8 @@ async def get_inbox(call: Call) -> Any:
 @api("POST", "/api/inbox/{reminder}/read", summary="Mark a reminder as read", tag="auth")
 async def read_reminder(call: Call) -> Any:
     raw = call.params["reminder"]
-    if not raw.isdigit() or len(raw) > 18:
+    # ASCII digits only: isdigit() also takes '²' (which int() refuses) and other scripts'.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ApiError("not-found", "Fant ikke påminnelsen.")
     if not await reminders_db.mark_read(call.db, call.principal.person, int(raw), call.now):
         raise ApiError("not-found", "Fant ikke påminnelsen.")

@@ -21,7 +21,7 @@ from collab.policy import PlanContext
 from server.auth import oidc
 from server.db import repo
 from server.db.models import MeasureRow, ParticipantRow, PlanRow, SectionRow
-from server.http import continuity_routes
+from server.http import continuity_routes, ratelimit
 from server.http.common import NOT_FOUND_MESSAGE, ApiError, Call, Endpoints
 from server.http.invite_routes import invitation_json
 from server.http.messages import Said
@@ -57,7 +57,8 @@ async def list_plans(call: Call) -> Any:
     for plan_id in await repo.plans_of_person(call.db, call.principal.person):
         ctx = await call.plan(plan_id)
         me = ctx.actor(call.principal)
-        assert me is not None
+        if me is None or not policy.check_see_plan(ctx, call.principal):
+            continue  # e.g. a guardian whose full access has ended, with nothing granted
         can = policy.plan_capabilities(ctx, call.principal)
         out.append(
             plan_summary(ctx.plan) | {"role": me.role.value, "participant": me.id, "can": can}
@@ -116,6 +117,10 @@ def _check_email(value: str, field: str) -> None:
 async def create_plan(call: Call) -> Any:
     body = call.body
     me = call.principal
+    if not ratelimit.allow_start_plan(
+        call.request, me.person, call.services.settings.rate_start_plan
+    ):
+        raise ApiError("rate-limited", "For mange nye planer; vent litt (rate limited).")
     if body["as"] == "owner":
         owner_name, owner_person = me.name, me.person
         coordinator = body.get("coordinator")
@@ -412,11 +417,14 @@ ADD_PARTICIPANT = {
 )
 async def add_participant(call: Call) -> Any:
     plan_id = call.param_id("plan")
+    # Lock before reading the group: the one-coordinator rule holds for concurrent adds.
+    await repo.lock_plan(call.db, plan_id)
     ctx = await call.plan(plan_id)
     call.require(policy.check_manage_plan(ctx, call.principal), plan_id, "participants")
     body = call.body
     adding = policy.check_add_participant(ctx, call.principal, Role(body["role"]))
     call.require(adding, plan_id, "participants")
+    _check_email(body.get("email", "").strip(), "email")  # a line break would be a header
     row = ParticipantRow(id=new_id(), plan_id=plan_id, person_id=None, active=True, **body)
     await repo.record(
         call.db, row, plan_id=plan_id, change="create", by=call.principal.person, at=call.now
@@ -443,6 +451,7 @@ UPDATE_PARTICIPANT = {
 )
 async def update_participant(call: Call) -> Any:
     plan_id, pid = call.param_id("plan"), call.param_id("participant")
+    await repo.lock_plan(call.db, plan_id)  # the last coordinator stays, whatever the timing
     ctx = await call.plan(plan_id)
     target = f"participant:{pid}"
     call.require(policy.check_manage_plan(ctx, call.principal), plan_id, target)
@@ -467,6 +476,7 @@ async def update_participant(call: Call) -> Any:
     if changing.code == "conflict":
         raise ApiError("conflict", changing.message or changing.reason)
     call.require(changing, plan_id, target)
+    _check_email(call.body.get("email", "").strip(), "email")  # a line break would be a header
     for key, value in call.body.items():
         setattr(row, key, value)
     removed = call.body.get("active") is False
@@ -762,6 +772,7 @@ REPLACE_COORDINATOR = {
 )
 async def replace_coordinator(call: Call) -> Any:
     plan_id, pid = call.param_id("plan"), call.param_id("participant")
+    await repo.lock_plan(call.db, plan_id)  # one hand-over at a time: one coordinator
     ctx = await call.plan(plan_id)
     target = f"participant:{pid}"
     call.require(policy.check_manage_plan(ctx, call.principal), plan_id, target)

@@ -130,6 +130,10 @@ def allow_invite(request: Request, person: str, limit: tuple[int, float]) -> boo
     return limiter_of(request.app.state).allow("invite", person, limit)
 
 
+def allow_start_plan(request: Request, person: str, limit: tuple[int, float]) -> bool:
+    return limiter_of(request.app.state).allow("start-plan", person, limit)
+
+
 def costly_read_wait(request: Request, person: str, limit: tuple[int, float]) -> int:
     """Take a ``costly-read`` token for ``person``; seconds to wait when there is none."""
     return limiter_of(request.app.state).take("costly-read", person, limit)

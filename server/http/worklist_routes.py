@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from collab import policy
 from server import worklist
 from server.db import continuity as continuity_db
 from server.db import repo
@@ -24,7 +25,14 @@ api = Endpoints()  # this module's routes; server.app composes them
 )
 async def get_worklist(call: Call) -> Any:
     plan_ids = await repo.plans_of_person(call.db, call.principal.person)
-    contexts = [ctx for plan_id in plan_ids if (ctx := await call.plan(plan_id)) is not None]
+    # Plans the reader may not know of (a guardian whose access has ended) are not counted.
+    contexts = [
+        ctx
+        for plan_id in plan_ids
+        if (ctx := await call.plan(plan_id)) is not None
+        and policy.check_see_plan(ctx, call.principal)
+    ]
+    plan_ids = [ctx.plan.id for ctx in contexts]
     measures: dict[str, list[Any]] = defaultdict(list)
     for row in await worklist_db.measures(call.db, plan_ids):
         measures[row.plan_id].append(repo.to_measure(row))

@@ -69,6 +69,7 @@ async def _up(db: Path, outbox: Path) -> tuple[LiveServer, Demo, dict[str, list[
             url,
             rate_write=(1_000_000, 60.0),
             rate_invite=(1_000_000, 60.0),
+            rate_start_plan=(1_000_000, 60.0),
             rate_sign_in=(1_000_000, 60.0),
             rate_costly_read=(1_000_000, 60.0),
             rate_render=(1_000_000, 60.0),
