@@ -152,6 +152,7 @@ async def test_the_group_shows_states_and_capabilities_to_the_coordinator_only(
         "edit": True,
         "replace": False,
         "ask_to_replace": False,
+        "stand_in": False,  # the owner's choice, not the coordinator's
     }
     assert people["Maria Olsen"]["can"]["ask_to_replace"] is True
     assert people["Maria Olsen"]["can"]["remove"] is False
