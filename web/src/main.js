@@ -14,6 +14,7 @@ import { renderAccessLog } from './views/accesslog.js'
 import { renderMeetings, renderMinutes } from './views/meetings.js'
 import { renderWorklist } from './views/worklist.js'
 import { renderUnit } from './views/unit.js'
+import { renderBuild } from './views/build.js'
 import { renderNewPlan } from './views/newplan.js'
 import { renderGroup } from './views/group.js'
 
@@ -25,6 +26,7 @@ const ROUTES = [
   [/^\/ny-plan$/, renderNewPlan, true],
   [/^\/plan\/([a-z0-9]{4,32})$/, renderPlan, true],
   [/^\/plan\/([a-z0-9]{4,32})\/gruppe$/, renderGroup, true],
+  [/^\/plan\/([a-z0-9]{4,32})\/bygg$/, renderBuild, true],
   [/^\/plan\/([a-z0-9]{4,32})\/samtykke$/, renderConsent, true],
   [/^\/plan\/([a-z0-9]{4,32})\/innsyn$/, renderAccessLog, true],
   [/^\/plan\/([a-z0-9]{4,32})\/moter$/, renderMeetings, true],

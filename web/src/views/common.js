@@ -8,6 +8,7 @@ export function planNav (planId, current, can) {
   const links = [
     ['plan', `/plan/${planId}`, t('nav.plan')],
     ['group', `/plan/${planId}/gruppe`, t('nav.group')],
+    can?.manage_plan ? ['build', `/plan/${planId}/bygg`, t('nav.build')] : null,
     ['meetings', `/plan/${planId}/moter`, t('nav.meetings')],
     ['consent', `/plan/${planId}/samtykke`, t('nav.consent')],
     full ? ['log', `/plan/${planId}/innsyn`, t('nav.log')] : null
