@@ -17,8 +17,8 @@ from typing import Any
 from pycrdt import Array, Doc, Map, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from collab import decisions, policy
 from collab import meeting as sm
-from collab import policy
 from collab.agenda import Goal
 from collab.docs import ItemDoc, MeasureDoc, SectionDoc
 from collab.editing import YDoc
@@ -220,7 +220,7 @@ async def plan_goals(services: Services, ctx: PlanContext) -> list[Goal]:
 
 # --- decisions --------------------------------------------------------------------------
 
-KIND_LABEL = {
+KIND_LABEL = {  # bokmål labels of collab.decisions.KINDS, for the stored summary
     "continue": "Videreføres",
     "adjust": "Justeres",
     "stop": "Avsluttes",
@@ -473,22 +473,13 @@ async def apply_decisions(
     stamp = f"{now.date().isoformat()}"
     for d in await meeting_repo.decisions(session, loaded.row.id):
         outcome: dict[str, Any] = {}
-        if d.kind in ("continue", "adjust", "stop", "evaluation") and d.measure_id:
+        if d.kind in decisions.MEASURE_KINDS and d.measure_id:
             row = await session.get(MeasureRow, d.measure_id)
             if row is not None:
-                if d.kind == "stop":
-                    row.status = MeasureStatus.STOPPED.value
-                elif d.kind == "continue" and row.status == MeasureStatus.PLANNED.value:
-                    row.status = MeasureStatus.ACTIVE.value
-                elif d.kind == "adjust":
-                    for key, value in d.data.get("changes", {}).items():
-                        if key in ("starts", "ends", "evaluate_by"):
-                            setattr(row, key, date.fromisoformat(value) if value else None)
-                        elif key == "responsible":
-                            row.responsible_id = value
-                        elif key in ("title", "frequency"):
-                            setattr(row, key, value)
-                if d.kind != "evaluation":
+                change = decisions.measure_change(d.kind, d.data, MeasureStatus(row.status))
+                for key, value in change.fields.items():
+                    setattr(row, key, value)
+                if change.versioned:
                     await repo.record(
                         session, row, plan_id=row.plan_id, change="update", by=by, at=now
                     )

@@ -10,8 +10,8 @@ from typing import Any, cast
 
 from starlette.responses import Response
 
+from collab import decisions, policy
 from collab import meeting as sm
-from collab import policy
 from collab.agenda import draft_agenda
 from collab.model import MeasureStatus, Role, new_id
 from collab.policy import PlanContext
@@ -527,7 +527,7 @@ DECISION = {
     "required": ["item", "kind"],
     "properties": {
         "item": ID_SCHEMA,
-        "kind": {"enum": list(meeting_service.KIND_LABEL)},
+        "kind": {"enum": list(decisions.KINDS)},
         "measure": ID_SCHEMA,
         "reason": text(2000),
         "note": text(2000),
@@ -567,16 +567,6 @@ DECISION = {
     },
 }
 
-_NEEDS = {
-    "continue": ("measure",),
-    "adjust": ("measure", "changes"),
-    "stop": ("measure",),
-    "new_measure": ("section", "title", "responsible"),
-    "evaluation": (),
-    "next_meeting": ("starts_at",),
-    "next_evaluation": ("date",),
-}
-
 
 def _check_responsible(call: Call, ctx: PlanContext, participant: str, section: str) -> None:
     who = ctx.plan.participant(participant)
@@ -611,9 +601,9 @@ async def record_decision(call: Call) -> Any:
         f"meeting:{loaded.row.id}",
     )
     kind = body.pop("kind")
-    for needed in _NEEDS[kind]:
-        if needed not in body:
-            raise ApiError.about("malformed", Said("decision-needs", needed))
+    needed = decisions.missing(kind, body)
+    if needed is not None:
+        raise ApiError.about("malformed", Said("decision-needs", needed))
     measure = None
     section = item.section
     if "measure" in body:
