@@ -24,6 +24,15 @@ SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 TABLET = {"width": 1024, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
+# A check waits as long as an action may (15 s, set on each context below), not
+# Playwright's 5 s: on a loaded 2-core machine a server round trip can take longer.
+try:
+    from playwright.async_api import expect as _expect
+
+    _expect.set_options(timeout=15_000)
+except ImportError:  # reported by the `browsers` fixture
+    pass
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:

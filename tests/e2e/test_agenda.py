@@ -26,16 +26,19 @@ async def test_the_chair_edits_the_agenda_and_confirms_the_end(
     await chair.page.get_by_label("Ny sak").fill("Ferieplaner")
     await chair.page.get_by_label("Del av planen").select_option(label="Økonomi")
     await chair.page.get_by_role("button", name="Legg til saken").tap()
-    await expect(agenda).to_have_count(before + 1)
+    await expect(agenda).to_have_count(before + 1, timeout=15000)
     await expect(agenda.last).to_contain_text("Ferieplaner")
     assert await chair.axe("meeting-agenda-edit") == []
     await chair.shot("meeting-agenda-edit-tablet")
     # Removing takes a second tap.
     await chair.page.get_by_role("button", name="Fjern saken «Ferieplaner»").tap()
-    await expect(agenda).to_have_count(before + 1)
+    await expect(agenda).to_have_count(before + 1, timeout=15000)
     await chair.page.get_by_role("button", name="Ja, fjern").tap()
-    await expect(agenda).to_have_count(before)
+    await expect(agenda).to_have_count(before, timeout=15000)
 
+    # The chair names the minute-taker.
+    await chair.page.get_by_label("Referent").select_option(label="Maria Olsen")
+    await expect(chair.page.locator("#announcer")).to_have_text("Maria Olsen skriver referatet.")
     await chair.page.get_by_role("button", name="Start møtet").tap()
     await chair.page.get_by_role("button", name="Avslutt møtet").tap()
     await expect(chair.page.locator(".chair-controls .confirm-text")).to_have_text(

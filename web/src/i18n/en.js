@@ -657,5 +657,8 @@ export default {
   'build.measure.evaluate': 'Evaluated by',
   'build.measure.status': 'Status',
   'build.measure.add': 'Add the measure',
-  'build.measure.added': '“{title}” is added.'
+  'build.measure.added': '“{title}” is added.',
+  'meeting.minute.taker': 'Minute-taker',
+  'meeting.minute.taker.none': 'Choose who takes the minutes',
+  'meeting.minute.taker.set': '{name} takes the minutes.'
 }

@@ -657,5 +657,8 @@ export default {
   'build.measure.evaluate': 'Evalueres innen',
   'build.measure.status': 'Status',
   'build.measure.add': 'Legg til tiltaket',
-  'build.measure.added': '«{title}» er lagt til.'
+  'build.measure.added': '«{title}» er lagt til.',
+  'meeting.minute.taker': 'Referent',
+  'meeting.minute.taker.none': 'Velg hvem som skriver referat',
+  'meeting.minute.taker.set': '{name} skriver referatet.'
 }

@@ -657,5 +657,8 @@ export default {
   'build.measure.evaluate': 'Blir evaluert innan',
   'build.measure.status': 'Status',
   'build.measure.add': 'Legg til tiltaket',
-  'build.measure.added': '«{title}» er lagt til.'
+  'build.measure.added': '«{title}» er lagt til.',
+  'meeting.minute.taker': 'Referent',
+  'meeting.minute.taker.none': 'Vel kven som skriv referat',
+  'meeting.minute.taker.set': '{name} skriv referatet.'
 }

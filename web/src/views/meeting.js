@@ -162,6 +162,20 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
         controls.append(prev, next, end)
       }
     }
+    // The chair names who writes the minutes (the minute-taker may write every item).
+    if (isChair() && (state.status === 'scheduled' || state.status === 'live') && state.attendees.length) {
+      const id = uid('minute-taker')
+      const pick = h('select', { id },
+        h('option', { value: '', text: t('meeting.minute.taker.none') }),
+        state.attendees.map((a) => h('option', { value: a.participant, text: a.name, selected: state.minute_taker === a.participant })))
+      pick.addEventListener('change', async () => {
+        if (!pick.value) return
+        if (await http('post', `/api/meetings/${meetingId}/minute-taker`, { participant: pick.value })) {
+          app.announce(t('meeting.minute.taker.set', { name: pick.selectedOptions[0].textContent }))
+        }
+      })
+      controls.append(h('div', { class: 'field minute-taker' }, h('label', { for: id, text: t('meeting.minute.taker') }), pick))
+    }
     if (can().approve) {
       controls.append(bigButton(t('meeting.approve'), () => http('post', `/api/meetings/${meetingId}/approve`, {}), 'primary'))
     }
