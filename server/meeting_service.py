@@ -92,6 +92,9 @@ def wire_state(loaded: Loaded, principal: Principal) -> dict[str, Any]:
 
     out: dict[str, Any] = {
         "meeting": state.meeting,
+        # Grows with every stored change: a client keeps the newest state it has seen
+        # (a reply and a broadcast may arrive in either order).
+        "version": loaded.row.version or 0,
         "title": loaded.row.title,
         "status": state.status.value,
         "chair": shown(state.chair),

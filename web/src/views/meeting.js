@@ -112,6 +112,8 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
   const measureViews = new Map()
 
   function applyState (next) {
+    // A reply and a broadcast may arrive in either order: never go back to an older state.
+    if ((next?.version ?? 0) < (state?.version ?? 0)) return
     const prevStatus = state.status
     const prevHidden = Boolean(state.current_hidden)
     state = next
