@@ -1260,3 +1260,28 @@ def test_each_meeting_capability_equals_what_the_meeting_lets_one_do(
         assert can["delegate_chair"] is bool(policy.check_delegate_chair(ctx, principal))
         assert can["correct_minutes"] is bool(policy.check_correct_minutes(ctx, principal))
         assert can["decide_without_pen"] is (actor is not None and actor.role == "coordinator")
+
+
+def test_a_coordinator_records_a_form_that_keeps_their_own_access_as_it_is() -> None:
+    """Only a widening of the recorder's own access needs the owner in-app: a form that
+    changes someone else's grants and leaves the coordinator's as they are is recorded."""
+    ctx, who, _ = _charlotte()
+    assert ctx.consent is not None
+    grants = tuple(g for g in ctx.consent.grants if g.participant != "plege")
+    same_for_hilde = replace(ctx.consent, version=3, grants=grants)
+    recorded = policy.check_sign_consent(
+        ctx, who["hilde"], "pcharlotte", same_for_hilde, with_form=True
+    )
+    assert recorded, recorded
+    # Hilde already edits everything; starting the consent earlier would still widen it.
+    earlier = replace(same_for_hilde, valid_from=BASE - timedelta(days=1))
+    assert not policy.check_sign_consent(ctx, who["hilde"], "pcharlotte", earlier, with_form=True)
+
+
+def test_undoing_a_version_of_a_closed_plan_is_a_conflict() -> None:
+    ctx, who, _ = _charlotte()
+    assert ctx.consent is not None
+    assert policy.check_undo_consent(ctx, who["charlotte"], ctx.consent.version)
+    closed = replace(ctx, plan=replace(ctx.plan, status=PlanStatus.CLOSED))
+    undoing = policy.check_undo_consent(closed, who["charlotte"], ctx.consent.version)
+    assert not undoing and undoing.code == "conflict"
