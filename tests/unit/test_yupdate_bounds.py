@@ -429,3 +429,64 @@ def test_the_index_agrees_with_a_clock_by_clock_model(
         assert index.overlap_max(client, start, start + length) == (max(inside) if inside else None)
     runs = {(c, k, v) for (c, k), v in model.items()}
     assert index.runs() <= len(runs)
+
+
+def test_the_clock_limit_is_exact_for_a_start_and_for_an_end() -> None:
+    wrap = 1 << 32
+    assert "clock" in refused(h.update([(C, wrap, [h.string("x", root="situation")])]))
+    assert "clock" in refused(h.update([(C, wrap - 1, [h.string("x", root="situation")])]))
+
+
+def _gc(length: int) -> bytes:
+    return bytes([0]) + h.vu(length)
+
+
+def _block(client: int, clock: int, structs: list[bytes]) -> bytes:
+    return h.vu(len(structs)) + h.vu(client) + h.vu(clock) + b"".join(structs)
+
+
+def test_empty_structs_and_client_blocks_without_structs_are_malformed() -> None:
+    assert "empty struct" in refused(h.vu(1) + _block(C, 0, [_gc(0)]) + h.vu(0), roots=None)
+    assert "struct count" in refused(h.vu(1) + _block(C, 0, []) + h.vu(0), roots=None)
+
+
+def test_the_struct_limit_counts_every_client_together() -> None:
+    half = [h.string("x", root="situation") for _ in range(CLIENT.max_structs // 2 + 1)]
+    assert "too many structs" in refused(h.update([(5, 0, half), (C, 0, half)]))
+    ok(h.update([(5, 0, half)]))
+
+
+def test_an_item_may_sit_in_a_garbage_collected_parent_of_the_same_update() -> None:
+    child = h.string("x", parent=(C, 0)).encode()
+    ok(h.vu(1) + _block(C, 0, [_gc(1), child]) + h.vu(0), roots=None)
+
+
+def test_a_skip_holds_nothing_the_document_then_knows() -> None:
+    """Clocks 1-5 are skipped: the update says nothing about them, so the index records
+    only the two characters it carries."""
+    first = h.string("a", root="situation").encode()
+    last = h.string("b", root="situation").encode()
+    skip = bytes([10]) + h.vu(5)
+    checked = validate(
+        h.vu(1) + _block(C, 0, [first, skip, last]) + h.vu(0), DepthIndex(), roots=None
+    )
+    assert checked.runs == [(C, 0, 1, 0), (C, 6, 7, 0)]
+
+
+def test_one_struct_holds_up_to_the_limit_of_values() -> None:
+    values = [h.any_int(1)] * CLIENT.max_values
+    ok(h.update([(C, 0, [h.any_values(values, root="situation")])]))
+    too_many = h.update([(C, 0, [h.any_values([*values, h.any_int(1)], root="situation")])])
+    assert "too many values" in refused(too_many)
+    json_values = [h.vs("1")] * CLIENT.max_values
+    as_json = h.Item(
+        2, h.vu(len(json_values)) + b"".join(json_values), len(json_values), root="situation"
+    )
+    ok(h.update([(C, 0, [as_json])]))
+    more = h.Item(
+        2,
+        h.vu(len(json_values) + 1) + b"".join(json_values) + h.vs("1"),
+        len(json_values) + 1,
+        root="situation",
+    )
+    assert "too many values" in refused(h.update([(C, 0, [more])]))
