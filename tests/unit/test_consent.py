@@ -401,3 +401,43 @@ def test_a_longer_period_widens_too() -> None:
     # The first version ever is the owner's grant to give: any grant to the recorder widens.
     assert widens_own(None, _version(1, grants), "coord001")
     assert not widens_own(None, _version(1, grants), "skole001")
+
+
+# --- edges found by mutation testing (docs/testing.md) ------------------------------------
+
+
+def test_a_withdrawal_is_the_withdrawers_own_in_app_act_whatever_came_before() -> None:
+    """Withdrawing a guardian's paper form that the coordinator recorded: the new version
+    is the owner's own, signed in-app with their sign-in, with no form attached (so the
+    owner cannot undo it as "made by someone else", and the history names who withdrew)."""
+    paper = _version(
+        4,
+        [Grant("coord001", "smal0001", Level.READ), Grant("skole001", "sterapi1", Level.READ)],
+        signed_by="guard001",
+        recorded_by="coord001",
+        method=SignMethod.PAPER,
+        form="form0007",
+        sign_in="",
+    )
+    later = BASE + timedelta(days=2)
+    after = withdrawal(paper, participant="skole001", by="owner001", at=later, sign_in="oidc")
+    assert (after.signed_by, after.recorded_by, after.signed_at) == ("owner001", "owner001", later)
+    assert (after.method, after.sign_in, after.form) == (SignMethod.IN_APP, "oidc", None)
+    assert after.grants == (Grant("coord001", "smal0001", Level.READ),)
+    signed_in = replace(paper, method=SignMethod.IN_APP, form=None, sign_in="oidc")
+    quietly = withdrawal(signed_in, participant=None, by="guard001", at=later)
+    assert (quietly.sign_in, quietly.recorded_by, quietly.grants) == ("", "guard001", ())
+
+
+def test_a_longer_period_widens_only_someone_who_has_grants_and_the_same_end_does_not() -> None:
+    ends = BASE + timedelta(days=30)
+    before = _version(1, [Grant("coord001", "smal0001", Level.READ)], valid_to=ends)
+    # The coordinator records a longer consent in which they have nothing: no widening.
+    others = [Grant("skole001", "sterapi1", Level.READ)]
+    assert not widens_own(before, _version(2, others, valid_to=None), "coord001")
+    assert not widens_own(
+        before, _version(2, others, valid_from=BASE - timedelta(days=1)), "coord001"
+    )
+    # The same grants and the same end: nothing more than before.
+    same = _version(2, [Grant("coord001", "smal0001", Level.READ)], valid_to=ends)
+    assert not widens_own(before, same, "coord001")

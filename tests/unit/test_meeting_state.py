@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -18,6 +19,8 @@ from hypothesis.stateful import (
 )
 
 from collab.meeting import (
+    MAX_AGENDA_ITEMS,
+    MAX_TITLE_CHARS,
     TABLE,
     Actor,
     AddItem,
@@ -39,6 +42,7 @@ from collab.meeting import (
     MeetingFinalised,
     MeetingState,
     MeetingStatus,
+    MinuteTakerChanged,
     MoveItem,
     Pen,
     PenChanged,
@@ -54,6 +58,7 @@ from collab.meeting import (
     may_write_item,
     new_meeting,
     to_dict,
+    uninvite,
 )
 from tests.budget import examples
 
@@ -624,3 +629,150 @@ def test_the_chair_records_an_uninvited_coordinator_who_had_joined() -> None:
     state, _ = apply(state, Join("maria"), OWNER, NOW)
     assert state.attendance["maria"] == "present"
     assert refused(state, Join("nobody1"), OWNER) in ("not-found", "forbidden")
+
+
+# Edges found by mutation testing (docs/testing.md) ------------------------------------------
+
+
+def test_each_command_announces_exactly_what_changed() -> None:
+    """Members are told through these events (collab/events.py): the meeting they belong
+    to, and the new value, nothing more."""
+    state, events = apply(scheduled(), Start(), OWNER, NOW)
+    assert events == (StateChanged("meet1", S, L, "per0", NOW),)  # not finalised
+    state, events = apply(state, Goto("item2"), OWNER, NOW)
+    assert events == (ItemChanged("meet1", "item2"),)
+    state, events = apply(state, Pen("item2", "siw0"), OWNER, NOW)
+    assert events == (PenChanged("meet1", PenHolder("item2", "siw0")),)
+    state, events = apply(state, SetMinuteTaker("maria"), OWNER, NOW)
+    assert events == (MinuteTakerChanged("meet1", "maria"),)
+    state, events = apply(state, MoveItem("item3", 0), OWNER, NOW)
+    assert events == (AgendaChanged("meet1", (NEXT, SAVING, HOLIDAY)),)
+    state, events = apply(state, RemoveItem("item1"), OWNER, NOW)
+    assert events == (AgendaChanged("meet1", (NEXT, HOLIDAY)),)
+    state, events = apply(state, Join("siw0"), NAV, NOW)
+    assert events == (AttendanceChanged("meet1", "siw0", Attendance.PRESENT),)
+    state, events = apply(state, Leave("siw0"), NAV, NOW)
+    assert events == (AttendanceChanged("meet1", "siw0", Attendance.LEFT),)
+    state, events = apply(state, Pen("item2", None), OWNER, NOW)
+    # Ending without a pen out says nothing about the pen; the never-joined are absent.
+    state, events = apply(state, End(), OWNER, NOW)
+    absent = [AttendanceChanged("meet1", p, Attendance.ABSENT) for p in ("maria", "olav", "per0")]
+    assert events == (StateChanged("meet1", L, E, "per0", NOW), *absent)
+    state, events = apply(state, Approve(), GUARDIAN, NOW)
+    assert events == (StateChanged("meet1", E, A, "gina", NOW),)
+
+
+def _items(n: int) -> list[AgendaItem]:
+    return [AgendaItem(f"item{i}", f"Sak {i}", "bolig", "free") for i in range(n)]
+
+
+def test_the_agenda_holds_at_most_the_limit_of_items() -> None:
+    assert len(new_meeting("meet1", "per0", [], _items(MAX_AGENDA_ITEMS)).agenda) == 100
+    with pytest.raises(Refused) as caught:
+        new_meeting("meet1", "per0", [], _items(MAX_AGENDA_ITEMS + 1))
+    assert caught.value.code == "malformed"
+    almost = new_meeting("meet1", "per0", [], _items(MAX_AGENDA_ITEMS - 1))
+    full, _ = apply(almost, AddItem(AgendaItem("last", "Siste", "bolig", "free")), OWNER, NOW)
+    assert len(full.agenda) == MAX_AGENDA_ITEMS
+    assert refused(full, AddItem(AgendaItem("more", "En til", "bolig", "free")), OWNER) == (
+        "conflict"
+    )
+
+
+@pytest.mark.parametrize("title", ["x", " x ", "x" * MAX_TITLE_CHARS])
+def test_titles_of_one_to_the_limit_of_characters_are_accepted(title: str) -> None:
+    state, _ = apply(scheduled(), AddItem(AgendaItem("item9", title, "bolig", "free")), OWNER, NOW)
+    assert state.agenda[-1].title == title
+
+
+def test_a_ref_must_be_an_identifier() -> None:
+    bad = AgendaItem("item9", "Mål", "secgoal", "goal", "goal:1")
+    assert refused(scheduled(), AddItem(bad), OWNER) == "malformed"
+
+
+@dataclass(frozen=True)
+class Shout:
+    """Not a meeting command."""
+
+
+@pytest.mark.parametrize("index", [True, "1", 1.0])
+def test_an_index_that_is_not_a_whole_number_is_malformed(index: object) -> None:
+    assert refused(live(), MoveItem("item1", cast(int, index)), OWNER) == "malformed"
+
+
+def test_an_unknown_command_is_malformed_not_a_conflict() -> None:
+    assert refused(scheduled(), cast(Command, Shout()), OWNER) == "malformed"
+
+
+def test_storage_accepts_a_meeting_of_the_owner_alone() -> None:
+    alone = new_meeting("meet1", "per0", [])
+    assert from_dict(json.loads(json.dumps(to_dict(alone)))) == alone
+
+
+@pytest.mark.parametrize(
+    "agenda",
+    [
+        [{"id": "item1", "title": "Sak", "section": "bolig", "kind": "chat", "ref": None}],
+        [{"id": "item1", "title": "Sak", "section": "bolig", "kind": "free", "ref": None}] * 2,
+    ],
+)
+def test_a_stored_agenda_with_a_bad_or_repeated_item_is_rejected(
+    agenda: list[dict[str, object]],
+) -> None:
+    with pytest.raises(ValueError):
+        from_dict({**to_dict(scheduled()), "agenda": agenda, "current_item": None})
+
+
+def test_a_stored_pen_that_is_not_an_object_is_rejected() -> None:
+    stored = {**to_dict(run(live(), (Pen("item2", "siw0"), OWNER))), "pen": ["item2", "siw0"]}
+    with pytest.raises(ValueError):
+        from_dict(stored)
+
+
+def _busy() -> MeetingState:
+    """Live: Siw chairs, takes the minutes, holds the pen and is present; Gina (not
+    invited) is present; Olav is invited and not there."""
+    return run(
+        scheduled(),
+        (DelegateChair("siw0"), OWNER),
+        (Join("gina"), GUARDIAN),
+        (Start(), NAV),
+        (Join("siw0"), NAV),
+        (SetMinuteTaker("siw0"), NAV),
+        (Pen("item1", "siw0"), NAV),
+    )
+
+
+def test_uninviting_takes_away_every_role_and_marks_the_present_as_left() -> None:
+    state = uninvite(_busy(), "siw0")
+    assert "siw0" not in state.invited and state.attendance["siw0"] is Attendance.LEFT
+    assert (state.chair, state.minute_taker, state.pen) == ("per0", None, None)
+    assert state.invited == frozenset({"per0", "maria", "olav"})
+    assert state.status is L and state.agenda == _busy().agenda
+
+
+def test_uninviting_someone_else_leaves_the_roles_alone() -> None:
+    busy = _busy()
+    state = uninvite(busy, "olav")
+    assert state.invited == busy.invited - {"olav"}
+    assert (state.chair, state.minute_taker, state.pen) == ("siw0", "siw0", busy.pen)
+    assert dict(state.attendance) == dict(busy.attendance)  # olav was not there
+    quiet = uninvite(run(live(), (Join("olav"), RELATIVE)), "maria")
+    assert (quiet.pen, quiet.minute_taker, quiet.chair) == (None, None, "per0")
+    assert quiet.attendance["olav"] is Attendance.PRESENT
+
+
+def test_uninviting_someone_present_but_never_invited_marks_them_as_left() -> None:
+    state = uninvite(_busy(), "gina")
+    assert state.attendance["gina"] is Attendance.LEFT
+    assert state.invited == _busy().invited
+
+
+def test_the_owner_and_strangers_are_not_uninvited_nor_past_meetings_changed() -> None:
+    busy = _busy()
+    assert uninvite(busy, "per0") is busy
+    assert uninvite(busy, "berit") is busy
+    for past in (ended(), approved(), final(), run(scheduled(), (Cancel(), OWNER))):
+        assert uninvite(past, "siw0") is past
+    state = uninvite(scheduled(), "olav")
+    assert "olav" not in state.invited and state.attendance["olav"] is Attendance.INVITED

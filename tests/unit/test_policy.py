@@ -1315,3 +1315,28 @@ def test_each_participants_capabilities_follow_the_checks_and_who_one_knows_of()
     )
     assert last.code == "conflict" and "handed over" in last.reason
     assert policy.roles_one_may_add(ctx, who["berit"]) == []
+
+
+def test_a_coordinator_records_a_form_that_keeps_their_own_access_as_it_is() -> None:
+    """Only a widening of the recorder's own access needs the owner in-app: a form that
+    changes someone else's grants and leaves the coordinator's as they are is recorded."""
+    ctx, who, _ = _charlotte()
+    assert ctx.consent is not None
+    grants = tuple(g for g in ctx.consent.grants if g.participant != "plege")
+    same_for_hilde = replace(ctx.consent, version=3, grants=grants)
+    recorded = policy.check_sign_consent(
+        ctx, who["hilde"], "pcharlotte", same_for_hilde, with_form=True
+    )
+    assert recorded, recorded
+    # Hilde already edits everything; starting the consent earlier would still widen it.
+    earlier = replace(same_for_hilde, valid_from=BASE - timedelta(days=1))
+    assert not policy.check_sign_consent(ctx, who["hilde"], "pcharlotte", earlier, with_form=True)
+
+
+def test_undoing_a_version_of_a_closed_plan_is_a_conflict() -> None:
+    ctx, who, _ = _charlotte()
+    assert ctx.consent is not None
+    assert policy.check_undo_consent(ctx, who["charlotte"], ctx.consent.version)
+    closed = replace(ctx, plan=replace(ctx.plan, status=PlanStatus.CLOSED))
+    undoing = policy.check_undo_consent(closed, who["charlotte"], ctx.consent.version)
+    assert not undoing and undoing.code == "conflict"

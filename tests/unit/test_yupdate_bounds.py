@@ -4,7 +4,7 @@ truncations. Hostile updates are built byte by byte (tests/yhostile.py), never b
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, Text
 
@@ -12,7 +12,17 @@ from collab.docs import ITEM_ROOTS, MEASURE_ROOTS, SECTION_ROOTS
 from collab.rooms import screen
 from collab.store import StoredDoc
 from collab.yproto import Malformed
-from collab.yupdate import CLIENT, STORED, UNKNOWN, DepthIndex, Limits, update_clients, validate
+from collab.yupdate import (
+    CLIENT,
+    STORED,
+    UNKNOWN,
+    ClientRange,
+    DepthIndex,
+    Limits,
+    read_update,
+    update_clients,
+    validate,
+)
 from tests import yhostile as h
 from tests.budget import examples
 
@@ -312,3 +322,171 @@ def test_the_values_of_one_update_are_bounded_in_all() -> None:
         h.update([(C, 0, [h.any_values(nested, root="goals")])])
     )
     ok(three, limits=STORED)
+
+
+# Edges found by mutation testing (docs/testing.md) ------------------------------------------
+
+
+def test_the_reader_reads_integers_exactly_as_long_as_yrs_does() -> None:
+    """lib0 integers of up to 11 bytes; a longer one Yrs cannot decode, so the reader
+    refuses it too (anything it accepted would be stored and then fail to load)."""
+    for size in range(1, 14):
+        raw = bytes([0x81, *([0x80] * (size - 2)), 0x00]) if size > 1 else b"\x01"
+        update = h.update([(5, 0, [h.any_values([bytes([125]) + raw], root="list")])])
+        doc = Doc()
+        try:
+            doc.apply_update(update)
+            yrs_reads = True
+        except ValueError:
+            yrs_reads = False
+        try:
+            read_update(update)
+            we_read = True
+        except Malformed:
+            we_read = False
+        assert we_read is yrs_reads is (size <= 11), size
+
+
+def test_a_document_of_any_root_is_checked_when_roots_are_not_limited() -> None:
+    index = DepthIndex()
+    checked = validate(h.chain(2, C, root="anything"), index, roots=None)
+    assert checked.deepest == 2 and checked.ranges == [ClientRange(C, 0, 2)]
+    text = validate(h.update([(C, 0, [h.string("abc", root="notes")])]), index, roots=None)
+    assert text.deepest == 0 and text.types == []
+
+
+def test_garbage_collected_items_have_an_unknown_parent_depth() -> None:
+    gc_update = h.vu(1) + h.vu(1) + h.vu(C) + h.vu(5) + bytes([0]) + h.vu(3) + h.vu(0)
+    index = DepthIndex()
+    checked = validate(gc_update, index, roots=None)
+    assert checked.runs == [(C, 5, 8, UNKNOWN)]
+    checked.record(index)
+    assert [index.lookup(C, c) for c in (4, 5, 7, 8)] == [None, UNKNOWN, UNKNOWN, None]
+
+
+def test_a_cycle_further_along_a_chain_of_references_is_malformed() -> None:
+    """X (the first struct) sits in A, A in B and B in A: the cycle does not pass X."""
+    x = h.type_(h.TYPE_MAP, parent=(5, 0), key="k")
+    a = h.type_(h.TYPE_MAP, parent=(7, 0), key="k")
+    b = h.type_(h.TYPE_MAP, parent=(5, 0), key="k")
+    assert "cycle" in refused(h.update([(9, 0, [x]), (5, 0, [a]), (7, 0, [b])]), roots=None)
+
+
+def test_every_struct_is_judged_after_one_resolved_early() -> None:
+    """The first struct refers forward to the second, which is resolved first; the third
+    is still judged: a map inside the deepest one of the document is level 17."""
+    index = DepthIndex()
+    ok(h.chain(16, C), index)
+    inner = h.type_(h.TYPE_MAP, parent=(5, 0), key="k")
+    outer = h.type_(h.TYPE_MAP, root="goals")
+    too_deep = h.type_(h.TYPE_MAP, parent=(C, 15), key="k")
+    assert "deeper than 16" in refused(
+        h.update([(9, 0, [inner]), (5, 0, [outer, too_deep])]), index
+    )
+
+
+def test_a_reference_just_past_a_struct_of_the_update_is_looked_up_in_the_document() -> None:
+    """The update repeats the document's first map (5, 0) and puts a map in its second
+    one (5, 1): (5, 1) is not in the update, the document knows it as a map."""
+    index = DepthIndex()
+    ok(h.update([(5, 0, [h.type_(root="goals"), h.type_(root="goals")])]), index)
+    again = h.update([(9, 0, [h.type_(parent=(5, 1), key="k")]), (5, 0, [h.type_(root="goals")])])
+    assert ok(again, index) == 2
+
+
+@settings(max_examples=examples(200), deadline=None)
+# A run that starts where the range ends is outside it; a gap between runs stays a gap.
+@example(adds=[(1, 0, 2, 1), (1, 2, 2, 5)], start=0, length=2)
+@example(adds=[(1, 0, 2, 4), (1, 6, 2, 4), (1, 4, 1, 4)], start=2, length=2)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([1, 2]),
+            st.integers(0, 30),
+            st.integers(1, 8),
+            st.integers(0, 5),
+        ),
+        max_size=12,
+    ),
+    st.integers(0, 40),
+    st.integers(1, 10),
+)
+def test_the_index_agrees_with_a_clock_by_clock_model(
+    adds: list[tuple[int, int, int, int]], start: int, length: int
+) -> None:
+    """Runs are an optimisation: every lookup and overlap equals a map of each clock to
+    the largest value recorded there (values only grow)."""
+    index = DepthIndex()
+    model: dict[tuple[int, int], int] = {}
+    for client, first, size, value in adds:
+        index.add(client, first, first + size, value)
+        for clock in range(first, first + size):
+            model[client, clock] = max(model.get((client, clock), value), value)
+    for client in (1, 2, 3):
+        for clock in range(45):
+            assert index.lookup(client, clock) == model.get((client, clock)), (client, clock)
+        inside = [model[client, c] for c in range(start, start + length) if (client, c) in model]
+        assert index.overlap_max(client, start, start + length) == (max(inside) if inside else None)
+    runs = {(c, k, v) for (c, k), v in model.items()}
+    assert index.runs() <= len(runs)
+
+
+def test_the_clock_limit_is_exact_for_a_start_and_for_an_end() -> None:
+    wrap = 1 << 32
+    assert "clock" in refused(h.update([(C, wrap, [h.string("x", root="situation")])]))
+    assert "clock" in refused(h.update([(C, wrap - 1, [h.string("x", root="situation")])]))
+
+
+def _gc(length: int) -> bytes:
+    return bytes([0]) + h.vu(length)
+
+
+def _block(client: int, clock: int, structs: list[bytes]) -> bytes:
+    return h.vu(len(structs)) + h.vu(client) + h.vu(clock) + b"".join(structs)
+
+
+def test_empty_structs_and_client_blocks_without_structs_are_malformed() -> None:
+    assert "empty struct" in refused(h.vu(1) + _block(C, 0, [_gc(0)]) + h.vu(0), roots=None)
+    assert "struct count" in refused(h.vu(1) + _block(C, 0, []) + h.vu(0), roots=None)
+
+
+def test_the_struct_limit_counts_every_client_together() -> None:
+    half = [h.string("x", root="situation") for _ in range(CLIENT.max_structs // 2 + 1)]
+    assert "too many structs" in refused(h.update([(5, 0, half), (C, 0, half)]))
+    ok(h.update([(5, 0, half)]))
+
+
+def test_an_item_may_sit_in_a_garbage_collected_parent_of_the_same_update() -> None:
+    child = h.string("x", parent=(C, 0)).encode()
+    ok(h.vu(1) + _block(C, 0, [_gc(1), child]) + h.vu(0), roots=None)
+
+
+def test_a_skip_holds_nothing_the_document_then_knows() -> None:
+    """Clocks 1-5 are skipped: the update says nothing about them, so the index records
+    only the two characters it carries."""
+    first = h.string("a", root="situation").encode()
+    last = h.string("b", root="situation").encode()
+    skip = bytes([10]) + h.vu(5)
+    checked = validate(
+        h.vu(1) + _block(C, 0, [first, skip, last]) + h.vu(0), DepthIndex(), roots=None
+    )
+    assert checked.runs == [(C, 0, 1, 0), (C, 6, 7, 0)]
+
+
+def test_one_struct_holds_up_to_the_limit_of_values() -> None:
+    values = [h.any_int(1)] * CLIENT.max_values
+    ok(h.update([(C, 0, [h.any_values(values, root="situation")])]))
+    too_many = h.update([(C, 0, [h.any_values([*values, h.any_int(1)], root="situation")])])
+    assert "too many values" in refused(too_many)
+    json_values = [h.vs("1")] * CLIENT.max_values
+    as_json = h.Item(
+        2, h.vu(len(json_values)) + b"".join(json_values), len(json_values), root="situation"
+    )
+    ok(h.update([(C, 0, [as_json])]))
+    more = h.Item(
+        2,
+        h.vu(len(json_values) + 1) + b"".join(json_values) + h.vs("1"),
+        len(json_values) + 1,
+        root="situation",
+    )
+    assert "too many values" in refused(h.update([(C, 0, [more])]))
