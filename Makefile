@@ -49,8 +49,9 @@ run: install web
 
 # The whole suite, under branch coverage (servers started by tests measured too), on
 # WORKERS parallel pytest-xdist workers; tests marked `solo` (a wall-clock limit that a
-# busy neighbour could break) run afterwards on their own. Then the coverage totals and
-# floors (docs/testing.md). Every part runs even when an earlier one failed.
+# busy neighbour or the tracer could break) run afterwards on their own, untraced. Then
+# the coverage totals and floors (docs/testing.md). Every part runs even when an earlier
+# one failed.
 WORKERS ?= 2
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 COVERED := COVERAGE_FILE=$(CURDIR)/.coverage $(PY) -m coverage run -m pytest -q -p no:cacheprovider
@@ -61,8 +62,8 @@ test: install web node-test-deps browser
 	@status=0; \
 	echo "$(COVERED) -n $(WORKERS) --dist loadgroup -m 'not solo'"; \
 	$(COVERED) -n $(WORKERS) --dist loadgroup -m 'not solo' || status=1; \
-	echo "$(COVERED) -m solo"; \
-	$(COVERED) -m solo || [ $$? -eq 5 ] || status=1; \
+	echo "$(PYTEST) -m solo"; \
+	$(PYTEST) -m solo || [ $$? -eq 5 ] || status=1; \
 	$(MAKE) --no-print-directory coverage-report || status=1; \
 	exit $$status
 
@@ -77,7 +78,7 @@ coverage: install web node-test-deps browser
 	rm -f .coverage .coverage.*
 	@status=0; \
 	$(COVERED) -n $(WORKERS) --dist loadgroup -m 'not solo' || status=1; \
-	$(COVERED) -m solo || [ $$? -eq 5 ] || status=1; \
+	$(PYTEST) -m solo || [ $$? -eq 5 ] || status=1; \
 	$(MAKE) --no-print-directory coverage-report || status=1; \
 	exit $$status
 

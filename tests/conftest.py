@@ -30,6 +30,7 @@ from server.db.engine import make_engine, make_sessionmaker
 from server.db.migrate import upgrade
 from server.runtime import Services, utcnow
 from server.settings import Settings
+from tests import budget  # noqa: F401  (loads the suite's Hypothesis profile)
 
 PG_URL = os.environ.get("PLANROM_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("PLANROM_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -96,10 +97,11 @@ DIALECT_MODULES = {
 }
 
 
-# `make test` runs on parallel workers; these tests assert a wall-clock limit (a revocation
-# within a second, /healthz answering within a second under attack, a worker's time limit)
-# that a busy neighbour on two cores could break, so they are marked ``solo`` and run
-# afterwards, alone (`-m solo`). Whole modules, or single tests by name.
+# `make test` runs on parallel workers under coverage; these tests assert a wall-clock
+# limit (a revocation within a second, /healthz answering within a second under attack, a
+# worker's time limit, a rate limit's refill) that a busy neighbour on two cores or the
+# tracer could break, so they are marked ``solo`` and run afterwards, alone and without
+# the tracer (`-m solo`). Whole modules, or single tests by name.
 SOLO_MODULES = {"test_hostile_updates.py", "test_awareness_flood.py", "test_workers.py"}
 SOLO_TESTS = {
     "test_withdrawing_berits_consent_revokes_her_live_session_within_a_second",
@@ -108,6 +110,8 @@ SOLO_TESTS = {
     "test_the_largest_allowed_notes_render_in_a_worker_healthz_answers_then_from_storage",
     "test_hostile_updates_never_kill_slow_or_leak",
     "test_encoding_cost_grows_linearly",
+    "test_a_flood_is_rate_limited_while_others_keep_working",
+    "test_a_render_past_the_time_limit_is_unavailable_and_not_tried_again_at_once",
 }
 # Left out of `make test-fast` (``slow``): each takes several seconds or more.
 SLOW_MODULES = {
