@@ -67,10 +67,10 @@ test: install web node-test-deps browser
 	$(MAKE) --no-print-directory coverage-report || status=1; \
 	exit $$status
 
-# The inner loop: unit and integration tests without the browser, the slow ones or the
-# PostgreSQL variants; parallel, no coverage (about a minute on two cores).
+# The inner loop: unit and integration tests without the browser, the slow, solo or
+# PostgreSQL ones; parallel, no coverage (3.4 minutes on the shared two cores, load 5).
 test-fast: install web node-test-deps
-	$(PYTEST) -n $(WORKERS) --dist loadgroup -m 'not browser and not slow and not pg' \
+	$(PYTEST) -n $(WORKERS) --dist loadgroup -m 'not browser and not slow and not solo and not pg' \
 	  tests/unit tests/integration tests/interop
 
 # `make test` without the checks and the web tests (kept for habit; same coverage run).
