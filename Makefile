@@ -68,7 +68,7 @@ test: install web node-test-deps browser
 	exit $$status
 
 # The inner loop: unit and integration tests without the browser, the slow, solo or
-# PostgreSQL ones; parallel, no coverage (3.4 minutes on the shared two cores, load 5).
+# PostgreSQL ones; parallel, no coverage (about 3 minutes on the shared two cores, load 5).
 test-fast: install web node-test-deps
 	$(PYTEST) -n $(WORKERS) --dist loadgroup -m 'not browser and not slow and not solo and not pg' \
 	  tests/unit tests/integration tests/interop
