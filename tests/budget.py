@@ -8,6 +8,12 @@ from hypothesis import Phase, settings
 
 _CAP = os.environ.get("PLANROM_HYPOTHESIS_EXAMPLES")
 
+# No per-example deadline (Hypothesis's default is 200 ms): under coverage tracing on
+# parallel workers a fast example can take longer, and "took too long once" is not a
+# property of the code. Tests that want a time limit assert one themselves.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
+
 if _CAP:
     # Mutation testing only asks whether a property fails: no shrinking (a killed mutant
     # would otherwise spend seconds finding the smallest example), and the same examples
@@ -17,6 +23,7 @@ if _CAP:
         phases=[Phase.explicit, Phase.reuse, Phase.generate],
         database=None,
         derandomize=True,
+        deadline=None,
     )
     settings.load_profile("mutation")
 

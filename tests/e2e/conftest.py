@@ -38,6 +38,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "tests/e2e/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.browser)
+            # One Chromium at a time: with parallel workers the browser tests run on one
+            # worker (--dist loadgroup) while the other runs the rest, so no page waits
+            # on a second browser for the CPU.
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="session")

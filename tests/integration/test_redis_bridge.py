@@ -28,21 +28,21 @@ from tests import conftest
 from tests.conftest import Demo, LiveServer, load_demo_into
 from tests.yclient import YClient
 
-PORT = 6390
-
 
 class OwnRedis:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.pidfile = workdir / "redis.pid"
-        self.url = f"redis://127.0.0.1:{PORT}/0"
+        # A free port, not a fixed one: parallel workers each start their own.
+        self.port = conftest.free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
         subprocess.run(
             [
                 "redis-server",
                 "--port",
-                str(PORT),
+                str(self.port),
                 "--bind",
                 "127.0.0.1",
                 "--save",
@@ -61,7 +61,7 @@ class OwnRedis:
         )
         for _ in range(200):
             done = subprocess.run(
-                ["redis-cli", "-p", str(PORT), "ping"], capture_output=True, timeout=10
+                ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, timeout=10
             )
             if done.stdout.strip() == b"PONG":
                 return

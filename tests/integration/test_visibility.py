@@ -35,7 +35,7 @@ from tests.conftest import (
     Demo,
     LiveServer,
     _drop_pg,
-    _pg_database,
+    _pg_demo_database,
     load_demo_into,
     start_server,
     test_settings,
@@ -338,7 +338,7 @@ async def _property(choice: Choice) -> None:
     # PostgreSQL (a fresh database per example, from the suite's template): six people
     # joining at once on one SQLite file under a loaded machine timed out now and then.
     directory = Path(tempfile.mkdtemp(prefix="planrom-visibility-"))
-    database = await _pg_database()
+    database = await _pg_demo_database()  # the demo already in it (tests/conftest.py)
     live = await start_server(test_settings(database, outbox_dir=directory / "outbox"))
     viewers: dict[str, Viewer] = {}
     try:

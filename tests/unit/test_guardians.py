@@ -197,3 +197,41 @@ def test_a_guardian_with_an_end_date_may_be_granted_what_they_keep() -> None:
         purpose="Det mor beholder",
     )
     assert grants == (Grant(with_end.id, "sec0001", Level.READ),)
+
+
+def with_check_digits(base: str) -> str:
+    """The nine digits ``base`` with their two check digits, or "" when none exist."""
+    digits = [int(c) for c in base]
+    for weights in ((3, 7, 6, 1, 8, 9, 4, 5, 2), (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)):
+        check = 11 - sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
+        check = 0 if check == 11 else check
+        if check == 10:
+            return ""
+        digits.append(check)
+    return "".join(map(str, digits))
+
+
+def _first_valid(day_month: str, yy: str, individuals: range) -> str:
+    return next(n for i in individuals if (n := with_check_digits(f"{day_month}{yy}{i:03d}")))
+
+
+def test_the_individual_number_fixes_the_century_and_a_d_number_adds_forty_to_the_day() -> None:
+    read = guardians.birth_date_from_national_id
+    assert read(_first_valid("1503", "85", range(0, 500))) == date(1985, 3, 15)
+    assert read(_first_valid("1503", "85", range(500, 750))) == date(1885, 3, 15)
+    assert read(_first_valid("1503", "25", range(500, 750))) == date(2025, 3, 15)
+    assert read(_first_valid("1503", "45", range(900, 1000))) == date(1945, 3, 15)
+    # 750–899 with a year from 40 on belongs to no century.
+    assert read(_first_valid("1503", "45", range(750, 900))) is None
+    # A D-number (day + 40).
+    assert read(_first_valid("5503", "85", range(0, 500))) == date(1985, 3, 15)
+    # Check digits right, but no such day.
+    assert read(_first_valid("3102", "85", range(0, 500))) is None
+
+
+def test_a_number_of_the_wrong_shape_has_no_birth_date() -> None:
+    read = guardians.birth_date_from_national_id
+    good = _first_valid("1503", "85", range(0, 500))
+    assert read(good[:-1]) is None
+    assert read(good + "0") is None
+    assert read(good[:5] + "x" + good[6:]) is None
