@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import email
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -21,7 +21,7 @@ from collab import meeting as sm
 from collab.policy import Principal
 from server import meeting_service
 from server.auth.identity import issue_token
-from server.db.models import MeasureRow, Reminder
+from server.db.models import JobLease, MeasureRow, Reminder
 from server.reminders import Reminders
 from tests.conftest import LiveServer, load_demo_into, start_server, test_settings
 
@@ -199,3 +199,84 @@ async def test_a_pass_runs_at_start_up(sqlite_url: str, tmp_path: Path) -> None:
         assert "meeting-soon" in [r.kind for r in await reminders_of(again, siw)]
     finally:
         await again.stop()
+
+
+async def test_two_server_processes_remind_each_person_once(
+    pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """Two real `planrom serve` processes on one PostgreSQL database and one Redis, each
+    running the scheduler every second: a measure already past its evaluation date is
+    reminded once to its responsible service and once to the coordinator, and each gets
+    one digest."""
+    from sqlalchemy import select as sql_select
+
+    from server.db.engine import make_engine, make_sessionmaker
+    from tests.conftest import free_port
+    from tests.procs import ServerProcess
+
+    outbox = tmp_path / "outbox"
+    env = {
+        "PLANROM_REDIS_URL": redis_url,
+        "PLANROM_OUTBOX_DIR": str(outbox),
+        "PLANROM_REMINDER_INTERVAL_SECONDS": "1",
+    }
+    first = ServerProcess(pg_url, free_port(), env)
+    second = ServerProcess(pg_url, free_port(), env)
+    import json as json_module
+
+    demo = json_module.loads(first.cli("demo", "--json"))
+    per = next(p for p in demo["plans"] if p["title"].startswith("Per"))
+    people = {p["key"]: p["person"] for p in per["participants"]}
+    saving = next(m for m in per["measures"] if m["title"].startswith("Automatisk sparing"))
+    engine = make_engine(pg_url)
+    maker = make_sessionmaker(engine)
+    try:
+        async with maker() as db, db.begin():
+            today = date.today()
+            await db.execute(update(MeasureRow).values(evaluate_by=today + timedelta(days=400)))
+            await db.execute(
+                update(MeasureRow)
+                .where(MeasureRow.id == saving["id"])
+                .values(evaluate_by=today - timedelta(days=2))
+            )
+        await asyncio.gather(first.start(), second.start())
+
+        async def overdue(person: str) -> list[Reminder]:
+            async with maker() as db:
+                rows = await db.scalars(
+                    sql_select(Reminder).where(
+                        Reminder.person_id == person, Reminder.kind == "measure-overdue"
+                    )
+                )
+                return list(rows)
+
+        for _ in range(200):  # a positive barrier: both have their reminder
+            if await overdue(people["siw"]) and await overdue(people["maria"]):
+                break
+            await asyncio.sleep(0.05)
+
+        # More passes ran (a positive barrier: the lease was renewed three more times; each
+        # pass renews it, whichever process runs it) and nothing came twice.
+        async def lease_until() -> object:
+            async with maker() as db:
+                return await db.scalar(
+                    sql_select(JobLease.until).where(JobLease.name == "reminders")
+                )
+
+        seen = {await lease_until()}
+        for _ in range(400):
+            if len(seen) >= 4:
+                break
+            await asyncio.sleep(0.05)
+            seen.add(await lease_until())
+        assert len(seen) >= 4
+        assert len(await overdue(people["siw"])) == 1
+        assert len(await overdue(people["maria"])) == 1
+        assert await overdue(people["ali"]) == []
+        to = [str(m["To"]) for m in digests(outbox)]
+        assert to.count("siw.nilsen@example.org") == 1
+        assert to.count("maria.olsen@example.org") == 1
+    finally:
+        first.stop()
+        second.stop()
+        await engine.dispose()
