@@ -938,6 +938,25 @@ async def get_minutes(call: Call) -> Reply:
     return dict(written) | {"versions": versions}
 
 
+@api(
+    "GET",
+    "/api/meetings/{meeting}/draft-minutes",
+    summary="The minutes as they stand, before approval (what the owner approves)",
+    tag="meetings",
+    costly=True,
+)
+async def draft_minutes(call: Call) -> Any:
+    loaded = await _loaded(call)
+    if loaded.state.status not in (sm.MeetingStatus.ENDED, sm.MeetingStatus.APPROVED):
+        raise ApiError("conflict", "Referatet kan leses her når møtet er slutt.")
+    notes = await meeting_service.notes_of(call.services, loaded.row.id, loaded.state.agenda)
+    rows = await meeting_repo.decisions(call.db, loaded.row.id)
+    draft = meeting_service.minutes_content(loaded, loaded.ctx.plan.title, rows, notes, 0, None, "")
+    content = meeting_service.filter_content(dict(draft), loaded, call.principal)
+    call.log(loaded.row.plan_id, "open", f"minutes:{loaded.row.id}", "draft")
+    return minutes.with_texts(cast(minutes.MinutesContent, content), _reader_lang(call))
+
+
 def _reader_lang(call: Call) -> str:
     """The language to write for: ?lang=, else the browser's Accept-Language."""
     asked = call.query("lang")

@@ -49,3 +49,8 @@ async def test_the_chair_edits_the_agenda_and_confirms_the_end(
     await chair.page.get_by_role("button", name="Avslutt møtet").tap()
     await chair.page.get_by_role("button", name="Ja, avslutt møtet").tap()
     await expect(chair.page.locator(".meeting-status")).to_contain_text("Møtet er slutt")
+    # The owner reads the whole minutes before approving them.
+    await chair.page.get_by_text("Les hele referatet før du godkjenner").tap()
+    draft = chair.page.locator(".draft-minutes")
+    await expect(draft.locator("h3").first).to_be_visible()
+    assert await draft.locator("h3").count() == before

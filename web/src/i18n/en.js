@@ -660,5 +660,8 @@ export default {
   'build.measure.added': '“{title}” is added.',
   'meeting.minute.taker': 'Minute-taker',
   'meeting.minute.taker.none': 'Choose who takes the minutes',
-  'meeting.minute.taker.set': '{name} takes the minutes.'
+  'meeting.minute.taker.set': '{name} takes the minutes.',
+  'meeting.draft.read': 'Read the whole minutes before you approve',
+  'meeting.draft.empty': 'The minutes have no items.',
+  'meeting.draft.nodecisions': 'No decisions on this item.'
 }

@@ -660,5 +660,8 @@ export default {
   'build.measure.added': '«{title}» er lagt til.',
   'meeting.minute.taker': 'Referent',
   'meeting.minute.taker.none': 'Velg hvem som skriver referat',
-  'meeting.minute.taker.set': '{name} skriver referatet.'
+  'meeting.minute.taker.set': '{name} skriver referatet.',
+  'meeting.draft.read': 'Les hele referatet før du godkjenner',
+  'meeting.draft.empty': 'Referatet har ingen saker.',
+  'meeting.draft.nodecisions': 'Ingen vedtak i denne saken.'
 }

@@ -660,5 +660,8 @@ export default {
   'build.measure.added': '«{title}» er lagt til.',
   'meeting.minute.taker': 'Referent',
   'meeting.minute.taker.none': 'Vel kven som skriv referat',
-  'meeting.minute.taker.set': '{name} skriv referatet.'
+  'meeting.minute.taker.set': '{name} skriv referatet.',
+  'meeting.draft.read': 'Les heile referatet før du godkjenner',
+  'meeting.draft.empty': 'Referatet har ingen saker.',
+  'meeting.draft.nodecisions': 'Ingen vedtak i denne saka.'
 }

@@ -179,6 +179,23 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
       controls.append(h('div', { class: 'field minute-taker' }, h('label', { for: id, text: t('meeting.minute.taker') }), pick))
     }
     if (can().approve) {
+      // The owner reads the whole minutes before approving them.
+      const draft = h('div', { class: 'draft-minutes' })
+      const read = h('details', { class: 'draft-wrap' }, h('summary', { text: t('meeting.draft.read') }), draft)
+      read.addEventListener('toggle', async () => {
+        if (!read.open || draft.children.length) return
+        const content = await http('get', `/api/meetings/${meetingId}/draft-minutes`)
+        if (!content) return
+        if (!content.items.length) draft.append(h('p', { text: t('meeting.draft.empty') }))
+        for (const item of content.items) {
+          draft.append(h('h3', { text: item.title }),
+            ...(item.notes || '').split('\n').filter((line) => line.trim()).map((line) => h('p', { text: line })),
+            item.decisions.length
+              ? h('ul', {}, item.decisions.map((d) => h('li', {}, h('strong', { text: `${t(`decision.kind.${d.kind}`)}: ` }), d.text || '')))
+              : h('p', { class: 'meta', text: t('meeting.draft.nodecisions') }))
+        }
+      })
+      controls.append(read)
       controls.append(bigButton(t('meeting.approve'), () => http('post', `/api/meetings/${meetingId}/approve`, {}), 'primary'))
     }
     if (can().finalise) {
