@@ -268,20 +268,27 @@ export async function renderMeeting (main, { params: [meetingId], scope, app }) 
   // plan it belongs to (who may read it follows from that part).
   const addItemBox = h('div', { class: 'agenda-add' })
   agendaList.after(addItemBox)
+  // Made once and only shown or hidden on each state: a state arriving while the chair
+  // types must not wipe what they typed.
+  let addItemForm = null
   function renderAddItem (allowed) {
-    clear(addItemBox)
     const sections = plan.sections.filter((sec) => sec.access !== 'none' && !sec.archived)
-    if (!allowed || !sections.length) return
+    addItemBox.hidden = !allowed || !sections.length
+    if (addItemBox.hidden || addItemForm) return
     const titleId = uid('item-title'); const sectionId = uid('item-section')
-    const form = h('form', { class: 'agenda-add-form' },
+    addItemForm = h('form', { class: 'agenda-add-form' },
       h('div', { class: 'field' }, h('label', { for: titleId, text: t('meeting.item.new') }), h('input', { id: titleId, name: 'title', required: true, maxlength: '200' })),
       h('div', { class: 'field' }, h('label', { for: sectionId, text: t('meeting.item.section') }),
         h('select', { id: sectionId, name: 'section' }, sections.map((sec) => h('option', { value: sec.id, text: sec.title })))),
       h('button', { type: 'submit', class: 'button', text: t('meeting.item.add') }))
+    const form = addItemForm
     form.addEventListener('submit', async (event) => {
       event.preventDefault()
       const data = Object.fromEntries(new FormData(form).entries())
-      if (await http('post', `/api/meetings/${meetingId}/agenda`, data)) app.announce(t('meeting.item.added', { title: data.title }))
+      if (await http('post', `/api/meetings/${meetingId}/agenda`, data)) {
+        form.reset()
+        app.announce(t('meeting.item.added', { title: data.title }))
+      }
     })
     addItemBox.append(form)
   }
