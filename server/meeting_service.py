@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from collab import decisions, policy
 from collab import meeting as sm
-from collab.agenda import Goal
+from collab.agenda import Goal, draft_agenda
 from collab.docs import ItemDoc, MeasureDoc, SectionDoc
 from collab.editing import YDoc
 from collab.model import Measure, MeasureStatus, Role, SectionKind, new_id
@@ -556,7 +556,22 @@ async def apply_decisions(
                 video_url=d.data.get("video_url", loaded.row.video_url),
                 invited=sorted(loaded.state.invited - {loaded.state.owner}),
                 chair=None,
-                agenda=(),
+                # Drafted from what will be due then, as for any meeting scheduled with a
+                # drafted agenda (measures changed since this meeting, goals, evaluations).
+                agenda=draft_agenda(
+                    meeting_day=starts.date(),
+                    sections=loaded.ctx.sections,
+                    measures=[
+                        repo.to_measure(m)
+                        for m in await repo.measures_of_plan(session, loaded.row.plan_id)
+                    ],
+                    goals=await plan_goals(services, loaded.ctx),
+                    changed_measures=await meeting_repo.measures_changed_since(
+                        session, loaded.row.plan_id, loaded.row.starts_at
+                    ),
+                    next_evaluation=plan_row.next_evaluation,
+                    new_id=new_id,
+                ),
                 by=by,
                 now=now,
             )

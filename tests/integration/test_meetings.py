@@ -238,6 +238,17 @@ async def test_pers_meeting_from_schedule_to_finalised_plan(live: LiveServer, de
         statuses = sorted(m["status"] for m in meetings)
         # The demo's own meeting, this one, and the follow-up it decided.
         assert statuses == ["final", "scheduled", "scheduled"]
+        # The follow-up's agenda is drafted from what will be due then (here: the measures
+        # this meeting changed), not left empty.
+        for m in meetings:
+            if m["status"] == "scheduled":
+                state = (await per.http.get(f"/api/meetings/{m['id']}")).json()["state"]
+                assert state["agenda"], m
+        follow_up = max(
+            (m for m in meetings if m["status"] == "scheduled"), key=lambda m: m["starts_at"]
+        )
+        drafted = (await per.http.get(f"/api/meetings/{follow_up['id']}")).json()["state"]
+        assert any(i["ref"] == saving["id"] for i in drafted["agenda"]), drafted["agenda"]
         await per.y.wait_for(
             lambda: (
                 "Vedtak" in str(per.y.doc(saving["doc"]).get("progress", type=Array).to_py())
