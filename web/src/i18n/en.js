@@ -663,5 +663,13 @@ export default {
   'meeting.minute.taker.set': '{name} takes the minutes.',
   'meeting.draft.read': 'Read the whole minutes before you approve',
   'meeting.draft.empty': 'The minutes have no items.',
-  'meeting.draft.nodecisions': 'No decisions on this item.'
+  'meeting.draft.nodecisions': 'No decisions on this item.',
+  'meetings.change': 'Move or cancel',
+  'meetings.change.when': 'New time',
+  'meetings.change.save': 'Move the meeting',
+  'meetings.change.saved': 'The meeting is moved. Invitees get a new invitation.',
+  'meetings.cancel': 'Cancel the meeting',
+  'meetings.cancel.sure': 'Cancel the meeting for everyone?',
+  'meetings.cancel.yes': 'Yes, cancel',
+  'meetings.cancelled': 'The meeting is cancelled. Invitees are told.'
 }

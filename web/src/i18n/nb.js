@@ -663,5 +663,13 @@ export default {
   'meeting.minute.taker.set': '{name} skriver referatet.',
   'meeting.draft.read': 'Les hele referatet før du godkjenner',
   'meeting.draft.empty': 'Referatet har ingen saker.',
-  'meeting.draft.nodecisions': 'Ingen vedtak i denne saken.'
+  'meeting.draft.nodecisions': 'Ingen vedtak i denne saken.',
+  'meetings.change': 'Flytt eller avlys',
+  'meetings.change.when': 'Nytt tidspunkt',
+  'meetings.change.save': 'Flytt møtet',
+  'meetings.change.saved': 'Møtet er flyttet. De inviterte får ny invitasjon.',
+  'meetings.cancel': 'Avlys møtet',
+  'meetings.cancel.sure': 'Avlyse møtet for alle?',
+  'meetings.cancel.yes': 'Ja, avlys',
+  'meetings.cancelled': 'Møtet er avlyst. De inviterte får beskjed.'
 }

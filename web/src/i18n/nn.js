@@ -663,5 +663,13 @@ export default {
   'meeting.minute.taker.set': '{name} skriv referatet.',
   'meeting.draft.read': 'Les heile referatet før du godkjenner',
   'meeting.draft.empty': 'Referatet har ingen saker.',
-  'meeting.draft.nodecisions': 'Ingen vedtak i denne saka.'
+  'meeting.draft.nodecisions': 'Ingen vedtak i denne saka.',
+  'meetings.change': 'Flytt eller avlys',
+  'meetings.change.when': 'Nytt tidspunkt',
+  'meetings.change.save': 'Flytt møtet',
+  'meetings.change.saved': 'Møtet er flytta. Dei inviterte får ny invitasjon.',
+  'meetings.cancel': 'Avlys møtet',
+  'meetings.cancel.sure': 'Avlyse møtet for alle?',
+  'meetings.cancel.yes': 'Ja, avlys',
+  'meetings.cancelled': 'Møtet er avlyst. Dei inviterte får beskjed.'
 }

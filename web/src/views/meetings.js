@@ -4,7 +4,7 @@ import { h, clear, uid } from '../dom.js'
 import { surveyCard } from './survey.js'
 import { api } from '../api.js'
 import { t, language, formatDate, formatDateTime, osloMoment } from '../i18n.js'
-import { planNav, roleName, flag, showError } from './common.js'
+import { planNav, roleName, flag, showError, errorText } from './common.js'
 
 export async function renderMeetings (main, { params: [planId], app }) {
   const [plan, { meetings }] = await Promise.all([
@@ -25,10 +25,11 @@ export async function renderMeetings (main, { params: [planId], app }) {
       links.push(h('a', { class: 'button', href: `/api/meetings/${m.id}/invite.ics`, download: '', text: t('meetings.calendar') }))
     }
     const id = uid('m')
+    const change = m.status === 'scheduled' && plan.can?.schedule_meeting ? changeMeeting(m, app) : null
     list.append(h('li', {}, h('article', { class: 'card meeting-card', 'aria-labelledby': id },
       h('h2', { id, text: m.title }),
       h('p', {}, formatDateTime(m.starts_at), m.place ? ` · ${m.place}` : '', ' ', flag(t(`meeting.status.${statusOf(m)}`), m.status === 'live' ? 'live' : 'info')),
-      h('div', { class: 'button-row' }, links))))
+      h('div', { class: 'button-row' }, links), change)))
   }
   main.append(list)
 
@@ -125,4 +126,48 @@ export async function renderMinutes (main, { params: [meetingId] }) {
 export function statusOf (m, now = Date.now()) {
   const over = Date.parse(m.ends_at ?? m.starts_at) < now
   return m.status === 'scheduled' && over ? 'unheld' : m.status
+}
+
+// Moving a scheduled meeting (new time or place: invitations go out again) or cancelling
+// it (a CANCEL goes to every invitee), each a deliberate second step.
+function changeMeeting (m, app) {
+  const when = h('input', { type: 'datetime-local', id: uid('when'), name: 'starts_at', required: true })
+  const place = h('input', { type: 'text', id: uid('place'), name: 'place', maxlength: '300', value: m.place ?? '' })
+  const error = h('p', { class: 'form-error', role: 'alert' })
+  const form = h('form', { class: 'change-meeting' },
+    h('div', { class: 'field' }, h('label', { for: when.id, text: t('meetings.change.when') }), when),
+    h('div', { class: 'field' }, h('label', { for: place.id, text: t('meeting.place') }), place),
+    error,
+    h('div', { class: 'button-row' },
+      h('button', { type: 'submit', class: 'button primary', text: t('meetings.change.save') })))
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    error.textContent = ''
+    const starts = osloMoment(when.value)
+    if (Number.isNaN(starts.getTime())) { error.textContent = t('decision.when.invalid'); when.focus(); return }
+    const length = Date.parse(m.ends_at) - Date.parse(m.starts_at) || 3600 * 1000
+    try {
+      await api.patch(`/api/meetings/${m.id}`, {
+        starts_at: starts.toISOString(),
+        ends_at: new Date(starts.getTime() + length).toISOString(),
+        place: place.value.trim()
+      })
+      app.announce(t('meetings.change.saved'))
+      app.refresh()
+    } catch (err) { showError(form, err, error) }
+  })
+  const cancel = h('button', { type: 'button', class: 'button danger', text: t('meetings.cancel') })
+  cancel.addEventListener('click', () => {
+    const yes = h('button', { type: 'button', class: 'button danger', text: t('meetings.cancel.yes') })
+    yes.addEventListener('click', async () => {
+      try {
+        await api.post(`/api/meetings/${m.id}/cancel`, {})
+        app.announce(t('meetings.cancelled'))
+        app.refresh()
+      } catch (err) { error.textContent = errorText(err) }
+    })
+    cancel.replaceWith(h('span', { class: 'confirm-inline' }, h('span', { text: t('meetings.cancel.sure') }), yes))
+    yes.focus()
+  })
+  return h('details', { class: 'meeting-change' }, h('summary', { text: t('meetings.change') }), form, h('p', {}, cancel))
 }
