@@ -25,6 +25,9 @@ class ServerProcess:
                 "PLANROM_DEMO": "1",
                 "PLANROM_BASE_URL": self.url,
                 "PLANROM_SECRET_KEY": "durability-test-key",
+                # No reminder pass (and no digests in the working directory's outbox)
+                # unless a test asks for one.
+                "PLANROM_REMINDER_INTERVAL_SECONDS": "0",
             }
             | (extra_env or {})
         )
