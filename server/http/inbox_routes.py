@@ -19,7 +19,13 @@ CHANNEL = {
 }
 
 
-@api("GET", "/api/inbox", summary="My reminders, unread first, and how I get them", tag="auth")
+@api(
+    "GET",
+    "/api/inbox",
+    summary="My reminders, unread first, and how I get them",
+    tag="auth",
+    costly=True,  # reads each plan it names (up to 100): rate-limited like other overviews
+)
 async def get_inbox(call: Call) -> Any:
     person = call.principal.person
     rows = await reminders_db.inbox(call.db, person)
